@@ -1,0 +1,1 @@
+"""synclet: applies one live update to a container, next to the container runtime."""

@@ -1,0 +1,3 @@
+"""tilt-lsp: the inner dev loop for containerised apps, inside the editor."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from tilt_lsp.cli import main
+
+raise SystemExit(main())
