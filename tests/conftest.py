@@ -77,15 +77,17 @@ def docker_client() -> Iterator[Any]:
     global _docker_error
     if _docker_error is not None:
         _unavailable(_docker_error)
-    try:
-        import docker
+    import docker
 
+    client = None
+    try:
         client = docker.from_env(timeout=120)
         client.ping()
     except Exception as exc:
         host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         _docker_error = f"Docker engine unreachable at {host}: {exc}"
-        _unavailable(_docker_error)
+    if _docker_error is not None or client is None:
+        _unavailable(_docker_error or "Docker engine unreachable")
     try:
         yield client
     finally:
