@@ -1,0 +1,145 @@
+"""Argument checking for Tilt builtins, with messages that name the function and argument.
+
+Starlark hands Python plain values (str, int, bool, None, list, dict); these helpers turn them
+into the types the model wants, or raise a TiltfileError that says what was expected.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tilt_lsp.tiltfile.errors import TiltfileError
+from tilt_lsp.tiltfile.model import Command
+
+
+def type_name(value: object) -> str:
+    return {
+        str: "string",
+        int: "int",
+        float: "float",
+        bool: "bool",
+        list: "list",
+        dict: "dict",
+        type(None): "NoneType",
+    }.get(type(value), type(value).__name__)
+
+
+def bind(
+    fn_name: str, impl: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> inspect.BoundArguments:
+    """Bind Starlark call arguments to ``impl``'s signature (minus its first, context,
+    parameter) and explain a mismatch the way a user would want to read it."""
+    sig = inspect.signature(impl)
+    params = list(sig.parameters.values())[1:]
+    sig = sig.replace(parameters=params)
+    accepted = [p.name for p in params if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    for key in kwargs:
+        if (
+            key not in sig.parameters
+            or sig.parameters[key].kind is inspect.Parameter.VAR_POSITIONAL
+        ):
+            hint = ", ".join(accepted) if accepted else "no keyword arguments"
+            raise TiltfileError(
+                f"{fn_name}() got an unexpected keyword argument '{key}' (it takes: {hint})",
+                kind="argument",
+            )
+    try:
+        return sig.bind(*args, **kwargs)
+    except TypeError as err:
+        text = str(err)
+        if text.startswith("missing a required argument: "):
+            missing = text.split(": ", 1)[1]
+            raise TiltfileError(
+                f"{fn_name}() is missing required argument {missing}", kind="argument"
+            ) from None
+        if text.startswith("too many positional arguments"):
+            raise TiltfileError(
+                f"{fn_name}() takes at most {sum(1 for p in params if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)} "
+                f"positional arguments ({len(args)} given)",
+                kind="argument",
+            ) from None
+        if text.startswith("multiple values for argument"):
+            raise TiltfileError(f"{fn_name}() got {text}", kind="argument") from None
+        raise TiltfileError(f"{fn_name}(): {text}", kind="argument") from None
+
+
+def _wrong(fn: str, arg: str, want: str, value: object) -> TiltfileError:
+    return TiltfileError(
+        f"{fn}(): argument '{arg}' must be {want}, not {type_name(value)}", kind="type"
+    )
+
+
+def as_str(fn: str, arg: str, value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise _wrong(fn, arg, "a string", value)
+
+
+def as_opt_str(fn: str, arg: str, value: object) -> str | None:
+    return None if value is None else as_str(fn, arg, value)
+
+
+def as_bool(fn: str, arg: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _wrong(fn, arg, "a bool", value)
+
+
+def as_int(fn: str, arg: str, value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _wrong(fn, arg, "an int", value)
+
+
+def as_str_list(fn: str, arg: str, value: object) -> list[str]:
+    """Tilt accepts a single string wherever it takes a list of strings."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    if isinstance(value, list):
+        bad = next(v for v in value if not isinstance(v, str))
+        raise TiltfileError(
+            f"{fn}(): argument '{arg}' must be a list of strings, but it contains {type_name(bad)} {bad!r}",
+            kind="type",
+        )
+    raise _wrong(fn, arg, "a string or a list of strings", value)
+
+
+def as_str_dict(fn: str, arg: str, value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise _wrong(fn, f"{arg}' key '{k!r}", "a string", k)
+            if isinstance(v, bool) or not isinstance(v, str | int | float):
+                raise TiltfileError(
+                    f"{fn}(): argument '{arg}' must map strings to strings; '{k}' maps to {type_name(v)}",
+                    kind="type",
+                )
+            out[k] = str(v)
+        return out
+    raise _wrong(fn, arg, "a dict of strings", value)
+
+
+def as_command(fn: str, arg: str, value: object) -> Command | None:
+    """A command is a shell string or an argv list; empty means "no command"."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, str):
+        return Command.from_value(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return Command.from_value(value)
+    raise _wrong(fn, arg, "a command (a string, or a list of strings)", value)
+
+
+def as_mapping(fn: str, arg: str, value: object) -> Mapping[str, Any]:
+    if isinstance(value, dict):
+        return value
+    raise _wrong(fn, arg, "a dict", value)
