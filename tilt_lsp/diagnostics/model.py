@@ -44,3 +44,43 @@ class Problem:
     end_line: int | None = None
     end_column: int | None = None
     related: tuple[Related, ...] = field(default=())
+    code: str | None = None
+    """The tool's own identifier for the kind of problem (``TS2322``, ``E0308``), if any."""
+    package: str | None = None
+    """A hint for resolving a bare file name (Java package, Go import path); not shown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One frame of a stack trace, as printed (raw path, before path mapping).
+
+    ``library`` is the parser's own verdict where the tool says so (a ``java.base/`` module, a
+    ``runtime.`` function, ``node:internal``); path mapping adds its own verdict later.
+    ``package`` helps to find a bare file name (``OrderService.java`` in ``com.acme.orders``).
+    """
+
+    path: str
+    line: int
+    column: int | None = None
+    function: str = ""
+    library: bool = False
+    package: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """A runtime error with its stack, innermost frame first.
+
+    Which frame is the culprit is only known after path mapping: the innermost frame that maps
+    onto a workspace file gets the problem, the user's other frames become related places.
+    """
+
+    message: str
+    frames: tuple[Frame, ...]
+    source: str
+    severity: Severity = Severity.ERROR
+    code: str | None = None
+
+
+Finding = Problem | Trace
+"""What a parser yields: a located problem (build output) or a trace still to be placed."""

@@ -1,0 +1,3 @@
+module example.com/build_error
+
+go 1.21

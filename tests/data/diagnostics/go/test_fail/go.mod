@@ -1,0 +1,3 @@
+module example.com/test_fail
+
+go 1.21

@@ -1,0 +1,5 @@
+function formatUser(user) {
+  return user.name.toUpperCase();
+}
+
+module.exports = { formatUser };

@@ -1,0 +1,4 @@
+export function parseBody(text) {
+  const data = JSON.parse(text);
+  return data;
+}

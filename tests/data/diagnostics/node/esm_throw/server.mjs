@@ -1,0 +1,4 @@
+import { parseBody } from './parse.mjs';
+
+console.log('server ready');
+parseBody('{"a": 1');

@@ -1,0 +1,5 @@
+def compute(values):
+    total = 0
+    for v in values
+        total += v
+    return total

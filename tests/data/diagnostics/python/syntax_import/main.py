@@ -1,0 +1,3 @@
+import views
+
+print(views.index())

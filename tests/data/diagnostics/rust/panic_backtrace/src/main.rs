@@ -1,0 +1,7 @@
+mod config;
+
+fn main() {
+    println!("reading config");
+    let port = config::port(&[]);
+    println!("port {}", port);
+}

@@ -1,0 +1,3 @@
+import { greet } from "./user";
+
+console.log(greet({ id: 1 }));

@@ -1,0 +1,50 @@
+"""The one small interface every tool-family parser implements, and helpers they share.
+
+A parser is a streaming state machine over *clean* lines (no ANSI, no log prefixes, no CR).
+Most lines of a log are ordinary output, so a parser also declares a ``trigger``: a regex
+that matches every line that can start something it recognises. The stream runs one combined
+trigger over a line and only wakes idle parsers when it matches; a parser that is in the
+middle of something (``active``) sees every line. That keeps the cost of ordinary log lines
+at one regex search, whatever the number of parsers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from tilt_lsp.diagnostics.model import Finding
+
+
+class Parser(Protocol):
+    """A line-by-line recogniser of one tool family's problems."""
+
+    source: str
+    trigger: re.Pattern[str]
+
+    @property
+    def active(self) -> bool:
+        """True while the parser is inside a multi-line problem and must see every line."""
+        ...
+
+    def feed(self, line: str) -> list[Finding]:
+        """Consume one clean line; return the findings it completed."""
+        ...
+
+    def flush(self) -> list[Finding]:
+        """End of stream (or a hard boundary): return whatever is pending and reset."""
+        ...
+
+
+def caret_column(line: str) -> int | None:
+    """1-based column of the first ``^`` in a caret line, if the line is only a caret marker."""
+    stripped = line.rstrip()
+    if not stripped or stripped.lstrip(" \t|~^-") != "":
+        return None
+    index = stripped.find("^")
+    return index + 1 if index >= 0 else None
+
+
+def exception_type(message: str) -> str:
+    """The part of ``Type: message`` before the colon (for tests and docs)."""
+    return message.split(":", 1)[0]

@@ -1,0 +1,160 @@
+"""Go: compiler and vet errors, ``go test`` failures, panics with goroutine dumps.
+
+Compiler and vet lines are ``file.go:line:col: message`` (``./main.go`` relative to the
+package directory, which path mapping resolves against the working directory). A test
+failure is an indented ``calc_test.go:14: message`` that belongs to a failing test: with
+``-v`` those lines come *before* ``--- FAIL``, so they are held per test and dropped when the
+test passes (they were ``t.Log`` output). The ``FAIL\\tpkg`` line that ends a package names its
+import path, a hint for finding the bare file name. A panic's culprit is the innermost frame
+of the panicking goroutine that is user code; ``runtime.`` frames and GOROOT are context.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tilt_lsp.diagnostics.model import Finding, Frame, Problem, Severity, Trace
+
+_BUILD = re.compile(r"^(?P<path>[^\s:][^:]*\.go):(?P<line>\d+):(?P<col>\d+): (?P<msg>.+)$")
+_RUN = re.compile(r"^=== (?:RUN|CONT|PAUSE|NAME)\s+(?P<name>\S+)")
+_VERDICT = re.compile(r"^\s*--- (?P<verdict>FAIL|PASS|SKIP): (?P<name>\S+)")
+_TEST_LINE = re.compile(r"^\s+(?P<path>[\w./-]+_test\.go|[\w./-]+\.go):(?P<line>\d+): (?P<msg>.*)$")
+_PACKAGE_END = re.compile(r"^(?:FAIL|ok)\s+(?P<pkg>\S+)\s")
+_PANIC = re.compile(r"^(?:panic: |fatal error: )(?P<msg>.+)$")
+_GOROUTINE = re.compile(r"^goroutine \d+ \[.*\]:$")
+_FUNC = re.compile(r"^(?:created by )?(?P<func>\S.*?)(?:\(.*\))?(?: in goroutine \d+)?$")
+_LOCATION = re.compile(r"^\t(?P<path>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?$")
+_MAX_FRAMES = 200
+
+
+class GoParser:
+    source = "go"
+    trigger = re.compile(
+        r"\.go:\d+:\d+: |^=== (?:RUN|CONT|NAME)|^\s*--- FAIL: |^(?:panic|fatal error): "
+    )
+
+    def __init__(self) -> None:
+        self._test_lines: dict[str, list[Problem]] = {}
+        self._failed: list[Problem] = []
+        self._current_test: str | None = None
+        self._in_fail_block = False
+        self._panic: str | None = None
+        self._frames: list[Frame] = []
+        self._function = ""
+        self._dumping = False
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self._current_test or self._in_fail_block or self._failed or self._panic is not None
+        )
+
+    def feed(self, line: str) -> list[Finding]:
+        if self._panic is not None:
+            return self._panic_line(line)
+        panic = _PANIC.match(line)
+        if panic:
+            self._panic = panic.group("msg").strip()
+            self._frames = []
+            self._dumping = False
+            return []
+        return self._test_line(line)
+
+    def _test_line(self, line: str) -> list[Finding]:
+        run = _RUN.match(line)
+        if run:
+            self._current_test = run.group("name")
+            self._in_fail_block = False
+            return []
+        verdict = _VERDICT.match(line)
+        if verdict:
+            held = self._test_lines.pop(verdict.group("name"), [])
+            self._in_fail_block = verdict.group("verdict") == "FAIL"
+            if self._in_fail_block:
+                self._failed.extend(held)
+            self._current_test = None
+            return []
+        test = _TEST_LINE.match(line)
+        if test and (self._current_test or self._in_fail_block):
+            problem = Problem(
+                path=test.group("path"), line=int(test.group("line")), column=None,
+                message=test.group("msg").strip(), source="go test",
+            )
+            if self._in_fail_block:
+                self._failed.append(problem)
+            elif self._current_test is not None:
+                self._test_lines.setdefault(self._current_test, []).append(problem)
+            return []
+        end = _PACKAGE_END.match(line)
+        if end:
+            return self._end_package(end.group("pkg"))
+        if line.startswith(("FAIL", "ok ", "PASS")):
+            self._in_fail_block = False
+        build = _BUILD.match(line)
+        if build:
+            return [Problem(
+                path=build.group("path"), line=int(build.group("line")),
+                column=int(build.group("col")), message=build.group("msg").strip(),
+                severity=Severity.ERROR, source="go",
+            )]
+        return []
+
+    def _end_package(self, package: str) -> list[Finding]:
+        failed = [
+            Problem(p.path, p.line, p.column, p.message, source=p.source, package=package)
+            for p in self._failed
+        ]
+        self._failed = []
+        self._test_lines.clear()
+        self._current_test = None
+        self._in_fail_block = False
+        return list(failed)
+
+    def _panic_line(self, line: str) -> list[Finding]:
+        if not self._dumping:
+            if _GOROUTINE.match(line):
+                self._dumping = True
+            elif line.startswith("[") or not line.strip() or line.startswith("\t"):
+                pass  # "[signal SIGSEGV …]", "[recovered]", blank line before the dump
+            elif len(self._frames) == 0 and line.startswith("panic: "):
+                self._panic = line[len("panic: "):].strip()  # re-panic: the last one counts
+            else:
+                return self._finish()
+            return []
+        location = _LOCATION.match(line)
+        if location:
+            if len(self._frames) < _MAX_FRAMES:
+                path = location.group("path")
+                library = self._function.startswith(("runtime.", "testing.")) or (
+                    "/src/runtime/" in path
+                )
+                self._frames.append(Frame(
+                    path=path, line=int(location.group("line")), function=self._function,
+                    library=library,
+                ))
+            return []
+        if not line.strip():
+            return self._finish()  # the panicking goroutine's dump ends at a blank line
+        func = _FUNC.match(line)
+        if func and not line.startswith((" ", "\t")):
+            self._function = func.group("func")
+            return []
+        return self._finish()
+
+    def _finish(self) -> list[Finding]:
+        message, frames = self._panic or "", self._frames
+        self._panic, self._frames, self._dumping, self._function = None, [], False, ""
+        if not frames:
+            return []
+        return [Trace(message=f"panic: {message}", frames=tuple(frames), source=self.source)]
+
+    def flush(self) -> list[Finding]:
+        out: list[Finding] = []
+        if self._panic is not None:
+            out.extend(self._finish())
+        out.extend(self._failed)
+        self._failed = []
+        self._test_lines.clear()
+        self._current_test = None
+        self._in_fail_block = False
+        return out

@@ -1,0 +1,123 @@
+"""Java: javac errors and exception stack traces (``Caused by:``, ``... N more``).
+
+javac prints ``Foo.java:8: error: message``, the source line, a caret (the column) and
+indented details (``symbol:``, ``location:``) that belong in the message. An exception is a
+class name header (``Exception in thread "main" java.lang.X: msg``, or a logged one) followed
+by ``\\tat pkg.Class.method(File.java:8)`` frames; only bare file names are printed, so each
+frame carries its package for the workspace index. Each ``Caused by:`` is its own problem:
+the root cause usually points at a different line than the wrapper.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tilt_lsp.diagnostics.model import Finding, Frame, Problem, Severity, Trace
+from tilt_lsp.diagnostics.parsers.base import caret_column
+
+_JAVAC = re.compile(r"^(?P<path>[^\s:][^:]*\.java):(?P<line>\d+): (?P<sev>error|warning): "
+                    r"(?P<msg>.*)$")
+_HEADER = re.compile(
+    r"^(?:Exception in thread \"[^\"]*\" |Caused by: )?"
+    r"(?P<exc>(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:\$[\w$]+)*)(?::\s?(?P<msg>.*))?$"
+)
+_AT = re.compile(
+    r"^\s+at (?:(?P<module>[\w.$-]+(?:@[\w.-]+)?)/)?(?P<method>[\w$.<>]+)"
+    r"\((?P<file>[\w$-]+\.(?:java|kt|scala|groovy)):(?P<line>\d+)\)$"
+)
+_OTHER_AT = re.compile(r"^\s+(?:at \S+\(.*\)|\.\.\. \d+ (?:more|common frames omitted))$")
+_LIBRARY_PACKAGES = ("java.", "javax.", "jdk.", "sun.", "com.sun.")
+_MAX_FRAMES = 300
+
+
+class JavaParser:
+    source = "java"
+    trigger = re.compile(
+        r"\.java:\d+: (?:error|warning): "
+        r"|^(?:Exception in thread \"[^\"]*\" |Caused by: )?(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*"
+        r"(?:Exception|Error|Throwable)\b"
+    )
+
+    def __init__(self) -> None:
+        self._javac: Problem | None = None
+        self._details: list[str] = []
+        self._trace_message: str | None = None
+        self._frames: list[Frame] = []
+
+    @property
+    def active(self) -> bool:
+        return self._javac is not None or self._trace_message is not None
+
+    def feed(self, line: str) -> list[Finding]:
+        if self._trace_message is not None:
+            at = _AT.match(line)
+            if at:
+                self._add_frame(at)
+                return []
+            if _OTHER_AT.match(line):
+                return []
+            return self._finish_trace() + self._start(line)
+        if self._javac is not None:
+            if line.startswith((" ", "\t")) and line.strip():
+                column = caret_column(line) if "^" in line else None
+                if column is not None and self._javac.column is None:
+                    j = self._javac
+                    self._javac = Problem(j.path, j.line, column, j.message, j.severity,
+                                          j.source)
+                elif ":" in line and len(self._details) < 10:
+                    self._details.append(" ".join(line.split()))
+                return []
+            if (
+                line.strip() and _JAVAC.match(line) is None
+                and self._javac.column is None and not self._details
+            ):
+                return []  # the code excerpt of a source line that is not indented
+        return self._finish_javac() + self._start(line)
+
+    def _start(self, line: str) -> list[Finding]:
+        javac = _JAVAC.match(line)
+        if javac:
+            sev = Severity.ERROR if javac.group("sev") == "error" else Severity.WARNING
+            self._javac = Problem(
+                path=javac.group("path"), line=int(javac.group("line")), column=None,
+                message=javac.group("msg").strip(), severity=sev, source="javac",
+            )
+            return []
+        header = _HEADER.match(line.strip()) if "." in line else None
+        if header and (line.startswith(("Exception in", "Caused by")) or not line[:1].isspace()):
+            self._trace_message = line.strip().removeprefix("Caused by: ")
+            if self._trace_message.startswith("Exception in thread"):
+                self._trace_message = self._trace_message.split('" ', 1)[1]
+            self._frames = []
+        return []
+
+    def _add_frame(self, at: re.Match[str]) -> None:
+        if len(self._frames) >= _MAX_FRAMES:
+            return
+        method = at.group("method")
+        parts = method.split(".")
+        package = ".".join(p for p in parts[:-2] if p and p[0].islower()) or None
+        library = at.group("module") is not None or method.startswith(_LIBRARY_PACKAGES)
+        self._frames.append(Frame(
+            path=at.group("file"), line=int(at.group("line")), function=method,
+            library=library, package=package,
+        ))
+
+    def _finish_trace(self) -> list[Finding]:
+        message, frames = self._trace_message or "", self._frames
+        self._trace_message, self._frames = None, []
+        if not frames:
+            return []  # a class name in prose, not an exception
+        return [Trace(message=message, frames=tuple(frames), source=self.source)]
+
+    def _finish_javac(self) -> list[Finding]:
+        javac, self._javac = self._javac, None
+        details, self._details = self._details, []
+        if javac is None:
+            return []
+        message = javac.message + ("\n" + "\n".join(details) if details else "")
+        return [Problem(javac.path, javac.line, javac.column, message, javac.severity,
+                        javac.source)]
+
+    def flush(self) -> list[Finding]:
+        return self._finish_javac() + self._finish_trace()

@@ -1,0 +1,122 @@
+"""Node.js: uncaught errors and logged ``err.stack`` (CommonJS, ESM, async frames).
+
+Node prints, for an uncaught error, an optional location header (``/app/x.js:4``, the source
+line and a caret), then ``TypeError: message`` and ``    at …`` frames. A SyntaxError has
+only internal frames, so its header line is the culprit. An error name alone proves nothing:
+a problem is emitted only when at least one ``at`` frame or a header location follows.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from tilt_lsp.diagnostics.model import Finding, Frame, Trace
+from tilt_lsp.diagnostics.parsers.base import caret_column
+
+_LOCATION_HEADER = re.compile(
+    r"^(?P<path>(?:file://)?(?:/|[A-Za-z]:[\\/])\S*?\.(?:[cm]?[jt]sx?|node)):(?P<line>\d+)$"
+)
+_ERROR = re.compile(
+    r"^(?:Uncaught )?(?P<name>[A-Z][\w$]*(?:Error|Exception)|Error)"
+    r"(?: \[[A-Z0-9_]+\])?(?::\s?(?P<msg>.*))?$"
+)
+_AT = re.compile(r"^\s+at (?:async )?(?:(?P<func>.*?) \()?(?P<loc>[^()\s][^()]*?)\)?$")
+_LOC = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+)$")
+_MAX_FRAMES = 200
+_MAX_HEADER_GAP = 6  # lines between the location header and the error line (code, caret)
+
+
+class NodeParser:
+    source = "node"
+    trigger = re.compile(
+        r"^(?:file://)?/\S*\.(?:[cm]?[jt]sx?):\d+$"
+        r"|^(?:Uncaught )?(?:[A-Z][\w$]*(?:Error|Exception)|Error)(?: \[[A-Z0-9_]+\])?(?::|$)"
+    )
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._header: Frame | None = None
+        self._header_gap = 0
+        self._previous = ""
+        self._message: str | None = None
+        self._frames: list[Frame] = []
+
+    @property
+    def active(self) -> bool:
+        return self._header is not None or self._message is not None
+
+    def feed(self, line: str) -> list[Finding]:
+        if self._message is not None:
+            at = _AT.match(line)
+            if at:
+                frame = _frame(at)
+                if frame is not None and len(self._frames) < _MAX_FRAMES:
+                    self._frames.append(frame)
+                return []
+            return self._finish() + self._start(line)
+        if self._header is not None:
+            return self._after_header(line)
+        return self._start(line)
+
+    def _after_header(self, line: str) -> list[Finding]:
+        assert self._header is not None
+        error = _ERROR.match(line)
+        if error:
+            self._message = line.removeprefix("Uncaught ").strip()
+            return []
+        column = caret_column(line) if "^" in line else None
+        if column is not None and self._header.column is None:
+            self._header = Frame(self._header.path, self._header.line, column)
+        self._header_gap += 1
+        if self._header_gap > _MAX_HEADER_GAP:
+            self._reset()
+        return []
+
+    def _start(self, line: str) -> list[Finding]:
+        header = _LOCATION_HEADER.match(line)
+        if header:
+            self._reset()
+            self._header = Frame(_clean_path(header.group("path")), int(header.group("line")))
+            return []
+        if _ERROR.match(line):
+            self._reset()
+            self._message = line.removeprefix("Uncaught ").strip()
+        return []
+
+    def _finish(self) -> list[Finding]:
+        frames = self._frames
+        message = self._message or ""
+        header = self._header
+        self._reset()
+        if header is not None:
+            frames = [header, *frames]
+        elif not frames:
+            return []
+        return [Trace(message=message, frames=tuple(frames), source=self.source)]
+
+    def flush(self) -> list[Finding]:
+        if self._message is not None:
+            return self._finish()
+        self._reset()
+        return []
+
+
+def _clean_path(path: str) -> str:
+    if path.startswith("file://"):
+        return unquote(path[len("file://"):])
+    return path
+
+
+def _frame(match: re.Match[str]) -> Frame | None:
+    loc = _LOC.match(match.group("loc"))
+    if loc is None:
+        return None  # "at JSON.parse (<anonymous>)", "at new Promise (<anonymous>)"
+    path = _clean_path(loc.group("path"))
+    library = path.startswith(("node:", "internal/", "<"))
+    return Frame(
+        path=path, line=int(loc.group("line")), column=int(loc.group("col")),
+        function=(match.group("func") or "").strip(), library=library,
+    )

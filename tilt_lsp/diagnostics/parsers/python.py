@@ -1,0 +1,100 @@
+"""Python: tracebacks (plain, chained, from ``logging.exception``) and syntax errors.
+
+A traceback is recognised only by its exact header line and ``  File "…", line N`` frames, so
+prose that mentions "Traceback" or "File" never starts one. A syntax error printed without a
+traceback (startup, ``py_compile``, ``compileall``) is a location line without ``, in …``
+followed by the offending code and ``SyntaxError:``/``IndentationError:``/``TabError:``.
+Each block of a chained traceback ("During handling of the above exception…", "The above
+exception was the direct cause…") is its own problem: each names a different culprit line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tilt_lsp.diagnostics.model import Finding, Frame, Trace
+
+_HEADER = re.compile(r"Traceback \(most recent call last\):\s*$")
+_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
+_EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
+_SYNTAX_TYPES = ("SyntaxError", "IndentationError", "TabError")
+_MAX_FRAMES = 500
+
+# Lines inside a traceback between frames: the code excerpt and its carets, always indented.
+# The "*** Error compiling" line of compileall needs no handling: the location line follows.
+
+
+class PythonParser:
+    source = "python"
+    trigger = re.compile(r'Traceback \(most recent call last\):\s*$|^\s*File "[^"]+", line \d+')
+
+    def __init__(self) -> None:
+        self._frames: list[Frame] = []
+        self._state = "idle"  # idle | traceback | syntax
+
+    @property
+    def active(self) -> bool:
+        return self._state != "idle"
+
+    def feed(self, line: str) -> list[Finding]:
+        if self._state == "idle":
+            return self._idle(line)
+        frame = _FRAME.match(line)
+        if frame:
+            if len(self._frames) < _MAX_FRAMES:
+                self._frames.append(_frame(frame))
+            if frame.group("func") is None and self._state == "syntax":
+                self._frames = [self._frames[-1]]
+            return []
+        if line.startswith((" ", "\t")) or not line.strip():
+            # Code excerpt, caret markers, or the blank line some tools print; keep going.
+            return [] if line.strip() or self._frames else self._reset()
+        return self._finish(line)
+
+    def _idle(self, line: str) -> list[Finding]:
+        if _HEADER.search(line):
+            self._state = "traceback"
+            self._frames = []
+            return []
+        frame = _FRAME.match(line)
+        if frame and frame.group("func") is None:
+            self._state = "syntax"
+            self._frames = [_frame(frame)]
+        return []
+
+    def _finish(self, line: str) -> list[Finding]:
+        exc = _EXCEPTION.match(line.strip())
+        frames = self._frames
+        state = self._state
+        self._reset()
+        if exc is None or not frames:
+            # A new header right away (no exception line) restarts; anything else ends it.
+            return self._idle(line)
+        name = exc.group("type")
+        last = name.rsplit(".", 1)[-1]
+        if state == "syntax" and last not in _SYNTAX_TYPES:
+            return []
+        if state == "traceback" and not (
+            last.endswith(("Error", "Exception", "Exit", "Interrupt", "Warning", "Iteration"))
+            or last[:1].isupper()
+        ):
+            return []
+        message = line.strip()
+        return [Trace(message=message, frames=tuple(reversed(frames)), source=self.source)]
+
+    def _reset(self) -> list[Finding]:
+        self._state = "idle"
+        self._frames = []
+        return []
+
+    def flush(self) -> list[Finding]:
+        return self._reset()
+
+
+def _frame(match: re.Match[str]) -> Frame:
+    path = match.group("path")
+    library = path.startswith("<")  # <frozen importlib._bootstrap>, <string>, <stdin>
+    return Frame(
+        path=path, line=int(match.group("line")), function=match.group("func") or "",
+        library=library,
+    )

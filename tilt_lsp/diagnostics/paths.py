@@ -1,0 +1,268 @@
+"""Path mapping: from a path as a tool printed it (in a container, relative, bare) to a file in
+the workspace, or to nothing.
+
+A diagnostic on the wrong file is worse than none, so the only answer other than ``None`` is
+an existing file inside the workspace root that is not library code. Container paths map by
+ordered (container prefix → local prefix) pairs, the longest prefix winning; the pairs come
+from sync rules and from a Dockerfile's WORKDIR/COPY/ADD. Relative paths resolve against the
+build's working directory. Bare names (``OrderService.java``, ``calc_test.go``) and relative
+paths printed from another directory resolve through a workspace index, only when one file
+fits the hint (package or directory) better than every other.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+# Raw paths that are someone else's code wherever they are mapped to.
+LIBRARY_MARKERS = (
+    "site-packages/", "dist-packages/", "node_modules/", "/usr/local/go/", "/usr/lib/go",
+    "/usr/lib/python", "/usr/local/lib/python", "/lib/python3.", "/rustc/", "/.cargo/registry/",
+    "/.cargo/git/", "/go/pkg/mod/", "/src/runtime/", "/.rustup/",
+)
+LIBRARY_PREFIXES = ("node:", "internal/", "<", "java.base/")
+# Workspace folders that hold dependencies or build output, never the culprit.
+LIBRARY_DIRS = frozenset({
+    "node_modules", "site-packages", "dist-packages", ".venv", "venv", "vendor", ".tox",
+    "target", "__pycache__", ".git",
+})
+SKIP_DIRS = LIBRARY_DIRS | {".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+                            ".gradle", ".idea", ".cache", "dist", "build"}
+MAX_INDEXED_FILES = 200_000
+_CACHE_LIMIT = 4096
+
+
+def is_library_path(raw: str) -> bool:
+    """True for paths that are stdlib, dependency or runtime code by their look alone."""
+    return raw.startswith(LIBRARY_PREFIXES) or any(m in raw for m in LIBRARY_MARKERS)
+
+
+class WorkspaceIndex:
+    """File name → workspace-relative paths, built by one walk of the root when first needed."""
+
+    def __init__(self, root: str) -> None:
+        self._root = root
+        self._by_name: dict[str, list[str]] | None = None
+
+    def lookup(self, name: str) -> list[str]:
+        if self._by_name is None:
+            self._by_name = self._build()
+        return self._by_name.get(name, [])
+
+    def _build(self) -> dict[str, list[str]]:
+        by_name: dict[str, list[str]] = {}
+        count = 0
+        for dirpath, dirnames, filenames in os.walk(self._root):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+            rel = os.path.relpath(dirpath, self._root)
+            for name in filenames:
+                by_name.setdefault(name, []).append(
+                    name if rel == "." else posixpath.join(rel.replace(os.sep, "/"), name)
+                )
+                count += 1
+            if count >= MAX_INDEXED_FILES:
+                break
+        return by_name
+
+
+@dataclass
+class PathMapper:
+    """Maps printed paths onto workspace files; see the module docstring for the rules."""
+
+    root: str
+    mappings: list[tuple[str, str]] = field(default_factory=list)
+    workdir: str | None = None
+    """The container's (or remote build's) working directory, for relative paths."""
+    local_workdir: str | None = None
+    """The local directory relative paths resolve against when no mapping applies."""
+
+    def __post_init__(self) -> None:
+        self.root = os.path.realpath(self.root)
+        self.mappings = [(_norm(c), os.path.abspath(local)) for c, local in self.mappings]
+        self.index = WorkspaceIndex(self.root)
+        self._cache: dict[tuple[str, str | None, bool], str | None] = {}
+
+    def add(self, container_prefix: str, local_prefix: str) -> None:
+        self.mappings.append((_norm(container_prefix), os.path.abspath(local_prefix)))
+        self._cache.clear()
+
+    def map_container_path(self, path: str) -> str | None:
+        """Local path for an absolute container path by the longest matching prefix."""
+        path = _norm(path)
+        best: tuple[str, str] | None = None
+        for prefix, local in self.mappings:
+            matches = path == prefix or path.startswith(prefix.rstrip("/") + "/")
+            if matches and (best is None or len(prefix) > len(best[0])):
+                best = (prefix, local)
+        if best is None:
+            return None
+        rest = path[len(best[0]):].lstrip("/")
+        return os.path.join(best[1], rest) if rest else best[1]
+
+    def resolve(self, raw: str, package: str | None = None, strict: bool = False) -> str | None:
+        """The workspace file a printed path means, or None. ``package`` is a directory hint
+        (``com/acme/orders``, ``example.com/calc``); ``strict`` requires it to match."""
+        key = (raw, package, strict)
+        if key in self._cache:
+            return self._cache[key]
+        result = self._resolve(raw, package, strict)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = result
+        return result
+
+    def _resolve(self, raw: str, package: str | None, strict: bool) -> str | None:
+        if not raw or "\x00" in raw or is_library_path(raw):
+            return None
+        path = unquote(raw[len("file://"):]) if raw.startswith("file://") else raw
+        candidates: list[str] = []
+        if path.startswith("/"):
+            mapped = self.map_container_path(path)
+            candidates.append(mapped if mapped is not None else path)
+        else:
+            if self.workdir:
+                mapped = self.map_container_path(posixpath.join(self.workdir, path))
+                if mapped is not None:
+                    candidates.append(mapped)
+            candidates.append(os.path.join(self.local_workdir or self.root, path))
+            candidates.append(os.path.join(self.root, path))
+        for candidate in candidates:
+            usable = self._usable(candidate)
+            if usable is not None:
+                return usable
+        if path.startswith("/"):
+            return None  # an unmapped absolute path is not ours to guess
+        return self._from_index(path, package, strict)
+
+    def _usable(self, candidate: str) -> str | None:
+        real = os.path.realpath(candidate)
+        if real != self.root and not real.startswith(self.root.rstrip(os.sep) + os.sep):
+            return None
+        rel_parts = Path(os.path.relpath(real, self.root)).parts
+        if any(part in LIBRARY_DIRS for part in rel_parts[:-1]):
+            return None
+        return real if os.path.isfile(real) else None
+
+    def _from_index(self, path: str, package: str | None, strict: bool) -> str | None:
+        parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+        if not parts:
+            return None
+        found = self.index.lookup(parts[-1])
+        wanted_dirs = parts[:-1]
+        hint = [p for p in (package or "").split("/") if p]
+        scored: list[tuple[int, str]] = []
+        for rel in found:
+            dirs = rel.split("/")[:-1]
+            if wanted_dirs and not _ends_with(dirs, wanted_dirs):
+                continue
+            score = _common_suffix(dirs, hint) if hint else 0
+            if strict and hint and score < len(hint):
+                continue
+            scored.append((score, rel))
+        if not scored:
+            return None
+        scored.sort(reverse=True)
+        if len(scored) > 1 and scored[0][0] == scored[1][0]:
+            return None  # two files fit equally well: refuse to guess
+        return self._usable(os.path.join(self.root, scored[0][1]))
+
+
+def _norm(path: str) -> str:
+    return posixpath.normpath(path) if path else path
+
+
+def _ends_with(dirs: list[str], suffix: list[str]) -> bool:
+    return len(dirs) >= len(suffix) and dirs[len(dirs) - len(suffix):] == suffix
+
+
+def _common_suffix(a: list[str], b: list[str]) -> int:
+    n = 0
+    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+def mapper_from_sync_rules(
+    root: str, rules: Iterable[tuple[str, str]], workdir: str | None = None
+) -> PathMapper:
+    """A mapper from Tilt-style sync rules: (local path, container path) pairs."""
+    return PathMapper(root, [(container, local) for local, container in rules], workdir=workdir)
+
+
+def dockerfile_mappings(
+    dockerfile_text: str, context_dir: str
+) -> tuple[list[tuple[str, str]], str | None]:
+    """(container prefix, local prefix) pairs from COPY/ADD, and the final WORKDIR.
+
+    ``COPY src dest`` copies from the build context: ``context_dir/src`` appears at ``dest``
+    (relative to the WORKDIR in force). Copies from other stages (``--from``) and URLs are
+    not local files and are skipped.
+    """
+    from dockerfile_parse import DockerfileParser
+
+    parser = DockerfileParser(fileobj=io.BytesIO(dockerfile_text.encode("utf-8")))
+    workdir = "/"
+    pairs: list[tuple[str, str]] = []
+    for item in parser.structure:
+        instruction = str(item["instruction"]).upper()
+        value = str(item["value"])
+        if instruction == "FROM":
+            workdir = "/"
+        elif instruction == "WORKDIR":
+            workdir = posixpath.normpath(posixpath.join(workdir, value.strip()))
+        elif instruction in ("COPY", "ADD"):
+            pairs.extend(_copy_pairs(value, workdir, context_dir))
+    final = workdir if workdir != "/" else None
+    return pairs, final
+
+
+def _copy_pairs(value: str, workdir: str, context_dir: str) -> list[tuple[str, str]]:
+    import json
+    import shlex
+
+    text = value.strip()
+    try:
+        args = json.loads(text) if text.startswith("[") else shlex.split(text)
+    except ValueError:
+        return []
+    if not isinstance(args, list):
+        return []
+    args = [str(a) for a in args]
+    if any(a.startswith("--from") for a in args):
+        return []
+    args = [a for a in args if not a.startswith("--")]
+    if len(args) < 2:
+        return []
+    *sources, dest = args
+    dest_abs = posixpath.normpath(posixpath.join(workdir, dest))
+    into_dir = dest.endswith("/") or dest in (".", "./") or len(sources) > 1
+    pairs: list[tuple[str, str]] = []
+    for src in sources:
+        if "://" in src:
+            continue
+        if any(ch in src for ch in "*?["):
+            src = posixpath.dirname(src) or "."
+            pairs.append((dest_abs, os.path.normpath(os.path.join(context_dir, src))))
+            continue
+        local = os.path.normpath(os.path.join(context_dir, src))
+        if os.path.isdir(local) or not into_dir:
+            pairs.append((dest_abs, local))
+        else:
+            pairs.append((posixpath.join(dest_abs, posixpath.basename(src)), local))
+    return pairs
+
+
+def mapper_from_dockerfile(
+    root: str, dockerfile_path: str, context_dir: str | None = None
+) -> PathMapper:
+    """A mapper from a Dockerfile: COPY/ADD pairs, and its WORKDIR for relative paths."""
+    context = context_dir or os.path.dirname(os.path.abspath(dockerfile_path))
+    text = Path(dockerfile_path).read_text(encoding="utf-8", errors="replace")
+    pairs, workdir = dockerfile_mappings(text, context)
+    return PathMapper(root, pairs, workdir=workdir)
