@@ -34,13 +34,11 @@ def bind(
     sig = inspect.signature(impl)
     params = list(sig.parameters.values())[1:]
     sig = sig.replace(parameters=params)
-    accepted = [p.name for p in params if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    named = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    open_kwargs = any(p.kind is p.VAR_KEYWORD for p in params)
     for key in kwargs:
-        if (
-            key not in sig.parameters
-            or sig.parameters[key].kind is inspect.Parameter.VAR_POSITIONAL
-        ):
-            hint = ", ".join(accepted) if accepted else "no keyword arguments"
+        if not open_kwargs and key not in named:
+            hint = ", ".join(named) if named else "no keyword arguments"
             raise TiltfileError(
                 f"{fn_name}() got an unexpected keyword argument '{key}' (it takes: {hint})",
                 kind="argument",

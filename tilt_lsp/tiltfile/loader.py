@@ -260,7 +260,7 @@ def _check_dep_cycles(resources: list[Resource]) -> None:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = [*path[path.index(name):], name]
+            cycle = [*path[path.index(name) :], name]
             r = next(x for x in resources if x.name == name)
             raise TiltfileError(
                 f"resource_deps form a cycle: {' -> '.join(cycle)}", r.location, "reference"

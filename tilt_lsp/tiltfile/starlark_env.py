@@ -27,8 +27,8 @@ _FRAME = re.compile(r"^\s*\* (?P<path>.+):(?P<line>\d+), in (?P<fn>.*)$")
 
 @dataclass(frozen=True, slots=True)
 class CallContext:
-    """What a builtin knows about its call: the call site and the calling file's folder
-    (Tilt resolves relative paths against the file that made the call, not the cwd)."""
+    """What a builtin knows about its call: the call site, and the folder that relative
+    paths resolve against."""
 
     name: str
     location: Location | None
@@ -109,7 +109,10 @@ class Environment:
         self._sources[path] = source
         self._state.config_files.add(path)
         module = self._new_module()
-        ast = sl.parse(path, source, sl.Dialect.extended())
+        try:
+            ast = sl.parse(path, source, sl.Dialect.extended())
+        except sl.StarlarkError as err:
+            raise _syntax_error(str(err), path, source) from None
         with self._in_file(path):
             sl.eval(module, ast, self._globals, sl.FileLoader(self._load))
         frozen = module.freeze()
@@ -158,11 +161,13 @@ class Environment:
 
     def _dispatcher(self, name: str, impl: Impl) -> Callable[..., Any]:
         def call(stack: str, *args: Any, **kwargs: Any) -> Any:
-            location, caller = self._call_site(stack, name)
+            # Relative paths resolve against the file being executed at module level (as in
+            # Tilt): a helper defined in a loaded file and called from the Tiltfile works with
+            # the Tiltfile's folder.
             ctx = CallContext(
                 name=name,
-                location=location,
-                dir=os.path.dirname(caller) if caller else os.getcwd(),
+                location=self._call_site(stack, name),
+                dir=os.path.dirname(self._stack[-1]),
                 state=self._state,
             )
             try:
@@ -170,24 +175,24 @@ class Environment:
                 return impl(ctx, *bound.args, **bound.kwargs)
             except TiltfileError as err:
                 if err.location is None:
-                    err.location = location
+                    err.location = ctx.location
                 self._pending = err
                 raise _Abort(err.message) from None
 
         return call
 
-    def _call_site(self, stack: str, name: str) -> tuple[Location | None, str | None]:
+    def _call_site(self, stack: str, name: str) -> Location | None:
         frames = [m for m in map(_FRAME.match, stack.splitlines()) if m]
         user = [f for f in frames if f.group("path") != PRELUDE]
         if not user:
-            return None, None
+            return None
         frame = user[-1]
         path, line = frame.group("path"), int(frame.group("line"))
         text = self._source_line(path, line)
         short = name.rsplit(".", 1)[-1]
         found = re.search(rf"\b{re.escape(short)}\s*\(", text)
         column = found.start() + 1 if found else len(text) - len(text.lstrip()) + 1
-        return Location(path, line, column), path
+        return Location(path, line, column)
 
     def _source_line(self, path: str, line: int) -> str:
         lines = self._sources.get(path, "").splitlines()
@@ -238,3 +243,16 @@ def _nest(tree: dict[str, Any], parts: list[str], leaf: str) -> None:
 def _struct(members: Mapping[str, Any]) -> str:
     fields = (f"{k}={_struct(v) if isinstance(v, dict) else v}" for k, v in sorted(members.items()))
     return "struct(" + ", ".join(fields) + ")"
+
+
+def _syntax_error(text: str, path: str, source: str) -> TiltfileError:
+    """starlark-rust reports a parse error at end of input as 1:1 with no excerpt; the
+    useful place is the end of the last line, and the useful hint is an unclosed bracket."""
+    err = from_starlark_message(text, PRELUDE)
+    has_excerpt = re.search(r"^\s*\d+ \|", text, re.MULTILINE) is not None
+    if not has_excerpt:
+        lines = source.rstrip().splitlines() or [""]
+        err.location = Location(path, len(lines), len(lines[-1]) + 1)
+        err.message = "syntax error: unexpected end of file (is a bracket or a quote left open?)"
+    err.kind = "syntax"
+    return err

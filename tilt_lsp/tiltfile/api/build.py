@@ -127,7 +127,7 @@ def _docker_build(
     ref: Any,
     context: Any,
     build_args: Any = None,
-    dockerfile: Any = "Dockerfile",
+    dockerfile: Any = None,
     dockerfile_contents: Any = "",
     live_update: Any = None,
     match_in_env_vars: Any = False,
@@ -161,7 +161,12 @@ def _docker_build(
     contents = as_opt_str(fn, "dockerfile_contents", dockerfile_contents) or None
     dockerfile_path: str | None = None
     if contents is None:
-        dockerfile_path = ctx.path(as_str(fn, "dockerfile", dockerfile))
+        # Tilt's default is the Dockerfile inside the context; a given path is relative to
+        # the Tiltfile, like every other path argument.
+        if dockerfile is None:
+            dockerfile_path = os.path.join(ctx_dir, "Dockerfile")
+        else:
+            dockerfile_path = ctx.path(as_str(fn, "dockerfile", dockerfile))
         if not os.path.isfile(dockerfile_path):
             raise TiltfileError(
                 f"{fn}(): Dockerfile not found: {dockerfile_path}", kind="missing-file"

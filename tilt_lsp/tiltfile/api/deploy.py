@@ -291,11 +291,8 @@ def parse_port_forwards(state: EvalState, fn: str, value: Any) -> tuple[PortForw
             out.append(state.port_forwards[item[PORT_FORWARD_KEY]])
         elif isinstance(item, int) and not isinstance(item, bool):
             out.append(PortForward(item, item))
-        elif isinstance(item, str) and re.fullmatch(r"(?:([^:]+):)?(\d+)(?::(\d+))?", item):
-            m = re.fullmatch(r"(?:([^:]+):)?(\d+)(?::(\d+))?", item)
-            assert m
-            local = int(m.group(2))
-            out.append(PortForward(local, int(m.group(3) or local), m.group(1) or "localhost"))
+        elif isinstance(item, str) and (pf := _parse_port_forward(item)):
+            out.append(pf)
         else:
             raise TiltfileError(
                 f"{fn}(): port_forwards entries must be a port (8000), 'LOCAL:CONTAINER' "
@@ -303,6 +300,20 @@ def parse_port_forwards(state: EvalState, fn: str, value: Any) -> tuple[PortForw
                 kind="type",
             )
     return tuple(out)
+
+
+def _parse_port_forward(text: str) -> PortForward | None:
+    """'8000', '8000:80' or 'HOST:8000:80' (Tilt's string forms)."""
+    parts = text.split(":")
+    if len(parts) == 2 and not parts[0].isdigit():
+        parts = [parts[0], parts[1], parts[1]]
+    if not all(p.isdigit() for p in parts[-2:] if p) or not 1 <= len(parts) <= 3:
+        return None
+    if len(parts) == 1:
+        return PortForward(int(parts[0]), int(parts[0]))
+    if len(parts) == 2:
+        return PortForward(int(parts[0]), int(parts[1]))
+    return PortForward(int(parts[1]), int(parts[2]), parts[0] or "localhost")
 
 
 # -- docker compose ---------------------------------------------------------------------------
