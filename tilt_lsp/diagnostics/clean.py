@@ -43,17 +43,14 @@ def clean(raw: str | bytes) -> tuple[str, str]:
     channel = ""
     if text[:1].isdigit():
         text = _strip_timestamp(text)
-    head = text[:80]
-    if "|" in head or "│" in head:
-        match = _CHANNEL.match(text)
-        if match:
-            channel = match.group("name")
-            text = text[match.end():]
-            if text[:1].isdigit():
-                text = _strip_timestamp(text)
-    elif text.startswith("[") and (match := _KUBECTL_PREFIX.match(text)):
+    if text.startswith("[") and (match := _KUBECTL_PREFIX.match(text)):
         channel = match.group("name")
         text = _strip_timestamp(text[match.end():])
+    elif ("|" in text[:80] or "│" in text[:80]) and (match := _CHANNEL.match(text)):
+        channel = match.group("name")
+        text = text[match.end():]
+        if text[:1].isdigit():
+            text = _strip_timestamp(text)
     return channel, text
 
 

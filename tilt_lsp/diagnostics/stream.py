@@ -86,13 +86,19 @@ class ProblemStream:
                     findings.extend(inner.feed(step.group("text")))
         return self._place(findings)
 
-    def close(self) -> list[Problem]:
-        """End of stream: whatever was pending in any channel."""
+    def flush(self) -> list[Problem]:
+        """Whatever is pending in any channel, e.g. after a quiet period on a live log (a
+        logged Node error is only known to be complete when the next line arrives)."""
         findings: list[Finding] = []
         for parsers in self._channels.values():
             findings.extend(parsers.flush())
-        self._channels.clear()
         return self._place(findings)
+
+    def close(self) -> list[Problem]:
+        """End of stream: whatever was pending in any channel."""
+        problems = self.flush()
+        self._channels.clear()
+        return problems
 
     def _channel(self, name: str) -> ParserSet:
         parsers = self._channels.get(name)

@@ -23,6 +23,7 @@ _PANIC_NEW = re.compile(r"^thread '(?P<thread>[^']*)'(?: \(\d+\))? panicked at "
                         r"(?P<path>.+?):(?P<line>\d+):(?P<col>\d+):$")
 _PANIC_OLD = re.compile(r"^thread '(?P<thread>[^']*)'(?: \(\d+\))? panicked at "
                         r"'(?P<msg>.*)', (?P<path>.+?):(?P<line>\d+):(?P<col>\d+)$")
+_LABEL = re.compile(r"^\s*\d*\s*\|[\s|-]*\^+ (?!help:)(?P<label>\S.*)$")
 _BT_FUNC = re.compile(r"^\s+\d+: (?P<func>.+)$")
 _BT_AT = re.compile(r"^\s+at (?P<path>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _LIBRARY = ("/rustc/", "/.cargo/registry/", "/.cargo/git/", "/rustlib/")
@@ -36,6 +37,7 @@ class RustParser:
     def __init__(self) -> None:
         self._diag: Problem | None = None  # header seen; path empty until its "-->"
         self._sub: str | None = None
+        self._labelled = False
         self._panic: Trace | None = None
         self._panic_message: list[str] | None = None
         self._function = ""
@@ -87,6 +89,13 @@ class RustParser:
             self._sub = None
         elif sub:
             self._sub = sub.group("msg").strip()
+            self._labelled = True  # labels after a note belong to the note
+        elif not self._labelled and self._diag.path and (label := _LABEL.match(line)):
+            # The primary label says what is wrong at the caret: worth having in the message.
+            d = self._diag
+            self._diag = Problem(d.path, d.line, d.column, f"{d.message}: {label.group('label')}",
+                                 d.severity, d.source, related=d.related, code=d.code)
+            self._labelled = True
         elif not line.strip():
             return self._emit()
         return []
@@ -137,6 +146,7 @@ class RustParser:
 
     def _emit(self) -> list[Finding]:
         diag, self._diag, self._sub = self._diag, None, None
+        self._labelled = False
         if diag is None or not diag.path:
             return []
         return [diag]
