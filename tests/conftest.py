@@ -39,7 +39,8 @@ def docker_test_labels() -> dict[str, str]:
 
 
 def docker_required() -> bool:
-    return bool(os.environ.get("CI")) or os.environ.get("TILT_LSP_REQUIRE_DOCKER") == "1"
+    ci = os.environ.get("CI", "").strip().lower()
+    return ci not in ("", "0", "false", "no") or os.environ.get("TILT_LSP_REQUIRE_DOCKER") == "1"
 
 
 def _unavailable(reason: str) -> None:
