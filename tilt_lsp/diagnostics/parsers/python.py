@@ -19,6 +19,7 @@ _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<
 _EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
 _SYNTAX_TYPES = ("SyntaxError", "IndentationError", "TabError")
 _MAX_FRAMES = 500
+_MAX_EXCERPT = 12  # lines between frames: code and carets (3.13 prints multi-line spans)
 
 # Lines inside a traceback between frames: the code excerpt and its carets, always indented.
 # The "*** Error compiling" line of compileall needs no handling: the location line follows.
@@ -31,6 +32,7 @@ class PythonParser:
     def __init__(self) -> None:
         self._frames: list[Frame] = []
         self._state = "idle"  # idle | traceback | syntax
+        self._since_frame = 0
 
     @property
     def active(self) -> bool:
@@ -40,6 +42,9 @@ class PythonParser:
         if self._state == "idle":
             return self._idle(line)
         frame = _FRAME.match(line)
+        self._since_frame = 0 if frame else self._since_frame + 1
+        if self._since_frame > _MAX_EXCERPT:
+            return self._reset()  # a frame's excerpt is a few lines; this is something else
         if frame:
             if len(self._frames) < _MAX_FRAMES:
                 self._frames.append(_frame(frame))
@@ -83,6 +88,7 @@ class PythonParser:
         return [Trace(message=message, frames=tuple(reversed(frames)), source=self.source)]
 
     def _reset(self) -> list[Finding]:
+        self._since_frame = 0
         self._state = "idle"
         self._frames = []
         return []

@@ -38,6 +38,7 @@ class RustParser:
         self._diag: Problem | None = None  # header seen; path empty until its "-->"
         self._sub: str | None = None
         self._labelled = False
+        self._waited = 0  # lines since a header that still has no "-->" location
         self._panic: Trace | None = None
         self._panic_message: list[str] | None = None
         self._function = ""
@@ -75,6 +76,10 @@ class RustParser:
 
     def _diag_line(self, line: str) -> list[Finding]:
         assert self._diag is not None
+        if not self._diag.path:
+            self._waited += 1
+            if self._waited > 3 and not _ARROW.match(line):
+                return self._emit()  # "error: something" from a program, not from rustc
         arrow = _ARROW.match(line)
         sub = _SUB.match(line)
         if arrow:
@@ -147,6 +152,8 @@ class RustParser:
     def _emit(self) -> list[Finding]:
         diag, self._diag, self._sub = self._diag, None, None
         self._labelled = False
+        self._waited = 0
+        self._waited = 0  # lines since a header that still has no "-->" location
         if diag is None or not diag.path:
             return []
         return [diag]

@@ -1,0 +1,138 @@
+"""Path mapping: container paths, relative paths and bare names onto workspace files only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tilt_lsp.diagnostics.paths import (
+    PathMapper,
+    dockerfile_mappings,
+    is_library_path,
+    mapper_from_dockerfile,
+    mapper_from_sync_rules,
+)
+
+
+def make(root: Path, *files: str) -> None:
+    for rel in files:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n")
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    make(
+        tmp_path, "app/main.py", "app/api/views.py", "worker/main.py", "calc/calc_test.go",
+        "svc/src/main/java/com/acme/orders/OrderService.java",
+        "svc/src/main/java/com/acme/billing/OrderService.java", "web/src/index.ts",
+        "node_modules/lib/index.js", ".venv/lib/python3.11/site-packages/x.py", "Dockerfile",
+    )
+    return tmp_path
+
+
+def real(p: Path) -> str:
+    return os.path.realpath(p)
+
+
+def test_longest_container_prefix_wins(ws: Path) -> None:
+    mapper = PathMapper(str(ws), [("/srv", str(ws / "worker")), ("/srv/app", str(ws / "app"))])
+    assert mapper.resolve("/srv/app/main.py") == real(ws / "app/main.py")
+    assert mapper.resolve("/srv/main.py") == real(ws / "worker/main.py")
+    assert mapper.resolve("/srv/application/main.py") is None  # a prefix is a whole component
+
+
+def test_sync_rules_are_local_then_container(ws: Path) -> None:
+    mapper = mapper_from_sync_rules(str(ws), [(str(ws / "app"), "/code")])
+    assert mapper.resolve("/code/api/views.py") == real(ws / "app/api/views.py")
+
+
+def test_relative_paths_resolve_against_the_container_workdir(ws: Path) -> None:
+    mapper = PathMapper(str(ws), [("/code", str(ws / "app"))], workdir="/code")
+    assert mapper.resolve("./api/views.py") == real(ws / "app/api/views.py")
+    assert mapper.resolve("main.py") == real(ws / "app/main.py")
+
+
+def test_relative_paths_printed_from_a_subdirectory_use_the_index(ws: Path) -> None:
+    mapper = PathMapper(str(ws))
+    assert mapper.resolve("src/index.ts") == real(ws / "web/src/index.ts")
+    assert mapper.resolve("other/index.ts") is None
+
+
+def test_bare_java_file_needs_its_package(ws: Path) -> None:
+    mapper = PathMapper(str(ws))
+    orders = mapper.resolve("OrderService.java", "com/acme/orders", strict=True)
+    assert orders == real(ws / "svc/src/main/java/com/acme/orders/OrderService.java")
+    assert mapper.resolve("OrderService.java", "com/acme/shipping", strict=True) is None
+    assert mapper.resolve("OrderService.java") is None  # two candidates: refuse to guess
+
+
+def test_bare_go_test_file_resolves_when_unique(ws: Path) -> None:
+    mapper = PathMapper(str(ws))
+    assert mapper.resolve("calc_test.go", "example.com/m/calc") == real(ws / "calc/calc_test.go")
+    assert mapper.resolve("main.py") is None  # app/main.py and worker/main.py
+
+
+def test_nothing_outside_the_workspace_or_in_dependencies(ws: Path, tmp_path: Path) -> None:
+    mapper = PathMapper(str(ws / "app"), [("/deps", str(ws))])
+    assert mapper.resolve(str(ws / "worker/main.py")) is None
+    assert mapper.resolve("/deps/worker/main.py") is None
+    assert mapper.resolve("/etc/passwd") is None
+    assert mapper.resolve("../worker/main.py") is None
+    whole = PathMapper(str(ws))
+    assert whole.resolve(str(ws / "node_modules/lib/index.js")) is None
+    assert whole.resolve(str(ws / ".venv/lib/python3.11/site-packages/x.py")) is None
+    assert whole.resolve(str(ws / "app")) is None  # a directory is not a file
+
+
+@pytest.mark.parametrize("raw", [
+    "/usr/lib/python3.11/json/decoder.py", "/usr/local/lib/python3.12/site-packages/a.py",
+    "/app/node_modules/express/lib/router.js", "node:internal/modules/cjs/loader",
+    "/usr/local/go/src/runtime/panic.go", "<frozen importlib._bootstrap>", "<string>",
+    "/rustc/59807616e1fa/library/core/src/result.rs", "java.base/java.lang.Integer",
+    "/root/go/pkg/mod/github.com/x/y@v1/z.go",
+])
+def test_library_paths(raw: str) -> None:
+    assert is_library_path(raw)
+
+
+def test_user_paths_are_not_library() -> None:
+    for raw in ("/app/main.py", "src/main.rs", "./main.go", "/srv/app/lib/format.js"):
+        assert not is_library_path(raw)
+
+
+def test_dockerfile_workdir_copy_and_add(ws: Path) -> None:
+    text = (
+        "FROM python:3.12-slim AS base\n"
+        "WORKDIR /srv\n"
+        "COPY app/ ./app/\n"
+        "COPY worker/main.py /opt/worker.py\n"
+        "ADD [\"web/src\", \"/web\"]\n"
+        "COPY --from=builder /out /bin\n"
+        "WORKDIR app\n"
+    )
+    pairs, workdir = dockerfile_mappings(text, str(ws))
+    assert ("/srv/app", str(ws / "app")) in pairs
+    assert ("/opt/worker.py", str(ws / "worker/main.py")) in pairs
+    assert ("/web", str(ws / "web/src")) in pairs
+    assert all(c != "/bin" for c, _ in pairs)
+    assert workdir == "/srv/app"
+    mapper = PathMapper(str(ws), pairs, workdir=workdir)
+    assert mapper.resolve("/opt/worker.py") == real(ws / "worker/main.py")
+    assert mapper.resolve("api/views.py") == real(ws / "app/api/views.py")
+    assert mapper.resolve("/web/index.ts") == real(ws / "web/src/index.ts")
+
+
+def test_mapper_from_a_real_dockerfile_file(ws: Path) -> None:
+    (ws / "Dockerfile").write_text("FROM scratch\nWORKDIR /code\nCOPY . .\n")
+    mapper = mapper_from_dockerfile(str(ws), str(ws / "Dockerfile"))
+    assert mapper.resolve("/code/app/main.py") == real(ws / "app/main.py")
+    assert mapper.resolve("./app/api/views.py") == real(ws / "app/api/views.py")
+
+
+def test_index_skips_vcs_and_dependency_folders(ws: Path) -> None:
+    make(ws, ".git/objects/views.py")
+    assert PathMapper(str(ws)).resolve("api/views.py") == real(ws / "app/api/views.py")
