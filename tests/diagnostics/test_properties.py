@@ -68,7 +68,7 @@ def test_noise_inserted_into_a_real_trace_never_misplaces_it(data: st.DataObject
 @given(st.integers(MAX_LINE - 2, 3 * MAX_LINE), st.sampled_from([b"x", b"\xff", "é".encode()]))
 def test_huge_lines_are_capped(size: int, unit: bytes) -> None:
     line = unit * size
-    channel, text = clean(line)
+    _channel, text = clean(line)
     assert len(text) <= MAX_LINE
     stream = ProblemStream(mapper())
     assert stream.feed(line) == [] and stream.close() == []
