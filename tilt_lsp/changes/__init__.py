@@ -1,0 +1,1 @@
+"""From changed paths to affected resources: what to ignore and what each resource watches."""

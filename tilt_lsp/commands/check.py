@@ -1,0 +1,94 @@
+"""``tilt-lsp check``: one shot. Load, build and start every auto-init resource, wait until
+each is ready, finished, crashed or failed, print the problems, stop everything, and exit 1
+if an error remains — for CI and for a quick look without an editor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from tilt_lsp.commands.common import resolve_tiltfile
+from tilt_lsp.commands.output import format_problem, status_line
+from tilt_lsp.diagnostics.model import Severity
+from tilt_lsp.engine.engine import Engine
+from tilt_lsp.engine.listener import NullListener
+from tilt_lsp.engine.status import ResourceStatus
+
+SETTLE_S = 1.5  # a service that is "ready" may still crash a moment later
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "check",
+        help="build and start everything once, print the problems, stop, exit 1 on errors",
+    )
+    p.add_argument(
+        "--file", "-f", metavar="TILTFILE", help="the Tiltfile (default: ./Tiltfile or a parent's)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="give up waiting after S seconds (default 120)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default) or json: one object per line",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="do not print progress to stderr")
+    p.set_defaults(func=run)
+
+
+class _Progress(NullListener):
+    def __init__(self, quiet: bool) -> None:
+        self._quiet = quiet
+        self._last: dict[str, str] = {}
+
+    def status_changed(self, statuses: list[ResourceStatus]) -> None:
+        if self._quiet:
+            return
+        for s in statuses:
+            line = status_line(s)
+            if self._last.get(s.name) != line:
+                self._last[s.name] = line
+                print(f"  {line}", file=sys.stderr)
+
+
+async def check(tiltfile: str, timeout: float, fmt: str, quiet: bool) -> int:
+    engine = Engine(tiltfile, listener=_Progress(quiet))
+    try:
+        await engine.start()
+        settled = await engine.wait_settled(timeout)
+        if settled:
+            await asyncio.sleep(SETTLE_S)
+            settled = await engine.wait_settled(max(timeout - SETTLE_S, 1.0))
+        statuses = list(engine.statuses.values())
+        problems = engine.problems.all()
+    finally:
+        await engine.stop()
+    for resource, _source, p in problems:
+        print(format_problem(resource, p, fmt))
+    if not settled:
+        waiting = [
+            s.name for s in statuses if not s.settled and (s.resource.auto_init or s.update_count)
+        ]
+        print(
+            f"tilt-lsp: timed out after {timeout:g}s waiting for: {', '.join(waiting) or 'the Tiltfile'}",
+            file=sys.stderr,
+        )
+    errors = sum(1 for _, _, p in problems if p.severity is Severity.ERROR)
+    if not quiet:
+        ready = sum(1 for s in statuses if s.settled and not s.failed)
+        print(
+            f"tilt-lsp: {len(statuses)} resources, {ready} ok, {errors} error(s)", file=sys.stderr
+        )
+    return 1 if errors else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(check(resolve_tiltfile(args.file), args.timeout, args.format, args.quiet))

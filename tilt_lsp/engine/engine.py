@@ -1,0 +1,532 @@
+"""The engine: load the Tiltfile, map changes to resources, drive each resource's controller,
+and keep statuses, logs and problems — the same under ``serve``, ``up`` and ``check``.
+
+Everything runs on one asyncio loop. State changes only in ``dispatch`` (a small reducer per
+action); controllers and the loader do their I/O in tasks and threads and report back through
+``dispatch``. Each resource has a worker that runs one update at a time and merges requests
+that arrive meanwhile, so a burst of 1,000 changed files is one update, not 1,000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from tilt_lsp.changes.ignore import IgnoreRules
+from tilt_lsp.changes.mapping import Watches
+from tilt_lsp.changes.watcher import Watcher
+from tilt_lsp.diagnostics.model import Problem, Severity
+from tilt_lsp.engine import actions as a
+from tilt_lsp.engine.listener import EngineListener, NullListener
+from tilt_lsp.engine.problems import ProblemStore
+from tilt_lsp.engine.status import BuildStatus, ResourceStatus, RuntimeStatus
+from tilt_lsp.runtime.controller import Controller, Dispatch
+from tilt_lsp.runtime.local import LocalController, MapperFactory
+from tilt_lsp.runtime.processes import LocalProcesses, ProcessRunner
+from tilt_lsp.tiltfile.errors import TiltfileError
+from tilt_lsp.tiltfile.loader import load_tiltfile
+from tilt_lsp.tiltfile.model import Model, Resource, ResourceKind, TriggerMode
+
+log = logging.getLogger(__name__)
+
+TILTFILE = "(Tiltfile)"  # the resource name Tilt gives the Tiltfile's own problems
+
+ControllerFactory = Callable[[Resource, Dispatch], Controller]
+
+
+class EngineError(Exception):
+    """A request the engine cannot carry out (unknown resource, …), in plain words."""
+
+
+@dataclass
+class _Request:
+    kind: str  # "update" | "rebuild" | "restart"
+    paths: set[str] = field(default_factory=set)
+    reason: str = ""
+
+    def merge(self, other: _Request) -> None:
+        rank = {"restart": 0, "update": 1, "rebuild": 2}
+        if rank[other.kind] > rank[self.kind]:
+            self.kind = other.kind
+        self.paths |= other.paths
+        self.reason = other.reason if not self.reason else self.reason
+
+
+class _Worker:
+    """Runs one resource's work, one request at a time."""
+
+    def __init__(self, engine: Engine, resource: Resource, controller: Controller) -> None:
+        self.engine = engine
+        self.resource = resource
+        self.controller = controller
+        self.pending: _Request | None = None
+        self.busy = False
+        self._wake = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(
+            self._loop(), name=f"resource:{resource.name}"
+        )
+
+    def request(self, req: _Request) -> None:
+        if self.pending is None:
+            self.pending = req
+        else:
+            self.pending.merge(req)
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        name = self.resource.name
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self.pending is None:
+                continue
+            await self._wait_for_deps()
+            req, self.pending = self.pending, None
+            if req is None:
+                continue
+            self.busy = True
+            self.engine.dispatch(a.UpdateStarted(name, req.reason, frozenset(req.paths)))
+            try:
+                if req.kind == "restart":
+                    ok = await self.controller.restart()
+                elif req.kind == "rebuild":
+                    ok = await self.controller.rebuild()
+                else:
+                    ok = await self.controller.update(frozenset(req.paths), req.reason)
+                self.engine.dispatch(a.UpdateFinished(name, ok))
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # an infrastructure bug must not kill the loop
+                log.exception("update of %s failed", name)
+                self.engine.dispatch(
+                    a.BuildChanged(name, BuildStatus.ERROR, f"internal error: {err}")
+                )
+                self.engine.dispatch(a.UpdateFinished(name, False, str(err)))
+            finally:
+                self.busy = False
+
+    async def _wait_for_deps(self) -> None:
+        deps = [d for d in self.resource.resource_deps if d in self.engine.workers]
+        if not deps:
+            return
+
+        def unready() -> list[str]:
+            return [d for d in deps if not self.engine.workers[d].controller.is_ready()]
+
+        first = True
+        while waiting := unready():
+            if first:
+                self.engine.dispatch(a.WaitingFor(self.resource.name, ", ".join(waiting)))
+                first = False
+            await self.engine.next_change()
+        if not first:
+            self.engine.dispatch(a.WaitingFor(self.resource.name, None))
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await self.controller.stop()
+
+
+class Engine:
+    def __init__(
+        self,
+        tiltfile: str,
+        *,
+        root: str | None = None,
+        listener: EngineListener | None = None,
+        runner: ProcessRunner | None = None,
+        env: Mapping[str, str] | None = None,
+        controllers: ControllerFactory | None = None,
+    ) -> None:
+        self.tiltfile = os.path.abspath(tiltfile)
+        self.root = os.path.abspath(root or os.path.dirname(self.tiltfile))
+        self.listener: EngineListener = listener or NullListener()
+        self.env = dict(os.environ if env is None else env)
+        self.runner = runner or LocalProcesses()
+        self._mappers = MapperFactory(self.root)
+        self._controllers = controllers or self._default_controller
+        self.model: Model | None = None
+        self.tiltfile_error: TiltfileError | None = None
+        self.statuses: dict[str, ResourceStatus] = {}
+        self.workers: dict[str, _Worker] = {}
+        self.problems = ProblemStore()
+        self.ignores = IgnoreRules(os.path.dirname(self.tiltfile))
+        self._watches: Watches | None = None
+        self._seen: dict[str, tuple[int, int] | None] = {}
+        self._tick: asyncio.Future[None] | None = None
+        self._reload_task: asyncio.Task[None] | None = None
+        self._reload_again = False
+        self.loads = 0
+        self.stopped = False
+        self._watcher: Watcher | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self, watch: bool = False) -> None:
+        """Load the Tiltfile and start its auto-init resources; with ``watch``, also react
+        to files changed outside the editor."""
+        if watch:
+            self._watcher = Watcher(self.root, self.files_changed, asyncio.get_running_loop())
+            self._watcher.start()
+        await self._reload()
+
+    async def stop(self) -> None:
+        self.stopped = True
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        if self._reload_task is not None:
+            self._reload_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reload_task
+        await asyncio.gather(*(w.stop() for w in self.workers.values()), return_exceptions=True)
+        await self.runner.stop_all()
+
+    # -- what the editor and the watcher say ---------------------------------------------
+
+    def files_changed(self, paths: Iterable[str], origin: str = "watch") -> int:
+        """React to changed files; returns how many were news (not ignored, not seen)."""
+        fresh = [p for p in self._news(paths) if not self.ignores.ignored(p)]
+        if not fresh:
+            return 0
+        if os.path.join(os.path.dirname(self.tiltfile), ".tiltignore") in fresh:
+            self.ignores.reload()
+        if self._watches is None or self.tiltfile in fresh:
+            self.request_reload()
+            if self._watches is None:
+                return len(fresh)
+        changes = self._watches.classify(fresh)
+        if changes.tiltfile_changed:
+            self.request_reload()
+        for name, changed in changes.resources.items():
+            status = self.statuses.get(name)
+            if status is None or not status.enabled:
+                continue
+            if status.resource.trigger_mode is TriggerMode.MANUAL:
+                self.dispatch(a.PendingChanged(name, frozenset(changed)))
+            else:
+                reason = f"{len(changed)} changed file{'s' if len(changed) != 1 else ''} ({origin})"
+                self.workers[name].request(_Request("update", set(changed), reason))
+        return len(fresh)
+
+    def _news(self, paths: Iterable[str]) -> list[str]:
+        """Drop paths whose content signature we already reacted to: an editor's save shows
+        up both as didSave and as a file-system event."""
+        out = []
+        for path in dict.fromkeys(os.path.abspath(p) for p in paths):
+            try:
+                st = os.stat(path)
+                sig: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                sig = None
+            if path in self._seen and self._seen[path] == sig:
+                continue
+            self._seen[path] = sig
+            out.append(path)
+        return out
+
+    # -- commands -------------------------------------------------------------------------
+
+    def _status(self, name: str) -> ResourceStatus:
+        status = self.statuses.get(name)
+        if status is None:
+            known = ", ".join(self.statuses) or "none"
+            raise EngineError(f"no resource named {name!r} (resources: {known})")
+        return status
+
+    def restart(self, name: str) -> None:
+        status = self._status(name)
+        if not status.enabled:
+            raise EngineError(f"resource {name!r} is disabled; enable it first")
+        self.workers[name].request(_Request("restart", reason="restart requested"))
+
+    def rebuild(self, name: str) -> None:
+        status = self._status(name)
+        if not status.enabled:
+            raise EngineError(f"resource {name!r} is disabled; enable it first")
+        self.workers[name].request(_Request("rebuild", reason="rebuild requested"))
+
+    def trigger(self, name: str) -> None:
+        status = self._status(name)
+        if not status.enabled:
+            raise EngineError(f"resource {name!r} is disabled; enable it first")
+        pending = set(status.pending_changes)
+        self.dispatch(a.PendingChanged(name, frozenset(), replace=True))
+        reason = f"triggered ({len(pending)} pending change{'s' if len(pending) != 1 else ''})"
+        self.workers[name].request(_Request("update", pending, reason))
+
+    async def disable(self, name: str) -> None:
+        status = self._status(name)
+        if not status.enabled:
+            return
+        self.dispatch(a.Enabled(name, False))
+        worker = self.workers[name]
+        worker.pending = None
+        await worker.controller.stop()
+        self.dispatch(a.RuntimeChanged(name, RuntimeStatus.DISABLED))
+        self._publish(self.problems.clear(name))
+
+    def enable(self, name: str) -> None:
+        status = self._status(name)
+        if status.enabled:
+            return
+        self.dispatch(a.Enabled(name, True))
+        self.workers[name].request(_Request("update", reason="enabled"))
+
+    def logs(self, name: str, lines: int = 200) -> list[str]:
+        status = self._status(name)
+        return list(status.log)[-lines:] if lines > 0 else list(status.log)
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    async def next_change(self) -> None:
+        if self._tick is None or self._tick.done():
+            self._tick = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._tick)
+
+    def busy(self) -> bool:
+        return (self._reload_task is not None and not self._reload_task.done()) or any(
+            w.busy or w.pending is not None for w in self.workers.values()
+        )
+
+    async def wait_settled(self, timeout: float, names: Iterable[str] | None = None) -> bool:
+        """Until every enabled auto-init resource is ready, finished, crashed or failed."""
+
+        def settled() -> bool:
+            if self.busy():
+                return False
+            wanted = [
+                s
+                for s in self.statuses.values()
+                if (names is None or s.name in names) and (s.resource.auto_init or s.update_count)
+            ]
+            return all(s.settled for s in wanted)
+
+        async def wait() -> None:
+            while not settled():
+                await self.next_change()
+
+        try:
+            await asyncio.wait_for(wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    # -- the reducer ----------------------------------------------------------------------
+
+    def dispatch(self, action: a.Action) -> None:
+        status = self.statuses.get(getattr(action, "resource", ""))
+        changed = True
+        if isinstance(action, a.LogLines):
+            if status is not None:
+                status.log.extend(action.lines)
+            self.listener.log_lines(action.resource, action.lines)
+            changed = False
+        elif isinstance(action, a.ProblemsFound):
+            self._publish(self.problems.add(action.resource, action.source, action.problems))
+            changed = False
+        elif isinstance(action, a.ProblemsReset):
+            self._publish(self.problems.set(action.resource, action.source, action.problems))
+            changed = False
+        elif status is None:
+            changed = False
+        elif isinstance(action, a.UpdateStarted):
+            status.update_count += 1
+            status.touch(action.reason)
+            status.pending_changes -= action.paths
+            self.listener.progress(action.resource, "begin", action.reason)
+        elif isinstance(action, a.UpdateFinished):
+            message = "up to date" if action.ok else (status.last_error or action.error or "failed")
+            self.listener.progress(action.resource, "end", message)
+        elif isinstance(action, a.BuildChanged):
+            status.build = action.build
+            if action.build is BuildStatus.ERROR:
+                status.last_error = action.error
+            elif action.build is BuildStatus.BUILDING:
+                status.last_error = None
+        elif isinstance(action, a.RuntimeChanged):
+            if action.runtime is RuntimeStatus.STARTING:
+                status.start_count += 1
+                status.exit_code = None
+                status.pid = None
+                status.last_error = (
+                    None if status.build is not BuildStatus.ERROR else status.last_error
+                )
+            if action.pid is not None:
+                status.pid = action.pid
+            if action.exit_code is not None:
+                status.exit_code = action.exit_code
+            if action.runtime is RuntimeStatus.CRASHED:
+                status.last_error = action.error
+            status.runtime = action.runtime
+        elif isinstance(action, a.PendingChanged):
+            if action.replace:
+                status.pending_changes = set(action.paths)
+            else:
+                status.pending_changes |= action.paths
+        elif isinstance(action, a.WaitingFor):
+            status.waiting_for = action.what
+        elif isinstance(action, a.Enabled):
+            status.enabled = action.enabled
+        if changed and status is not None:
+            self._publish(self.problems.set(status.name, "status", self._status_problems(status)))
+            self.listener.status_changed(list(self.statuses.values()))
+        if self._tick is not None and not self._tick.done():
+            self._tick.set_result(None)
+
+    @staticmethod
+    def _status_problems(status: ResourceStatus) -> tuple[Problem, ...]:
+        """A failed resource is an error on the Tiltfile line that defines it, so even a
+        failure with no source location shows up in the problems panel."""
+        loc = status.resource.location
+        if loc is None or not status.enabled or not status.failed:
+            return ()
+        what = "build failed" if status.build is BuildStatus.ERROR else "crashed"
+        detail = f": {status.last_error}" if status.last_error else ""
+        message = f"resource {status.name!r} {what}{detail}"
+        return (Problem(loc.path, loc.line, loc.column, message, source="tilt"),)
+
+    def _publish(self, paths: set[str]) -> None:
+        if paths:
+            self.listener.diagnostics_changed(self.problems.to_publish(sorted(paths)))
+
+    # -- Tiltfile (re)loading ---------------------------------------------------------------
+
+    def request_reload(self) -> None:
+        if self._reload_task is not None and not self._reload_task.done():
+            self._reload_again = True
+            return
+        self._reload_task = asyncio.get_running_loop().create_task(self._reload_loop())
+
+    async def _reload_loop(self) -> None:
+        await self._reload()
+        while self._reload_again and not self.stopped:
+            self._reload_again = False
+            await self._reload()
+
+    async def _reload(self) -> None:
+        self.loads += 1
+        try:
+            model = await asyncio.to_thread(load_tiltfile, self.tiltfile, self.env)
+        except TiltfileError as err:
+            self.tiltfile_error = err
+            loc = err.location
+            problem = Problem(
+                path=loc.path if loc else self.tiltfile,
+                line=loc.line if loc else 1,
+                column=loc.column if loc else 1,
+                message=err.message,
+                source="tiltfile",
+            )
+            self.dispatch(a.ProblemsReset(TILTFILE, "tiltfile", (problem,)))
+            self.dispatch(a.LogLines(TILTFILE, (f"Tiltfile error: {err}",)))
+            if self.model is not None:
+                self.listener.message(
+                    "warning",
+                    f"Tiltfile error; still running the last good version: {err.message}",
+                )
+            self.listener.status_changed(list(self.statuses.values()))
+            return
+        self.tiltfile_error = None
+        warnings = tuple(
+            Problem(
+                path=w.location.path if w.location else self.tiltfile,
+                line=w.location.line if w.location else 1,
+                column=w.location.column if w.location else 1,
+                message=w.message,
+                severity=Severity.WARNING,
+                source="tiltfile",
+            )
+            for w in model.warnings
+        )
+        self.dispatch(a.ProblemsReset(TILTFILE, "tiltfile", warnings))
+        if model.output:
+            self.dispatch(a.LogLines(TILTFILE, tuple(model.output.splitlines())))
+        await self._apply(model)
+
+    async def _apply(self, model: Model) -> None:
+        old = self.model
+        self.model = model
+        self.ignores.extra = list(model.watch_ignores)
+        self.ignores.reload()
+        self._watches = Watches(model)
+
+        def fingerprint(m: Model | None, r: Resource | None) -> object:
+            if m is None or r is None:
+                return None
+            return (r, tuple(m.image(ref) for ref in r.image_refs))
+
+        names = [r.name for r in model.resources]
+        for name in [n for n in self.statuses if n not in names]:
+            await self.workers.pop(name).stop()
+            self._publish(self.problems.clear(name))
+            del self.statuses[name]
+        statuses: dict[str, ResourceStatus] = {}
+        start: list[tuple[str, str]] = []
+        for r in model.resources:
+            previous = self.statuses.get(r.name)
+            if previous is not None and fingerprint(
+                old, old.resource(r.name) if old else None
+            ) == fingerprint(model, r):
+                statuses[r.name] = previous
+                continue
+            if previous is not None:
+                await self.workers.pop(r.name).stop()
+            statuses[r.name] = ResourceStatus(name=r.name, kind=r.kind.value, resource=r)
+            if previous is not None:
+                statuses[r.name].enabled = previous.enabled
+                statuses[r.name].log = previous.log
+                start.append((r.name, "the Tiltfile changed it"))
+            elif r.auto_init:
+                start.append((r.name, "initial" if old is None else "added to the Tiltfile"))
+            else:
+                statuses[r.name].build = BuildStatus.PENDING
+                statuses[r.name].runtime = RuntimeStatus.NOT_STARTED
+        self.statuses = statuses
+        for r in model.resources:
+            if r.name not in self.workers:
+                controller = self._controllers(r, self.dispatch)
+                self.workers[r.name] = _Worker(self, r, controller)
+        for name, reason in start:
+            if self.statuses[name].enabled:
+                self.workers[name].request(_Request("update", reason=reason))
+        self.listener.status_changed(list(self.statuses.values()))
+
+    def _default_controller(self, resource: Resource, dispatch: Dispatch) -> Controller:
+        if resource.kind is ResourceKind.LOCAL:
+            return LocalController(resource, self.runner, dispatch, self._mappers, self.env)
+        return _NotYetController(resource, dispatch)
+
+
+class _NotYetController:
+    """Compose and Kubernetes resources, until their runtimes land: said plainly in the
+    resource's status instead of pretending to run them."""
+
+    def __init__(self, resource: Resource, dispatch: Dispatch) -> None:
+        self.resource = resource
+        self._dispatch = dispatch
+
+    async def update(self, paths: frozenset[str], reason: str) -> bool:
+        kind = {ResourceKind.DOCKER_COMPOSE: "Docker Compose", ResourceKind.K8S: "Kubernetes"}
+        message = f"{kind.get(self.resource.kind, self.resource.kind.value)} resources are not supported by this version of tilt-lsp yet"
+        self._dispatch(a.BuildChanged(self.resource.name, BuildStatus.ERROR, message))
+        self._dispatch(a.LogLines(self.resource.name, (message,)))
+        return False
+
+    async def rebuild(self) -> bool:
+        return await self.update(frozenset(), "rebuild")
+
+    async def restart(self) -> bool:
+        return await self.update(frozenset(), "restart")
+
+    async def stop(self) -> None:
+        pass
+
+    def is_ready(self) -> bool:
+        return False

@@ -1,0 +1,1 @@
+"""Runtimes: where resources run. Local processes here; Docker and Kubernetes beside it."""
