@@ -35,20 +35,27 @@ def add_parser(sub: Any) -> None:
         ),
     )
     p.add_argument(
-        "--map", action="append", default=[], metavar="CONTAINER_PATH=LOCAL_PATH",
+        "--map",
+        action="append",
+        default=[],
+        metavar="CONTAINER_PATH=LOCAL_PATH",
         help="a container path prefix and the local directory it comes from (repeatable; "
-             "the longest matching prefix wins)",
+        "the longest matching prefix wins)",
     )
     p.add_argument("--root", default=None, help="the workspace root (default: the current dir)")
     p.add_argument(
-        "--workdir", default=None, metavar="DIR",
+        "--workdir",
+        default=None,
+        metavar="DIR",
         help="the directory relative paths in the output are relative to (a container path "
-             "if it is mapped, else local; default: the Dockerfile's WORKDIR, else --root)",
+        "if it is mapped, else local; default: the Dockerfile's WORKDIR, else --root)",
     )
     p.add_argument(
-        "--dockerfile", default=None, metavar="PATH",
+        "--dockerfile",
+        default=None,
+        metavar="PATH",
         help="the Dockerfile of the build (default: ROOT/Dockerfile if it exists); its "
-             "COPY/WORKDIR add path mappings and failed steps are placed on its lines",
+        "COPY/WORKDIR add path mappings and failed steps are placed on its lines",
     )
     p.add_argument("--format", choices=("json", "text"), default="json")
     p.add_argument("file", nargs="?", default="-", help="the output to read (default: stdin)")

@@ -16,7 +16,7 @@ MAX_LINE = 64 * 1024
 
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2}) "
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2}) "
 )
 _CHANNEL = re.compile(r"^(?P<name>[A-Za-z][\w.-]{0,62})\s*(?:\||│)(?: |$)")
 _KUBECTL_PREFIX = re.compile(r"^\[(?P<name>(?:pod|deployment|job|statefulset)/[^\]\s]+)\] ")
@@ -25,7 +25,9 @@ _KUBECTL_PREFIX = re.compile(r"^\[(?P<name>(?:pod|deployment|job|statefulset)/[^
 def decode(raw: str | bytes) -> str:
     """Text of a raw line: invalid UTF-8 replaced, line ending removed, length capped."""
     if isinstance(raw, bytes):
-        raw = raw[: MAX_LINE * 4].decode("utf-8", errors="replace")
+        if len(raw) > MAX_LINE * 4:
+            raw = raw[: MAX_LINE * 4]
+        raw = raw.decode("utf-8", errors="replace")
     if len(raw) > MAX_LINE:
         raw = raw[:MAX_LINE]
     return raw.rstrip("\r\n")
@@ -33,7 +35,11 @@ def decode(raw: str | bytes) -> str:
 
 def clean(raw: str | bytes) -> tuple[str, str]:
     """(channel, text) of a raw line; the channel is "" for unprefixed output."""
-    text = decode(raw)
+    # decode() inlined for the common short line: this runs on every line of every log.
+    if isinstance(raw, bytes) and len(raw) <= MAX_LINE:
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+    else:
+        text = decode(raw)
     if "\r" in text:
         text = text.rsplit("\r", 1)[-1]  # a progress line redrawn in place: the last drawing
     if "\x1b" in text:
@@ -41,12 +47,12 @@ def clean(raw: str | bytes) -> tuple[str, str]:
     if "\x00" in text:
         text = text.replace("\x00", "")
     channel = ""
-    if text[:1].isdigit():
+    if text[10:11] == "T":
         text = _strip_timestamp(text)
-    if text.startswith("[") and (match := _KUBECTL_PREFIX.match(text)):
+    if text[:1] == "[" and (match := _KUBECTL_PREFIX.match(text)):
         channel = match.group("name")
         text = _strip_timestamp(text[match.end():])
-    elif ("|" in text[:80] or "│" in text[:80]) and (match := _CHANNEL.match(text)):
+    elif ("|" in text or "│" in text) and (match := _CHANNEL.match(text)):
         channel = match.group("name")
         text = text[match.end():]
         if text[:1].isdigit():
@@ -55,5 +61,7 @@ def clean(raw: str | bytes) -> tuple[str, str]:
 
 
 def _strip_timestamp(text: str) -> str:
+    if text[10:11] != "T":
+        return text
     match = _TIMESTAMP.match(text)
     return text[match.end():] if match else text

@@ -18,6 +18,7 @@ from tilt_lsp.diagnostics.clean import clean
 from tilt_lsp.diagnostics.jsonlogs import stack_texts
 from tilt_lsp.diagnostics.model import Finding, Problem
 from tilt_lsp.diagnostics.parsers import DockerfileSource, Parser, all_parsers
+from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER
 from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.diagnostics.resolve import place
 
@@ -26,29 +27,59 @@ _SEEN_LIMIT = 10_000
 _BUILDKIT_OUTPUT = re.compile(r"^#(?P<id>\d+) \d+\.\d+ (?P<text>.*)$")
 
 
+def combined_trigger(parsers: list[Parser]) -> re.Pattern[str]:
+    """One anchored regex for all parsers, the shared location alternative only once."""
+    patterns = [p.trigger.pattern for p in parsers]
+    shared = [pat for pat in patterns if pat.startswith(LOCATION_TRIGGER)]
+    rest = [pat.removeprefix(LOCATION_TRIGGER).removeprefix("|") for pat in patterns]
+    alternatives = ([LOCATION_TRIGGER] if shared else []) + [f"(?:{r})" for r in rest if r]
+    return re.compile("|".join(alternatives))
+
+
 class ParserSet:
     """Every family's parser over one channel of output."""
 
     def __init__(self, parsers: list[Parser]) -> None:
         self._parsers = parsers
-        self._trigger = re.compile("|".join(f"(?:{p.trigger.pattern})" for p in parsers))
+        self._match = combined_trigger(parsers).match
+        self._needles = tuple(n for p in parsers for n in p.needles)
+        self._busy = False  # some parser was active after the last line
+
+    def _triggers(self, line: str) -> bool:
+        if self._match(line) is not None:
+            return True
+        return any(n in line for n in self._needles)
 
     def feed(self, line: str) -> list[Finding]:
-        triggered: bool | None = None
+        if not self._busy:
+            # The fast path of an ordinary line, inlined: it is most of every log.
+            if self._match(line) is None:
+                for needle in self._needles:
+                    if needle in line:
+                        break
+                else:
+                    return []
+            triggered: bool | None = True
+        else:
+            triggered = None
         out: list[Finding] = []
+        busy = False
         for parser in self._parsers:
             if not parser.active:
                 if triggered is None:
-                    triggered = self._trigger.search(line) is not None
+                    triggered = self._triggers(line)
                 if not triggered:
                     continue
             out.extend(parser.feed(line))
+            busy = busy or parser.active
+        self._busy = busy
         return out
 
     def flush(self) -> list[Finding]:
         out: list[Finding] = []
         for parser in self._parsers:
             out.extend(parser.flush())
+        self._busy = False
         return out
 
 
@@ -69,8 +100,12 @@ class ProblemStream:
     def feed(self, raw: str | bytes) -> list[Problem]:
         """Consume one raw line (with or without its line ending)."""
         channel, text = clean(raw)
+        first = text[:1]
+        if first != "{" and first != "#":  # the common case, kept short
+            found = (self._channels.get(channel) or self._channel(channel)).feed(text)
+            return self._place(found) if found else []
         findings: list[Finding] = []
-        stacks = stack_texts(text) if text[:1] == "{" else None
+        stacks = stack_texts(text) if first == "{" else None
         if stacks:
             for stack in stacks:
                 record = ParserSet(self._make())
@@ -129,6 +164,9 @@ def diagnose_lines(
 ) -> Iterator[Problem]:
     """Problems of a whole stream of output, in the order they complete."""
     stream = ProblemStream(mapper, dockerfile)
+    feed = stream.feed
     for line in lines:
-        yield from stream.feed(line)
+        problems = feed(line)
+        if problems:
+            yield from problems
     yield from stream.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from tilt_lsp.diagnostics.model import Finding, Problem, Related, Severity
+from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER
 
 _DIAG = re.compile(
     r"^(?P<path>[^\s:][^:]*?):(?P<line>\d+):(?:(?P<col>\d+):)? "
@@ -27,10 +28,8 @@ _MAX_RELATED = 50
 
 class CcParser:
     source = "gcc"
-    trigger = re.compile(
-        r":\d+:(?:\d+:)? (?:fatal error|error|warning|note): |^In file included from "
-        r"|:\d+:(?:\d+:)?\s+required from "
-    )
+    trigger = re.compile(f"{LOCATION_TRIGGER}|In file included from ")
+    needles: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self._pending: Problem | None = None

@@ -47,8 +47,10 @@ class _Failure:
 
 class DockerParser:
     source = "docker"
-    trigger = re.compile(r"^Step \d+/\d+ : |^#\d+ |^The command '|^(?:ERROR: )?failed to solve"
-                         r"|^executor failed running |^\S*Dockerfile\S*:\d+$")
+    # "Dockerfile:12" and "failed to solve" only matter after a failed step, when the parser
+    # is active and sees every line anyway.
+    trigger = re.compile(r"Step \d+/\d+ : |#\d+ |The command '")
+    needles: tuple[str, ...] = ()
 
     def __init__(self, dockerfile: DockerfileSource | None = None) -> None:
         self._dockerfile = dockerfile

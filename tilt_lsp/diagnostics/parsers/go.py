@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from tilt_lsp.diagnostics.model import Finding, Frame, Problem, Severity, Trace
+from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER
 
 _BUILD = re.compile(r"^(?P<path>[^\s:][^:]*\.go):(?P<line>\d+):(?P<col>\d+): (?P<msg>.+)$")
 _RUN = re.compile(r"^=== (?:RUN|CONT|PAUSE|NAME)\s+(?P<name>\S+)")
@@ -22,7 +23,10 @@ _TEST_LINE = re.compile(r"^\s+(?P<path>[\w./-]+_test\.go|[\w./-]+\.go):(?P<line>
 _PACKAGE_END = re.compile(r"^(?:FAIL|ok)\s+(?P<pkg>\S+)\s")
 _PANIC = re.compile(r"^(?:panic: |fatal error: )(?P<msg>.+)$")
 _GOROUTINE = re.compile(r"^goroutine \d+ \[.*\]:$")
-_FUNC = re.compile(r"^(?:created by )?(?P<func>\S.*?)(?:\(.*\))?(?: in goroutine \d+)?$")
+# "main.(*store).add(...)", "net/http.(*conn).serve(0xc000…)", "created by main.main in
+# goroutine 1": no space before the arguments, and a location line must follow.
+_FUNC = re.compile(r"^(?:created by (?P<creator>[^\s(]\S*?)(?: in goroutine \d+)?"
+                   r"|(?P<func>[^\s(][^\s(]*(?:\(\*?[^\s()]+\)[^\s(]*)?)\(.*\))$")
 _LOCATION = re.compile(r"^\t(?P<path>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?$")
 _MAX_FRAMES = 200
 
@@ -30,8 +34,9 @@ _MAX_FRAMES = 200
 class GoParser:
     source = "go"
     trigger = re.compile(
-        r"\.go:\d+:\d+: |^=== (?:RUN|CONT|NAME)|^\s*--- FAIL: |^(?:panic|fatal error): "
+        f"{LOCATION_TRIGGER}" r"|=== (?:RUN|CONT|NAME)|\s*--- FAIL: |(?:panic|fatal error): "
     )
+    needles: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self._test_lines: dict[str, list[Problem]] = {}
@@ -42,6 +47,7 @@ class GoParser:
         self._frames: list[Frame] = []
         self._function = ""
         self._dumping = False
+        self._expect_location = False
 
     @property
     def active(self) -> bool:
@@ -57,6 +63,7 @@ class GoParser:
             self._panic = panic.group("msg").strip()
             self._frames = []
             self._dumping = False
+            self._expect_location = False
             return []
         return self._test_line(line)
 
@@ -123,6 +130,7 @@ class GoParser:
             return []
         location = _LOCATION.match(line)
         if location:
+            self._expect_location = False
             if len(self._frames) < _MAX_FRAMES:
                 path = location.group("path")
                 library = self._function.startswith(("runtime.", "testing.")) or (
@@ -136,14 +144,16 @@ class GoParser:
         if not line.strip():
             return self._finish()  # the panicking goroutine's dump ends at a blank line
         func = _FUNC.match(line)
-        if func and not line.startswith((" ", "\t")):
-            self._function = func.group("func")
+        if func and not self._expect_location:
+            self._function = func.group("func") or func.group("creator")
+            self._expect_location = True
             return []
-        return self._finish()
+        return self._finish() + self.feed(line)
 
     def _finish(self) -> list[Finding]:
         message, frames = self._panic or "", self._frames
         self._panic, self._frames, self._dumping, self._function = None, [], False, ""
+        self._expect_location = False
         if not frames:
             return []
         return [Trace(message=f"panic: {message}", frames=tuple(frames), source=self.source)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from tilt_lsp.diagnostics.model import Finding, Frame, Problem, Severity, Trace
-from tilt_lsp.diagnostics.parsers.base import caret_column
+from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER, caret_column
 
 _JAVAC = re.compile(r"^(?P<path>[^\s:][^:]*\.java):(?P<line>\d+): (?P<sev>error|warning): "
                     r"(?P<msg>.*)$")
@@ -32,9 +32,10 @@ _MAX_FRAMES = 300
 
 class JavaParser:
     source = "java"
+    needles: tuple[str, ...] = ()
     trigger = re.compile(
-        r"\.java:\d+: (?:error|warning): "
-        r"|^(?:Exception in thread \"[^\"]*\" |Caused by: )?(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*"
+        f"{LOCATION_TRIGGER}"
+        r"|(?:Exception in thread \"[^\"]*\" |Caused by: )?(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*"
         r"(?:Exception|Error|Throwable)\b"
     )
 

@@ -29,9 +29,10 @@ _MAX_HEADER_GAP = 6  # lines between the location header and the error line (cod
 
 class NodeParser:
     source = "node"
+    needles: tuple[str, ...] = ()
     trigger = re.compile(
-        r"^(?:file://)?/\S*\.(?:[cm]?[jt]sx?):\d+$"
-        r"|^(?:Uncaught )?(?:[A-Z][\w$]*(?:Error|Exception)|Error)(?: \[[A-Z0-9_]+\])?(?::|$)"
+        r"(?:file://)?/\S*\.(?:[cm]?[jt]sx?):\d+$"
+        r"|(?:Uncaught )?(?:[A-Z][\w$]*(?:Error|Exception)|Error)(?: \[[A-Z0-9_]+\])?(?::|$)"
     )
 
     def __init__(self) -> None:

@@ -27,7 +27,8 @@ _MAX_EXCERPT = 12  # lines between frames: code and carets (3.13 prints multi-li
 
 class PythonParser:
     source = "python"
-    trigger = re.compile(r'Traceback \(most recent call last\):\s*$|^\s*File "[^"]+", line \d+')
+    trigger = re.compile(r'\s*File "[^"]+", line \d+')
+    needles: tuple[str, ...] = ("Traceback (most recent call last):",)  # also after a log prefix
 
     def __init__(self) -> None:
         self._frames: list[Frame] = []

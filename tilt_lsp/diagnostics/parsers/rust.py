@@ -32,7 +32,8 @@ _MAX_FRAMES = 200
 
 class RustParser:
     source = "rustc"
-    trigger = re.compile(r"^(?:error|warning)(?:\[\w+\])?: |^thread '[^']*'.* panicked at ")
+    trigger = re.compile(r"(?:error|warning)(?:\[\w+\])?: |thread '[^']*'.* panicked at ")
+    needles: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self._diag: Problem | None = None  # header seen; path empty until its "-->"

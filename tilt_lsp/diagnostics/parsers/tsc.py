@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from tilt_lsp.diagnostics.model import Finding, Problem, Related, Severity
+from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER
 
 _PLAIN = re.compile(r"^(?P<path>[^\s(][^(]*?)\((?P<line>\d+),(?P<col>\d+)\): "
                     r"(?P<sev>error|warning) (?P<code>TS\d+): (?P<msg>.*)$")
@@ -21,7 +22,8 @@ _MAX_EXTRA = 20
 
 class TscParser:
     source = "tsc"
-    trigger = re.compile(r"\): (?:error|warning) TS\d+: |:\d+:\d+ - (?:error|warning) TS\d+: ")
+    trigger = re.compile(LOCATION_TRIGGER)
+    needles: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self._pending: Problem | None = None
