@@ -23,4 +23,6 @@ def test_golden(case: str) -> None:
 
 def test_every_family_has_cases() -> None:
     families = {case.split("/")[0] for case in all_cases()}
-    assert families >= {"python", "node", "go", "gcc", "rust", "java", "tsc", "dockerfile"}
+    assert families >= {
+        "python", "node", "go", "gcc", "clang", "rust", "java", "tsc", "dockerfile", "ruby",
+    }

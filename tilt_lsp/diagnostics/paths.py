@@ -24,7 +24,7 @@ from urllib.parse import unquote
 LIBRARY_MARKERS = (
     "site-packages/", "dist-packages/", "node_modules/", "/usr/local/go/", "/usr/lib/go",
     "/usr/lib/python", "/usr/local/lib/python", "/lib/python3.", "/rustc/", "/.cargo/registry/",
-    "/.cargo/git/", "/go/pkg/mod/", "/src/runtime/", "/.rustup/",
+    "/.cargo/git/", "/go/pkg/mod/", "/src/runtime/", "/.rustup/", "/gems/", "/lib/ruby/",
 )
 LIBRARY_PREFIXES = ("node:", "internal/", "<", "java.base/")
 # Workspace folders that hold dependencies or build output, never the culprit.

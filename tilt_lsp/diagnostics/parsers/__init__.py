@@ -13,6 +13,7 @@ from tilt_lsp.diagnostics.parsers.go import GoParser
 from tilt_lsp.diagnostics.parsers.java import JavaParser
 from tilt_lsp.diagnostics.parsers.node import NodeParser
 from tilt_lsp.diagnostics.parsers.python import PythonParser
+from tilt_lsp.diagnostics.parsers.ruby import RubyParser
 from tilt_lsp.diagnostics.parsers.rust import RustParser
 from tilt_lsp.diagnostics.parsers.tsc import TscParser
 
@@ -23,5 +24,5 @@ def all_parsers(dockerfile: DockerfileSource | None = None) -> list[Parser]:
     """One fresh parser of every family (the Dockerfile, if known, locates failed steps)."""
     return [
         PythonParser(), NodeParser(), GoParser(), CcParser(), RustParser(), JavaParser(),
-        TscParser(), DockerParser(dockerfile),
+        TscParser(), RubyParser(), DockerParser(dockerfile),
     ]

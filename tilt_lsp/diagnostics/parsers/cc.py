@@ -27,7 +27,7 @@ _MAX_RELATED = 50
 
 
 class CcParser:
-    source = "gcc"
+    source = "cc"  # gcc and clang print the same shape
     trigger = re.compile(f"{LOCATION_TRIGGER}|In file included from ")
     needles: tuple[str, ...] = ()
 

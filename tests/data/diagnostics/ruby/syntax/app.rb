@@ -1,0 +1,6 @@
+def greet(name)
+  if name
+    "hello #{name}"
+end
+
+puts greet("x")
