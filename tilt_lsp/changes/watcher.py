@@ -25,7 +25,7 @@ class Watcher(FileSystemEventHandler):
     def __init__(
         self,
         root: str,
-        on_batch: Callable[[list[str]], None],
+        on_batch: Callable[[list[str]], object],
         loop: asyncio.AbstractEventLoop,
         quiet_s: float = QUIET_S,
         max_wait_s: float = MAX_WAIT_S,

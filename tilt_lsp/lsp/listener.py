@@ -1,0 +1,126 @@
+"""The engine's news, sent to the editor: diagnostics, tilt/status, tilt/log, $/progress."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from tilt_lsp.engine.engine import Engine
+from tilt_lsp.engine.listener import Published
+from tilt_lsp.engine.status import BuildStatus, ResourceStatus, RuntimeStatus
+from tilt_lsp.lsp import protocol as p
+from tilt_lsp.lsp.convert import read_line_from_disk, to_diagnostic, uri
+
+if TYPE_CHECKING:
+    from tilt_lsp.lsp.server import TiltLanguageServer
+
+LOG_BATCH_S = 0.05
+
+
+def status_payload(engine: Engine | None, statuses: list[ResourceStatus]) -> dict[str, Any]:
+    """The aggregate state for a status bar, and each resource (without its log)."""
+    problems = engine.problems.all() if engine else []
+    errors = sum(1 for *_, pr in problems if pr.severity.value == "error")
+    warnings = sum(1 for *_, pr in problems if pr.severity.value == "warning")
+    building = [
+        s.name
+        for s in statuses
+        if s.build is BuildStatus.BUILDING or s.runtime is RuntimeStatus.STARTING
+    ]
+    err = engine.tiltfile_error if engine else None
+    state = (
+        "building"
+        if building
+        else ("error" if errors or err or any(s.failed for s in statuses) else "ok")
+    )
+    return {
+        "state": state,
+        "errors": errors,
+        "warnings": warnings,
+        "building": building,
+        "tiltfile": {
+            "path": engine.tiltfile if engine else None,
+            "error": str(err) if err else None,
+        },
+        "resources": [s.to_json(tail=0) for s in statuses],
+    }
+
+
+class LspListener:
+    def __init__(self, ls: TiltLanguageServer) -> None:
+        self.ls = ls
+        self._progress_ids = itertools.count(1)
+        self._progress: dict[str, asyncio.Task[str | None]] = {}
+        self._ending: set[asyncio.Task[None]] = set()
+        self._log_buffer: dict[str, list[str]] = {}
+        self._log_timer: asyncio.TimerHandle | None = None
+
+    def status_changed(self, statuses: list[ResourceStatus]) -> None:
+        self.ls.protocol.notify(p.NOTIFY_STATUS, status_payload(self.ls.engine, statuses))
+
+    def diagnostics_changed(self, published: Published) -> None:
+        for path, items in published.items():
+            diagnostics = [to_diagnostic(res, prob, self._read_line) for res, _src, prob in items]
+            self.ls.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri(path), diagnostics=diagnostics)
+            )
+
+    def _read_line(self, path: str, line: int) -> str | None:
+        doc = self.ls.workspace.text_documents.get(uri(path))
+        if doc is not None:
+            lines = doc.lines
+            return lines[line].rstrip("\r\n") if 0 <= line < len(lines) else None
+        return read_line_from_disk(path, line)
+
+    def log_lines(self, resource: str, lines: tuple[str, ...]) -> None:
+        if not self.ls.options.get("logNotifications"):
+            return
+        self._log_buffer.setdefault(resource, []).extend(lines)
+        if self._log_timer is None:
+            self._log_timer = asyncio.get_running_loop().call_later(LOG_BATCH_S, self._flush_logs)
+
+    def _flush_logs(self) -> None:
+        self._log_timer = None
+        buffer, self._log_buffer = self._log_buffer, {}
+        for resource, lines in buffer.items():
+            self.ls.protocol.notify(p.NOTIFY_LOG, {"resource": resource, "lines": lines})
+
+    def progress(self, resource: str, phase: str, message: str) -> None:
+        caps = self.ls.client_capabilities.window
+        if not (caps and caps.work_done_progress):
+            return
+        loop = asyncio.get_running_loop()
+        if phase == "begin":
+            token = f"tilt-lsp/{resource}/{next(self._progress_ids)}"
+            self._progress[resource] = loop.create_task(self._begin(token, resource, message))
+        else:
+            begun = self._progress.pop(resource, None)
+            if begun is not None:
+                ending = loop.create_task(self._end(begun, message))
+                self._ending.add(ending)
+                ending.add_done_callback(self._ending.discard)
+
+    async def _begin(self, token: str, resource: str, message: str) -> str | None:
+        try:
+            await self.ls.work_done_progress.create_async(token)
+        except Exception:  # the client refused: no progress for this one
+            return None
+        self.ls.work_done_progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title=f"Updating {resource}", message=message, cancellable=False
+            ),
+        )
+        return token
+
+    async def _end(self, begun: asyncio.Task[str | None], message: str) -> None:
+        token = await begun
+        if token is not None:
+            self.ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+
+    def message(self, severity: str, text: str) -> None:
+        kind = types.MessageType.Error if severity == "error" else types.MessageType.Warning
+        self.ls.show(kind, f"tilt-lsp: {text}")
