@@ -107,6 +107,12 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "dockerfile/legacy": (
         f"/usr/local/bin/docker build --no-cache --build-arg BASE={DOCKER_BASE} "
         "--label tilt-lsp-capture=1 .", {"DOCKER_BUILDKIT": "0"}),
+    "dockerfile/legacy_copy": (
+        f"/usr/local/bin/docker build --no-cache --build-arg BASE={DOCKER_BASE} "
+        "--label tilt-lsp-capture=1 .", {"DOCKER_BUILDKIT": "0"}),
+    "dockerfile/buildkit_copy": (
+        f"/usr/bin/docker build --no-cache --progress plain --build-arg BASE={DOCKER_BASE} "
+        "--label tilt-lsp-capture=1 .", {"DOCKER_BUILDKIT": "1"}),
     "dockerfile/buildkit": (
         f"/usr/bin/docker build --no-cache --progress plain --build-arg BASE={DOCKER_BASE} "
         "--label tilt-lsp-capture=1 .", {"DOCKER_BUILDKIT": "1"}),

@@ -21,12 +21,14 @@ from tilt_lsp.diagnostics.model import Finding, Problem
 
 _LEGACY_STEP = re.compile(r"^Step (?P<n>\d+)/\d+ : (?P<text>.+)$")
 _LEGACY_FAIL = re.compile(r"^The command '(?P<cmd>.*)' returned a non-zero code: (?P<code>\d+)")
+_LEGACY_STEP_FAIL = re.compile(r"^(?P<instr>[A-Z]+) failed: (?P<msg>.+)$")  # "COPY failed: …"
 _BK_STEP = re.compile(r"^#(?P<id>\d+) \[(?:[\w.-]+ )?(?P<n>\d+)/\d+\] (?P<text>.+)$")
 _BK_OUTPUT = re.compile(r"^#(?P<id>\d+) \d+\.\d+ (?P<text>.*)$")
 _BK_ERROR = re.compile(r"^#(?P<id>\d+) ERROR: (?P<msg>.*)$")
 _EXIT_CODE = re.compile(r"(?:exit code: |non-zero code: )(?P<code>\d+)")
 _LINE_REF = re.compile(r"^(?P<path>\S*Dockerfile[\w.-]*|\S+\.[Dd]ockerfile):(?P<line>\d+)$")
-_FINAL = re.compile(r"^(?:ERROR: failed to solve: |failed to solve: |executor failed running )")
+_FINAL = re.compile(r"^(?:ERROR: failed to solve: |failed to solve: |executor failed running "
+                    r"|failed to compute cache key: )")
 _TAIL = 3
 
 
@@ -43,6 +45,7 @@ class _Failure:
     text: str
     exit_code: str | None
     output: list[str]
+    error: str = ""  # what the builder said, when it is not a command's exit code
 
 
 class DockerParser:
@@ -74,6 +77,13 @@ class DockerParser:
         fail = _LEGACY_FAIL.match(line)
         if fail and self._step is not None:
             failure = _Failure(self._step, fail.group("code"), list(self._output))
+            self._step = None
+            return self._emit(failure)
+        step_fail = _LEGACY_STEP_FAIL.match(line)
+        if step_fail and self._step is not None and self._step.upper().startswith(
+            step_fail.group("instr")
+        ):
+            failure = _Failure(self._step, None, [], error=step_fail.group("msg").strip())
             self._step = None
             return self._emit(failure)
         if line.startswith("#"):
@@ -110,6 +120,7 @@ class DockerParser:
             self._failure = _Failure(
                 self._steps[error.group("id")], code.group("code") if code else None,
                 list(self._outputs.get(error.group("id"), ())),
+                error="" if code else error.group("msg").strip(),
             )
         return []
 
@@ -128,8 +139,9 @@ class DockerParser:
         message = f"{instruction} failed"
         if failure.exit_code is not None:
             message += f" with exit code {failure.exit_code}"
-        if failure.output:
-            message += ": " + " | ".join(failure.output)
+        details = [failure.error] if failure.error else failure.output
+        if details:
+            message += ": " + " | ".join(details)
         return [Problem(self._dockerfile.path, line, None, message, source=self.source)]
 
     def flush(self) -> list[Finding]:
