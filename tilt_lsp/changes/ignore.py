@@ -72,7 +72,7 @@ def read_ignore_file(path: str) -> list[str]:
 
 
 def spec(patterns: Iterable[str]) -> pathspec.PathSpec[Any]:
-    return pathspec.PathSpec.from_lines("gitwildmatch", list(patterns))
+    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
 
 def matches(patterns: pathspec.PathSpec[Any], base: str, path: str) -> bool:
