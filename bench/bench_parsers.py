@@ -33,7 +33,7 @@ DATA = REPO / "tests" / "data" / "diagnostics"
 CAPTURE_ROOT = "/tmp/tilt-lsp-capture"
 TRACES = ["python/traceback_stdlib", "node/cjs_throw", "go/panic", "java/exception",
           "python/logging_exception", "node/async_frames", "go/goroutine_panic"]
-EVERY = 5000  # ordinary lines between two embedded traces
+EVERY = 5000  # ordinary lines between two embedded traces (--every changes it)
 
 
 def ordinary_line(rng: random.Random, i: int) -> str:
@@ -60,7 +60,7 @@ def ordinary_line(rng: random.Random, i: int) -> str:
     return f"{ts} DEBUG sql: SELECT id, name FROM users WHERE id = {i} LIMIT 1 -- 0.4ms\n"
 
 
-def generate(path: Path, megabytes: int, seed: int = 1) -> int:
+def generate(path: Path, megabytes: int, seed: int = 1, every: int = EVERY) -> int:
     """Write about ``megabytes`` MB of log; return how many traces were embedded."""
     rng = random.Random(seed)
     traces = [(DATA / case / "output.txt").read_text() for case in TRACES]
@@ -68,8 +68,8 @@ def generate(path: Path, megabytes: int, seed: int = 1) -> int:
     written = embedded = i = 0
     with path.open("w", encoding="utf-8") as f:
         while written < target:
-            chunk = "".join(ordinary_line(rng, i + k) for k in range(EVERY))
-            i += EVERY
+            chunk = "".join(ordinary_line(rng, i + k) for k in range(every))
+            i += every
             trace = traces[embedded % len(traces)]
             embedded += 1
             f.write(chunk)
@@ -101,18 +101,30 @@ def run_once(path: Path) -> tuple[float, int, int]:
     return time.perf_counter() - start, lines, found
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown cpu"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10,100", help="sizes in MB, comma-separated")
     ap.add_argument("--runs", type=int, default=5, help="runs per size (median reported)")
+    ap.add_argument("--every", type=int, default=EVERY,
+                    help="ordinary lines between embedded traces (50 = a very noisy app)")
     args = ap.parse_args()
     print(f"python {platform.python_version()}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, {platform.processor() or 'cpu'}")
+          f"{os.cpu_count()} cores, {cpu_model()}, one trace per {args.every} lines")
     unique = sum(expected_per_trace().values())
     with tempfile.TemporaryDirectory(prefix="tilt-lsp-bench-") as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             path = Path(tmp) / f"app-{size}mb.log"
-            embedded = generate(path, size)
+            embedded = generate(path, size, every=args.every)
             nbytes = path.stat().st_size
             times = []
             for _ in range(args.runs):

@@ -90,6 +90,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "clang/template": ("clang++ -Wall -c main.cpp -o /dev/null", {}),
     "ruby/exception": (f"ruby {SCRATCH}/ruby/exception/app.rb", {}),
     "ruby/syntax": ("ruby app.rb", {}),
+    "ruby/warning": ("ruby -w app.rb", {}),
     "rust/cargo_errors": ("cargo build --color never", {
         "CARGO_TARGET_DIR": "/tmp/tilt-lsp-capture-cache/cargo_errors"}),
     "rust/rustc_error": ("rustc --color never main.rs -o /tmp/tilt-lsp-capture-cache/rustc_bin",

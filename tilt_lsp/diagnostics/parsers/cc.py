@@ -22,6 +22,12 @@ _REQUIRED = re.compile(
     r"^(?P<path>[^\s:][^:]*?):(?P<line>\d+):(?:(?P<col>\d+):)?\s+(?P<msg>(?:required|"
     r"in (?:required|expansion)|recursively required).*?):?$"
 )
+# The same "file:line: error:" shape is printed by other tools (ruby -w, mypy); only C-family
+# sources (and extension-less system headers such as <vector>) are this parser's.
+_C_EXTENSIONS = frozenset({
+    "c", "h", "cc", "cp", "cpp", "cxx", "c++", "hh", "hpp", "hxx", "h++", "inl", "ipp", "tcc",
+    "m", "mm", "cu", "cuh", "s", "ino",
+})
 _SEVERITY = {"fatal error": Severity.ERROR, "error": Severity.ERROR, "warning": Severity.WARNING}
 _MAX_RELATED = 50
 
@@ -42,7 +48,7 @@ class CcParser:
 
     def feed(self, line: str) -> list[Finding]:
         diag = _DIAG.match(line)
-        if diag and diag.group("path").endswith(".java"):
+        if diag and not _is_c_source(diag.group("path")):
             diag = None
         if diag:
             return self._diagnostic(diag)
@@ -102,3 +108,10 @@ class CcParser:
         self._context = []
         self._in_context = False
         return self._emit()
+
+
+def _is_c_source(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    if "." not in name:
+        return True
+    return name.rsplit(".", 1)[-1].lower() in _C_EXTENSIONS
