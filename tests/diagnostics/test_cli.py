@@ -82,3 +82,12 @@ def test_registered_in_the_main_cli() -> None:
     except SystemExit:
         pytest.skip("tilt_lsp/cli.py does not register the diagnose command (not this file's)")
     assert args.func is diagnose.run
+
+
+def test_workdir_resolves_relative_paths_under_a_wider_root() -> None:
+    case = DATA / "go" / "build_error"  # prints ./main.go, relative to the package dir
+    proc = run_cli("--root", str(DATA / "go"), "--workdir", str(case), "--format", "text",
+                   str(case / "output.txt"))
+    lines = proc.stdout.decode().splitlines()
+    assert lines[0] == f'{os.path.realpath(case)}/main.go:5:2: error: "os" imported and not used'
+    assert len(lines) == 4

@@ -136,3 +136,38 @@ def test_mapper_from_a_real_dockerfile_file(ws: Path) -> None:
 def test_index_skips_vcs_and_dependency_folders(ws: Path) -> None:
     make(ws, ".git/objects/views.py")
     assert PathMapper(str(ws)).resolve("api/views.py") == real(ws / "app/api/views.py")
+
+
+def test_a_line_past_the_end_of_the_file_is_not_this_file(tmp_path: Path) -> None:
+    """A frame from another version of the file: the next user frame gets the error."""
+    from tilt_lsp.diagnostics.stream import diagnose_lines
+
+    from .golden import CAPTURE_ROOT, DATA, output_lines
+
+    case = "python/traceback_stdlib"
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "app.py").write_text((DATA / case / "app.py").read_text())
+    (ws / "settings.py").write_text("import json\n")  # shorter than line 6 now
+    mapper = PathMapper(str(ws), [(f"{CAPTURE_ROOT}/{case}", str(ws))])
+    (problem,) = diagnose_lines(output_lines(case), mapper)
+    assert (Path(problem.path).name, problem.line) == ("app.py", 8)
+
+
+def test_the_index_sees_files_created_later(ws: Path) -> None:
+    mapper = PathMapper(str(ws))
+    assert mapper.resolve("Billing.java", "com/acme/billing", strict=True) is None
+    make(ws, "svc/src/main/java/com/acme/billing/Billing.java")
+    assert mapper.index is not None
+    mapper.index.invalidate()
+    mapper._cache.clear()
+    assert mapper.resolve("Billing.java", "com/acme/billing", strict=True) == real(
+        ws / "svc/src/main/java/com/acme/billing/Billing.java"
+    )
+
+
+def test_mappers_of_one_root_can_share_an_index(ws: Path) -> None:
+    first = PathMapper(str(ws), local_workdir=str(ws / "app"))
+    second = PathMapper(str(ws), local_workdir=str(ws / "worker"), index=first.index)
+    assert second.index is first.index
+    assert second.resolve("main.py") == real(ws / "worker/main.py")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import posixpath
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,15 +45,32 @@ def is_library_path(raw: str) -> bool:
 
 
 class WorkspaceIndex:
-    """File name → workspace-relative paths, built by one walk of the root when first needed."""
+    """File name → workspace-relative paths, built by one walk of the root when first needed.
+
+    A long-running server creates files after the walk: a name that is not found rebuilds
+    the index, at most once per ``REFRESH_S``; ``invalidate()`` forces the next lookup to.
+    """
+
+    REFRESH_S = 10.0
 
     def __init__(self, root: str) -> None:
-        self._root = root
+        self._root = os.path.realpath(root)
         self._by_name: dict[str, list[str]] | None = None
+        self._built_at = 0.0
+
+    @property
+    def root(self) -> str:
+        return self._root
+
+    def invalidate(self) -> None:
+        self._by_name = None
 
     def lookup(self, name: str) -> list[str]:
-        if self._by_name is None:
+        if self._by_name is None or (
+            name not in self._by_name and time.monotonic() - self._built_at > self.REFRESH_S
+        ):
             self._by_name = self._build()
+            self._built_at = time.monotonic()
         return self._by_name.get(name, [])
 
     def _build(self) -> dict[str, list[str]]:
@@ -81,12 +99,19 @@ class PathMapper:
     """The container's (or remote build's) working directory, for relative paths."""
     local_workdir: str | None = None
     """The local directory relative paths resolve against when no mapping applies."""
+    index: WorkspaceIndex | None = None
+    """A workspace index to share between mappers of the same root (one walk for all)."""
+
+    CACHE_S = 5.0  # answers are remembered this long: files appear and disappear
 
     def __post_init__(self) -> None:
         self.root = os.path.realpath(self.root)
         self.mappings = [(_norm(c), os.path.abspath(local)) for c, local in self.mappings]
-        self.index = WorkspaceIndex(self.root)
+        if self.index is None or self.index.root != self.root:
+            self.index = WorkspaceIndex(self.root)
         self._cache: dict[tuple[str, str | None, bool], str | None] = {}
+        self._cache_time = time.monotonic()
+        self._lines: dict[str, tuple[int, int, int]] = {}  # path -> (mtime_ns, size, lines)
 
     def add(self, container_prefix: str, local_prefix: str) -> None:
         self.mappings.append((_norm(container_prefix), os.path.abspath(local_prefix)))
@@ -109,6 +134,9 @@ class PathMapper:
         """The workspace file a printed path means, or None. ``package`` is a directory hint
         (``com/acme/orders``, ``example.com/calc``); ``strict`` requires it to match."""
         key = (raw, package, strict)
+        if time.monotonic() - self._cache_time > self.CACHE_S:
+            self._cache.clear()
+            self._cache_time = time.monotonic()
         if key in self._cache:
             return self._cache[key]
         result = self._resolve(raw, package, strict)
@@ -153,6 +181,7 @@ class PathMapper:
         parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".", "..")]
         if not parts:
             return None
+        assert self.index is not None
         found = self.index.lookup(parts[-1])
         wanted_dirs = parts[:-1]
         hint = [p for p in (package or "").split("/") if p]
@@ -171,6 +200,26 @@ class PathMapper:
         if len(scored) > 1 and scored[0][0] == scored[1][0]:
             return None  # two files fit equally well: refuse to guess
         return self._usable(os.path.join(self.root, scored[0][1]))
+
+
+    def has_line(self, path: str, line: int) -> bool:
+        """Whether a resolved file is long enough to have ``line``: a frame pointing past
+        the end is from another version of the file (or another file of that name)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        cached = self._lines.get(path)
+        if cached is None or cached[:2] != (st.st_mtime_ns, st.st_size):
+            try:
+                with open(path, "rb") as f:
+                    count = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 16), b""))
+            except OSError:
+                return False
+            if len(self._lines) >= _CACHE_LIMIT:
+                self._lines.clear()
+            cached = self._lines[path] = (st.st_mtime_ns, st.st_size, count)
+        return 1 <= line <= cached[2] + 1  # +1: a last line without a newline
 
 
 def _norm(path: str) -> str:

@@ -23,12 +23,12 @@ def place(finding: Finding, mapper: PathMapper) -> Problem | None:
 
 def _place_problem(problem: Problem, mapper: PathMapper) -> Problem | None:
     path = mapper.resolve(problem.path, problem.package)
-    if path is None:
+    if path is None or not mapper.has_line(path, problem.line):
         return None
     related = []
     for rel in problem.related:
         rel_path = mapper.resolve(rel.path)
-        if rel_path is not None:
+        if rel_path is not None and mapper.has_line(rel_path, rel.line):
             related.append(Related(rel_path, rel.line, rel.column, rel.message))
     return Problem(
         path=path, line=problem.line, column=problem.column, message=problem.message,
@@ -45,7 +45,7 @@ def _place_trace(trace: Trace, mapper: PathMapper) -> Problem | None:
             continue
         package = frame.package.replace(".", "/") if frame.package and strict else frame.package
         path = mapper.resolve(frame.path, package, strict=strict)
-        if path is None:
+        if path is None or not mapper.has_line(path, frame.line):
             continue
         if placed and (path, frame.line) == placed[-1][:2]:
             continue  # the same place twice (a panic location repeated as a frame)
