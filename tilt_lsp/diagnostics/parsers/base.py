@@ -56,6 +56,10 @@ def caret_column(line: str) -> int | None:
     return index + 1 if index >= 0 else None
 
 
-def exception_type(message: str) -> str:
-    """The part of ``Type: message`` before the colon (for tests and docs)."""
-    return message.split(":", 1)[0]
+def underline_length(line: str) -> int | None:
+    """Characters a compiler's ``^~~~~`` marker covers from its caret (gcc, clang), if the line
+    is only a marker (and gcc's ``|`` gutter)."""
+    if "^" not in line or line.strip(" \t|~^+-") != "":
+        return None
+    rest = line[line.index("^") + 1:]
+    return 1 + len(rest) - len(rest.lstrip("~"))

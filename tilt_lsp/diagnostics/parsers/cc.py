@@ -9,9 +9,10 @@ of those become related places of the one problem. Java sources are left to java
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from tilt_lsp.diagnostics.model import Finding, Problem, Related, Severity
-from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER
+from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER, underline_length
 
 _DIAG = re.compile(
     r"^(?P<path>[^\s:][^:]*?):(?P<line>\d+):(?:(?P<col>\d+):)? "
@@ -39,6 +40,7 @@ class CcParser:
 
     def __init__(self) -> None:
         self._pending: Problem | None = None
+        self._ranged = False  # the pending problem's first marker line was read
         self._context: list[Related] = []
         self._in_context = False
 
@@ -67,6 +69,13 @@ class CcParser:
                               int(col) if col else None, required.group("msg"))
             return out
         if line.startswith((" ", "\t")) or ": In " in line or not line.strip():
+            pending = self._pending
+            if pending is not None and not self._ranged and pending.column is not None:
+                length = underline_length(line)
+                if length is not None:
+                    self._ranged = True
+                    self._pending = replace(pending, end_line=pending.line,
+                                            end_column=pending.column + length)
             return []  # code excerpt, caret, "file: In function 'main':"
         out = self._emit()
         self._context = []
@@ -82,13 +91,11 @@ class CcParser:
         if sev == "note":
             if self._pending is not None and len(self._pending.related) < _MAX_RELATED:
                 note = Related(path, line, column, diag.group("msg").strip())
-                p = self._pending
-                self._pending = Problem(
-                    p.path, p.line, p.column, p.message, p.severity, p.source,
-                    related=(*p.related, note),
-                )
+                self._pending = replace(self._pending, related=(*self._pending.related, note))
+            self._ranged = True  # marker lines now belong to the note
             return []
         out = self._emit()
+        self._ranged = False
         self._pending = Problem(
             path=path, line=line, column=column, message=diag.group("msg").strip(),
             severity=_SEVERITY[sev], source=self.source, related=tuple(self._context),

@@ -13,6 +13,7 @@ src/main.rs:4:5``) formats are read.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from tilt_lsp.diagnostics.model import Finding, Frame, Problem, Related, Severity, Trace
 
@@ -23,7 +24,7 @@ _PANIC_NEW = re.compile(r"^thread '(?P<thread>[^']*)'(?: \(\d+\))? panicked at "
                         r"(?P<path>.+?):(?P<line>\d+):(?P<col>\d+):$")
 _PANIC_OLD = re.compile(r"^thread '(?P<thread>[^']*)'(?: \(\d+\))? panicked at "
                         r"'(?P<msg>.*)', (?P<path>.+?):(?P<line>\d+):(?P<col>\d+)$")
-_LABEL = re.compile(r"^\s*\d*\s*\|[\s|-]*\^+ (?!help:)(?P<label>\S.*)$")
+_LABEL = re.compile(r"^\s*\d*\s*\|[\s|-]*(?P<marks>\^+)(?: (?P<label>\S.*))?$")
 _BT_FUNC = re.compile(r"^\s+\d+: (?P<func>.+)$")
 _BT_AT = re.compile(r"^\s+at (?P<path>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _LIBRARY = ("/rustc/", "/.cargo/registry/", "/.cargo/git/", "/rustlib/")
@@ -90,8 +91,7 @@ class RustParser:
                 self._diag = Problem(path, ln, col, d.message, d.severity, d.source, code=d.code)
             elif self._sub is not None:
                 rel = Related(path, ln, col, self._sub)
-                self._diag = Problem(d.path, d.line, d.column, d.message, d.severity, d.source,
-                                     related=(*d.related, rel), code=d.code)
+                self._diag = replace(d, related=(*d.related, rel))
             self._sub = None
         elif sub:
             self._sub = sub.group("msg").strip()
@@ -99,8 +99,13 @@ class RustParser:
         elif not self._labelled and self._diag.path and (label := _LABEL.match(line)):
             # The primary label says what is wrong at the caret: worth having in the message.
             d = self._diag
-            self._diag = Problem(d.path, d.line, d.column, f"{d.message}: {label.group('label')}",
-                                 d.severity, d.source, related=d.related, code=d.code)
+            text = label.group("label")
+            if text and text.startswith("help:"):
+                text = None  # a suggestion, not what is wrong
+            self._diag = replace(
+                d, message=f"{d.message}: {text}" if text else d.message, end_line=d.line,
+                end_column=(d.column + len(label.group("marks"))) if d.column else None,
+            )
             self._labelled = True
         elif not line.strip():
             return self._emit()

@@ -8,6 +8,7 @@ Plain output continues a message on indented lines (the elaboration of a type er
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from tilt_lsp.diagnostics.model import Finding, Problem, Related, Severity
 from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER
@@ -58,6 +59,10 @@ class TscParser:
                 ))
             return []
         if self._pretty and (not line.strip() or line[:1].isdigit() or line.startswith(" ")):
+            squiggle = line.strip()
+            p = self._pending
+            if squiggle and squiggle.strip("~") == "" and p.end_column is None and p.column:
+                self._pending = replace(p, end_line=p.line, end_column=p.column + len(squiggle))
             return []  # code excerpt ("3 console.log(…)"), squiggles, blank lines
         if not self._pretty and line.startswith(" ") and line.strip():
             if len(self._extra) < _MAX_EXTRA:
@@ -72,8 +77,7 @@ class TscParser:
         if pending is None:
             return []
         message = "\n".join([pending.message, *extra])
-        return [Problem(pending.path, pending.line, pending.column, message, pending.severity,
-                        pending.source, related=tuple(related), code=pending.code)]
+        return [replace(pending, message=message, related=tuple(related))]
 
     def flush(self) -> list[Finding]:
         return self._emit()
