@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from .golden import all_cases, expected, run_case, write_expected
+from .golden import DATA, all_cases, expected, run_case, write_expected
 
 
 @pytest.mark.parametrize("case", all_cases())
@@ -26,3 +26,16 @@ def test_every_family_has_cases() -> None:
     assert families >= {
         "python", "node", "go", "gcc", "clang", "rust", "java", "tsc", "dockerfile", "ruby",
     }
+
+
+@pytest.mark.parametrize("case", all_cases())
+def test_expected_problems_point_into_the_case_sources(case: str) -> None:
+    """The reviewed expectations stay honest: every place is a line of a source file there."""
+    case_dir = DATA / case
+    for problem in expected(case):
+        places = [problem, *problem["related"]]  # type: ignore[list-item]
+        for place in places:
+            path = case_dir / str(place["path"])
+            assert path.is_file() and path.name != "output.txt", place
+            lines = path.read_text().splitlines()
+            assert 1 <= int(place["line"]) <= len(lines), place  # type: ignore[call-overload]

@@ -140,11 +140,24 @@ def capture(name: str) -> None:
     print(f"{name}: exit {proc.returncode}, {len(proc.stdout)} bytes")
 
 
+def cleanup_docker() -> None:
+    """Remove what the failed builds left behind (only things carrying our label)."""
+    ids = subprocess.run(["docker", "ps", "-aq", "--filter", "label=tilt-lsp-capture=1"],
+                         capture_output=True, text=True, check=False).stdout.split()
+    if ids:
+        subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, check=False)
+    subprocess.run(["docker", "image", "prune", "-f", "--filter", "label=tilt-lsp-capture=1"],
+                   capture_output=True, check=False)
+
+
 def main(argv: list[str]) -> int:
     wanted = argv or list(CASES)
-    for name in CASES:
-        if any(name == w or name.startswith(w.rstrip("/") + "/") for w in wanted):
-            capture(name)
+    chosen = [name for name in CASES
+              if any(name == w or name.startswith(w.rstrip("/") + "/") for w in wanted)]
+    for name in chosen:
+        capture(name)
+    if any(name.startswith("dockerfile/") for name in chosen):
+        cleanup_docker()
     return 0
 
 
