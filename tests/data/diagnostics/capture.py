@@ -82,6 +82,8 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "go/panic": (f"{GO} build -o /tmp/tilt-lsp-capture-cache/gopanic . && "
                  "/tmp/tilt-lsp-capture-cache/gopanic", GO_ENV),
     "go/goroutine_panic": (f"{GO} run .", GO_ENV),
+    "go/test_panic": (f"{GO} test ./...", GO_ENV),
+    "go/deadlock": (f"{GO} run .", GO_ENV),
     "gcc/c_errors": ("gcc -Wall -Wextra -c main.c -o /dev/null", {}),
     "gcc/include": (f"gcc -Wall -c {SCRATCH}/gcc/include/main.c -o /dev/null", {}),
     "gcc/template": ("g++ -Wall -c main.cpp -o /dev/null", {}),

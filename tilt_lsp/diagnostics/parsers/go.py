@@ -21,7 +21,7 @@ _RUN = re.compile(r"^=== (?:RUN|CONT|PAUSE|NAME)\s+(?P<name>\S+)")
 _VERDICT = re.compile(r"^\s*--- (?P<verdict>FAIL|PASS|SKIP): (?P<name>\S+)")
 _TEST_LINE = re.compile(r"^\s+(?P<path>[\w./-]+_test\.go|[\w./-]+\.go):(?P<line>\d+): (?P<msg>.*)$")
 _PACKAGE_END = re.compile(r"^(?:FAIL|ok)\s+(?P<pkg>\S+)\s")
-_PANIC = re.compile(r"^(?:panic: |fatal error: )(?P<msg>.+)$")
+_PANIC = re.compile(r"^(?P<kind>panic|fatal error): (?P<msg>.+?)(?: \[recovered[^\]]*\])?$")
 _GOROUTINE = re.compile(r"^goroutine \d+ \[.*\]:$")
 # "main.(*store).add(...)", "net/http.(*conn).serve(0xc000…)", "created by main.main in
 # goroutine 1": no space before the arguments, and a location line must follow.
@@ -60,7 +60,7 @@ class GoParser:
             return self._panic_line(line)
         panic = _PANIC.match(line)
         if panic:
-            self._panic = panic.group("msg").strip()
+            self._panic = f"{panic.group('kind')}: {panic.group('msg').strip()}"
             self._frames = []
             self._dumping = False
             self._expect_location = False
@@ -123,8 +123,9 @@ class GoParser:
                 self._dumping = True
             elif line.startswith("[") or not line.strip() or line.startswith("\t"):
                 pass  # "[signal SIGSEGV …]", "[recovered]", blank line before the dump
-            elif len(self._frames) == 0 and line.startswith("panic: "):
-                self._panic = line[len("panic: "):].strip()  # re-panic: the last one counts
+            elif len(self._frames) == 0 and (again := _PANIC.match(line)):
+                # A re-panic: the last one is what the goroutine died of.
+                self._panic = f"{again.group('kind')}: {again.group('msg').strip()}"
             else:
                 return self._finish()
             return []
@@ -156,7 +157,7 @@ class GoParser:
         self._expect_location = False
         if not frames:
             return []
-        return [Trace(message=f"panic: {message}", frames=tuple(frames), source=self.source)]
+        return [Trace(message=message, frames=tuple(frames), source=self.source)]
 
     def flush(self) -> list[Finding]:
         out: list[Finding] = []

@@ -1,0 +1,3 @@
+module example.com/test_panic
+
+go 1.21
