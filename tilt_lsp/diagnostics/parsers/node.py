@@ -21,7 +21,9 @@ _ERROR = re.compile(
     r"^(?:Uncaught )?(?P<name>[A-Z][\w$]*(?:Error|Exception)|Error)"
     r"(?: \[[A-Z0-9_]+\])?(?::\s?(?P<msg>.*))?$"
 )
-_AT = re.compile(r"^\s+at (?:async )?(?:(?P<func>.*?) \()?(?P<loc>[^()\s][^()]*?)\)?$")
+_AT = re.compile(r"^\s+at (?:async )?(?:(?P<func>.*?) \()?(?P<loc>[^()\s][^()]*?)\)?(?: \{)?$")
+_ELIDED = re.compile(r"^\s+\.\.\. \d+ lines matching cause stack trace \.\.\.$")
+_CAUSE = re.compile(r"^\s+\[cause\]: (?P<error>.+)$")  # Error(msg, { cause }), each its own problem
 _LOC = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+)$")
 _MAX_FRAMES = 200
 _MAX_HEADER_GAP = 6  # lines between the location header and the error line (code, caret)
@@ -57,6 +59,13 @@ class NodeParser:
                 if frame is not None and len(self._frames) < _MAX_FRAMES:
                     self._frames.append(frame)
                 return []
+            if _ELIDED.match(line):
+                return []
+            cause = _CAUSE.match(line)
+            if cause and _ERROR.match(cause.group("error")):
+                out = self._finish()
+                self._message = cause.group("error").strip()
+                return out
             return self._finish() + self._start(line)
         if self._header is not None:
             return self._after_header(line)
