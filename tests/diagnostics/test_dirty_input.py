@@ -78,7 +78,7 @@ def test_dirty_output_gives_the_same_problems(case: str, transform: str) -> None
 TRACE_CASES = [
     "python/traceback_stdlib", "python/traceback_chained", "python/logging_exception",
     "node/cjs_throw", "node/async_frames", "go/panic", "java/exception", "rust/panic_backtrace",
-    "ruby/exception", "node/error_cause", "go/test_panic",
+    "ruby/exception", "node/error_cause", "go/test_panic", "python/exception_group",
 ]
 
 

@@ -18,6 +18,12 @@ _HEADER = re.compile(r"Traceback \(most recent call last\):\s*$")
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
 _EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
 _SYNTAX_TYPES = ("SyntaxError", "IndentationError", "TabError")
+# An ExceptionGroup (asyncio.TaskGroup) draws its tracebacks in a box: "  + Exception Group
+# Traceback…", "  |   File …", "  +-+---- 1 ----", "    | ValueError: …". Without the box
+# drawing, each part is an ordinary traceback, and each becomes its own problem.
+_GROUP_HEADER = re.compile(r"^\s*\+ Exception Group Traceback \(most recent call last\):\s*$")
+_GROUP_LINE = re.compile(r"^\s*(?P<mark>[+|])(?P<rest>.*)$")
+_SEPARATOR = "\x00separator"  # not a possible line: the stream removes NUL bytes
 _MAX_FRAMES = 500
 _MAX_EXCERPT = 12  # lines between frames: code and carets (3.13 prints multi-line spans)
 
@@ -31,15 +37,27 @@ class PythonParser:
     needles: tuple[str, ...] = ("Traceback (most recent call last):",)  # also after a log prefix
 
     def __init__(self) -> None:
+        self._group = False
         self._frames: list[Frame] = []
         self._state = "idle"  # idle | traceback | syntax
         self._since_frame = 0
 
     @property
     def active(self) -> bool:
-        return self._state != "idle"
+        return self._state != "idle" or self._group
 
     def feed(self, line: str) -> list[Finding]:
+        if self._group or _GROUP_HEADER.match(line):
+            inner = _ungroup(line)
+            if inner is None:
+                self._group = False  # the box ended: back to plain lines
+                self._reset()
+            else:
+                self._group = True
+                return self._reset() if inner is _SEPARATOR else self._feed(inner)
+        return self._feed(line)
+
+    def _feed(self, line: str) -> list[Finding]:
         if self._state == "idle":
             return self._idle(line)
         frame = _FRAME.match(line)
@@ -95,7 +113,19 @@ class PythonParser:
         return []
 
     def flush(self) -> list[Finding]:
+        self._group = False
         return self._reset()
+
+
+def _ungroup(line: str) -> str | None:
+    """A line of an exception group's box without its drawing; None if it is not one."""
+    match = _GROUP_LINE.match(line)
+    if match is None:
+        return None
+    rest = match.group("rest")
+    if match.group("mark") == "+" and rest.startswith("-"):
+        return _SEPARATOR
+    return rest[1:] if rest.startswith(" ") else rest
 
 
 def _frame(match: re.Match[str]) -> Frame:
