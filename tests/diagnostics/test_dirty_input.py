@@ -79,6 +79,7 @@ TRACE_CASES = [
     "python/traceback_stdlib", "python/traceback_chained", "python/logging_exception",
     "node/cjs_throw", "node/async_frames", "go/panic", "java/exception", "rust/panic_backtrace",
     "ruby/exception", "node/error_cause", "go/test_panic", "python/exception_group",
+    "java/logged",
 ]
 
 

@@ -107,6 +107,8 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
                           {}),
     "java/exception": ("javac -d /tmp/tilt-lsp-capture-cache/jexc src/com/acme/orders/*.java && "
                        "java -cp /tmp/tilt-lsp-capture-cache/jexc com.acme.orders.Main", {}),
+    "java/logged": ("javac -d /tmp/tilt-lsp-capture-cache/jlog src/com/acme/billing/*.java && "
+                    "java -cp /tmp/tilt-lsp-capture-cache/jlog com.acme.billing.Invoices", {}),
     "tsc/plain": (f"{TSC} -p . --pretty false", {}),
     "tsc/pretty": (f"{TSC} -p . --pretty true", {}),
     "dockerfile/legacy": (

@@ -21,9 +21,11 @@ _HEADER = re.compile(
     r"^(?:Exception in thread \"[^\"]*\" |Caused by: )?"
     r"(?P<exc>(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:\$[\w$]+)*)(?::\s?(?P<msg>.*))?$"
 )
+# "at com.acme.Foo.bar(Foo.java:8)", "at java.base/java.util.List.get(…)" (a module),
+# "at app//com.acme.Foo.bar(…)" (a class loader), logback's " ~[app.jar:1.0]" after it.
 _AT = re.compile(
-    r"^\s+at (?:(?P<module>[\w.$-]+(?:@[\w.-]+)?)/)?(?P<method>[\w$.<>]+)"
-    r"\((?P<file>[\w$-]+\.(?:java|kt|scala|groovy)):(?P<line>\d+)\)$"
+    r"^\s+at (?P<loader>(?:[\w.$-]*(?:@[\w.-]+)?/){1,2})?(?P<method>[\w$.<>]+)"
+    r"\((?P<file>[\w$-]+\.(?:java|kt|scala|groovy)):(?P<line>\d+)\)(?: ~?\[[^\]]*\])?$"
 )
 _OTHER_AT = re.compile(r"^\s+(?:at \S+\(.*\)|\.\.\. \d+ (?:more|common frames omitted))$")
 _LIBRARY_PACKAGES = ("java.", "javax.", "jdk.", "sun.", "com.sun.")
@@ -98,7 +100,8 @@ class JavaParser:
         method = at.group("method")
         parts = method.split(".")
         package = ".".join(p for p in parts[:-2] if p and p[0].islower()) or None
-        library = at.group("module") is not None or method.startswith(_LIBRARY_PACKAGES)
+        loader = at.group("loader") or ""
+        library = loader.startswith(_LIBRARY_PACKAGES) or method.startswith(_LIBRARY_PACKAGES)
         self._frames.append(Frame(
             path=at.group("file"), line=int(at.group("line")), function=method,
             library=library, package=package,
