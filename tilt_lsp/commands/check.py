@@ -1,6 +1,6 @@
 """``tilt-lsp check``: one shot. Load, build and start every auto-init resource, wait until
 each is ready, finished, crashed or failed, print the problems, stop everything, and exit 1
-if an error remains — for CI and for a quick look without an editor."""
+if an error remains (or the wait timed out) — for CI and for a quick look without an editor."""
 
 from __future__ import annotations
 
@@ -69,25 +69,29 @@ async def check(tiltfile: str, timeout: float, fmt: str, quiet: bool) -> int:
             settled = await engine.wait_settled(max(timeout - SETTLE_S, 1.0))
         statuses = list(engine.statuses.values())
         problems = engine.problems.all()
+        blocked = [s.name for s in statuses if engine.blocked(s.name)]
+        # Taken now: stopping changes every status.
+        waiting = [
+            s.name
+            for s in statuses
+            if not s.settled and s.name not in blocked and (s.resource.auto_init or s.update_count)
+        ]
+        ok = sum(1 for s in statuses if s.settled and not s.failed)
     finally:
         await engine.stop()
     for resource, _source, p in problems:
         print(format_problem(resource, p, fmt))
     if not settled:
-        waiting = [
-            s.name for s in statuses if not s.settled and (s.resource.auto_init or s.update_count)
-        ]
         print(
             f"tilt-lsp: timed out after {timeout:g}s waiting for: {', '.join(waiting) or 'the Tiltfile'}",
             file=sys.stderr,
         )
+    for name in blocked:
+        print(f"tilt-lsp: {name} did not start: a resource it depends on failed", file=sys.stderr)
     errors = sum(1 for _, _, p in problems if p.severity is Severity.ERROR)
     if not quiet:
-        ready = sum(1 for s in statuses if s.settled and not s.failed)
-        print(
-            f"tilt-lsp: {len(statuses)} resources, {ready} ok, {errors} error(s)", file=sys.stderr
-        )
-    return 1 if errors else 0
+        print(f"tilt-lsp: {len(statuses)} resources, {ok} ok, {errors} error(s)", file=sys.stderr)
+    return 1 if errors or not settled else 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -290,9 +290,18 @@ class Engine:
             self._tick = asyncio.get_running_loop().create_future()
         await asyncio.shield(self._tick)
 
+    def blocked(self, name: str) -> bool:
+        """Waiting for a dependency that failed: nothing will happen until it is fixed."""
+        status = self.statuses.get(name)
+        if status is None or not status.waiting_for:
+            return False
+        deps = [self.statuses.get(d) for d in status.resource.resource_deps]
+        return any(d is not None and d.failed and d.settled for d in deps)
+
     def busy(self) -> bool:
         return (self._reload_task is not None and not self._reload_task.done()) or any(
-            w.busy or w.pending is not None for w in self.workers.values()
+            w.busy or (w.pending is not None and not self.blocked(name))
+            for name, w in self.workers.items()
         )
 
     async def wait_settled(self, timeout: float, names: Iterable[str] | None = None) -> bool:
@@ -306,7 +315,7 @@ class Engine:
                 for s in self.statuses.values()
                 if (names is None or s.name in names) and (s.resource.auto_init or s.update_count)
             ]
-            return all(s.settled for s in wanted)
+            return all(s.settled or self.blocked(s.name) for s in wanted)
 
         async def wait() -> None:
             while not settled():

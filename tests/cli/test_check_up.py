@@ -1,0 +1,101 @@
+"""The headless commands over the same engine: check (one shot) and up (until Ctrl-C)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.lsp.conftest import free_port
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello-local"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    root = tmp_path / "hello"
+    shutil.copytree(EXAMPLE, root)
+    tiltfile = root / "Tiltfile"
+    tiltfile.write_text(tiltfile.read_text().replace("'8765'", f"'{free_port()}'"))
+    return root
+
+
+def tilt_lsp(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tilt_lsp", *args], capture_output=True, text=True, timeout=120, **kw
+    )  # type: ignore[call-overload, no-any-return]
+
+
+def test_check_passes_on_the_example(example: Path) -> None:
+    proc = tilt_lsp("check", "--file", str(example))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert "2 resources, 2 ok, 0 error(s)" in proc.stderr
+
+
+def test_check_json_reports_the_crash_on_its_line_and_exits_1(example: Path) -> None:
+    greeting = example / "greeting.py"
+    greeting.write_text(greeting.read_text().replace('+ "!"', "+ 1"))
+    proc = tilt_lsp("check", "--file", str(example), "--format", "json", "--quiet")
+    assert proc.returncode == 1
+    items = [json.loads(line) for line in proc.stdout.splitlines()]
+    on_source = [i for i in items if i["path"] == str(greeting)]
+    assert on_source and all(i["line"] == 6 and i["severity"] == "error" for i in on_source)
+    assert on_source[0]["message"].startswith("TypeError: can only concatenate str")
+    assert {i["resource"] for i in on_source} == {"tests"}  # greeter never started: tests failed
+    keys = {"path", "line", "column", "severity", "message", "source", "resource"}
+    assert all(keys <= set(i) for i in items)
+
+
+def test_check_reports_a_tiltfile_error(example: Path) -> None:
+    (example / "Tiltfile").write_text("local_resource('x', cmd='true', bogus=1)\n")
+    proc = tilt_lsp("check", "--file", str(example), "--quiet")
+    assert proc.returncode == 1
+    assert proc.stdout.startswith(
+        f"{example}/Tiltfile:1:1: error: local_resource() got an unexpected keyword argument 'bogus'"
+    )
+
+
+def test_check_times_out_on_a_resource_that_never_gets_ready(example: Path) -> None:
+    (example / "Tiltfile").write_text(
+        "local_resource('slow', serve_cmd='sleep 60', readiness_probe=probe(exec=exec_action(['false']), period_secs=1))\n"
+    )
+    t0 = time.monotonic()
+    proc = tilt_lsp("check", "--file", str(example), "--timeout", "2")
+    assert time.monotonic() - t0 < 20
+    assert proc.returncode == 1  # a check that could not finish did not pass
+    assert "timed out after 2s waiting for: slow" in proc.stderr
+
+
+def test_up_runs_until_interrupted_and_stops_what_it_started(example: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tilt_lsp", "up", "--file", str(example)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    pid = None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        seen.append(line)
+        if "greeter: build none, runtime ready (pid" in line:
+            pid = int(line.split("(pid ")[1].split(")")[0])
+            break
+    assert pid is not None, "".join(seen)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "stopping" in out
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
