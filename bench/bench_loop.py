@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -53,7 +54,9 @@ async def bench_handler(runs: int) -> dict[str, float]:
     for i in range(50):
         (root / f"svc{i}").mkdir()
         (root / f"svc{i}" / "main.py").write_text("x = 1\n")
-        lines.append(f"local_resource('svc{i}', cmd='true', deps=['svc{i}'], trigger_mode=TRIGGER_MODE_MANUAL, auto_init=False)")
+        lines.append(
+            f"local_resource('svc{i}', cmd='true', deps=['svc{i}'], trigger_mode=TRIGGER_MODE_MANUAL, auto_init=False)"
+        )
     (root / "Tiltfile").write_text("\n".join(lines) + "\n")
     engine = Engine(str(root / "Tiltfile"))
     await engine.start()
@@ -66,7 +69,10 @@ async def bench_handler(runs: int) -> dict[str, float]:
         samples.append((time.perf_counter_ns() - t0) / 1000)
     await engine.stop()
     shutil.rmtree(root, ignore_errors=True)
-    return {"median_us": statistics.median(samples), "p90_us": sorted(samples)[int(len(samples) * 0.9)]}
+    return {
+        "median_us": statistics.median(samples),
+        "p90_us": sorted(samples)[int(len(samples) * 0.9)],
+    }
 
 
 def vanilla_crash(root: Path, runs: int) -> float:
@@ -76,7 +82,13 @@ def vanilla_crash(root: Path, runs: int) -> float:
     samples = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "server.py"], cwd=root, capture_output=True, text=True, env={**os.environ, "PORT": str(free_port())})
+        proc = subprocess.run(
+            [sys.executable, "server.py"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PORT": str(free_port())},
+        )
         assert "TypeError" in proc.stderr
         samples.append(time.perf_counter() - t0)
     greeting.write_text(good)
@@ -99,7 +111,9 @@ async def lsp_crash(root: Path, runs: int) -> list[float]:
 
     await client.start_io(sys.executable, "-m", "tilt_lsp", "serve")
     uri = root.as_uri()
-    await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=uri))
+    await client.initialize_async(
+        types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=uri)
+    )
     client.initialized(types.InitializedParams())
 
     async def wait(cond, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
@@ -109,10 +123,8 @@ async def lsp_crash(root: Path, runs: int) -> list[float]:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def greeter_ready() -> bool:
         result = await client.protocol.send_request_async("tilt/resources", {})
@@ -129,12 +141,19 @@ async def lsp_crash(root: Path, runs: int) -> list[float]:
 
     def save(text: str) -> None:
         greeting.write_text(text)
-        client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(g_uri)))
+        client.text_document_did_save(
+            types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(g_uri))
+        )
 
     for _ in range(runs):
         t0 = time.perf_counter()
         save(good.replace(*BROKEN))
-        await wait(lambda: any("TypeError" in d.message and d.range.start.line == 5 for d in diagnostics.get(g_uri, [])))
+        await wait(
+            lambda: any(
+                "TypeError" in d.message and d.range.start.line == 5
+                for d in diagnostics.get(g_uri, [])
+            )
+        )
         samples.append((time.perf_counter() - t0) * 1000)
         save(good)
         await wait(lambda: not diagnostics.get(g_uri))
@@ -157,8 +176,12 @@ async def main() -> None:
     ours = await lsp_crash(root, args.runs)
     vanilla = vanilla_crash(root, args.runs)
     med = statistics.median(ours)
-    print(f"didSave handler (engine.files_changed, 50 resources): median {handler['median_us']:.0f} µs, p90 {handler['p90_us']:.0f} µs")
-    print(f"save -> crash diagnostic on the line (tilt-lsp serve, {args.runs} runs): median {med:.0f} ms (min {min(ours):.0f}, max {max(ours):.0f})")
+    print(
+        f"didSave handler (engine.files_changed, 50 resources): median {handler['median_us']:.0f} µs, p90 {handler['p90_us']:.0f} µs"
+    )
+    print(
+        f"save -> crash diagnostic on the line (tilt-lsp serve, {args.runs} runs): median {med:.0f} ms (min {min(ours):.0f}, max {max(ours):.0f})"
+    )
     print(f"vanilla: start the service by hand until its traceback prints: median {vanilla:.0f} ms")
     print(f"ratio tilt-lsp / vanilla: {med / vanilla:.2f}x")
 
