@@ -171,3 +171,25 @@ def test_buildkit_step_output_is_read_by_the_language_parsers() -> None:
     got = [relativize(problem_json(p), DATA / case)
            for p in diagnose_lines(lines, PathMapper(str(DATA / case)))]
     assert got == expected(case)
+
+
+@pytest.mark.parametrize("case", TRACE_CASES)
+def test_docker_json_file_log_records_are_unwrapped(case: str) -> None:
+    """``/var/lib/docker/containers/*/*-json.log``: one JSON record per output line."""
+    lines = [
+        json.dumps({"log": line.decode(), "stream": "stderr", "time": "2026-11-26T07:54:30Z"})
+        for line in output_lines(case)
+    ]
+    mapper = PathMapper(str(DATA / case), [(f"{CAPTURE_ROOT}/{case}", str(DATA / case))])
+    got = [relativize(problem_json(p), DATA / case) for p in diagnose_lines(lines, mapper)]
+    assert got == expected(case)
+
+
+@pytest.mark.parametrize("case", ["python/traceback_chained", "java/exception"])
+def test_trace_inside_a_multiline_json_message(case: str) -> None:
+    text = b"".join(output_lines(case)).decode()
+    line = json.dumps({"@timestamp": "2026-11-26T07:54:30Z", "level": "ERROR",
+                       "message": "unhandled error\n" + text})
+    mapper = PathMapper(str(DATA / case), [(f"{CAPTURE_ROOT}/{case}", str(DATA / case))])
+    got = [relativize(problem_json(p), DATA / case) for p in diagnose_lines([line], mapper)]
+    assert got == expected(case)

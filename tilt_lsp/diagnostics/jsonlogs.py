@@ -1,9 +1,13 @@
 """Structured (JSON) log lines: the stack trace inside one field, escaped onto one line.
 
 pino puts it in ``err.stack``, Python JSON formatters in ``exc_info`` or ``traceback``, ECS
-in ``error.stack_trace``, zap in ``stacktrace``. The trace's own lines are recovered so the
-ordinary parsers can read them. A line is only decoded when it looks like a JSON object and
-mentions such a field, which keeps ordinary lines at the cost of a couple of ``in`` checks.
+in ``error.stack_trace``, zap in ``stacktrace``, some loggers in a multi-line ``message``.
+The trace's own lines are recovered so the ordinary parsers can read them. A line is only
+decoded when it looks like a JSON object with an escaped newline and mentions such a field,
+which keeps ordinary lines at the cost of a couple of ``in`` checks.
+
+Docker's json-file log lines (``{"log": "…\\n", "stream": "stderr", "time": …}``) are the
+other case: one record per output line, so they are unwrapped back into the plain stream.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ from typing import Any
 
 _STACK_KEYS = (
     "stack", "stack_trace", "stacktrace", "exc_info", "exc_text", "exception", "traceback",
-    "backtrace", "error", "err", "trace",
+    "backtrace", "error", "err", "trace", "message", "msg", "full_message",
 )
-_MARKERS = ("stack", "exc_", "exception", "traceback", "trace", "err")
+_MARKERS = ("stack", "exc_", "exception", "traceback", "trace", "err", "msg", "message")
 _MAX_DEPTH = 3
 
 
@@ -51,3 +55,18 @@ def _collect(node: dict[str, Any], depth: int, found: list[str]) -> None:
         ):
             # Some formatters (structlog's exc_info as frames) emit lists of lines.
             found.append("\n".join(value))
+
+
+def docker_json_log(text: str) -> str | None:
+    """The output line inside a Docker json-file log record, or None if it is not one."""
+    if not text.startswith('{"log":'):
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("log"), str):
+        return None
+    if "stream" not in record and "time" not in record:
+        return None
+    return str(record["log"])

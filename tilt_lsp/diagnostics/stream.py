@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 
 from tilt_lsp.diagnostics.clean import clean
-from tilt_lsp.diagnostics.jsonlogs import stack_texts
+from tilt_lsp.diagnostics.jsonlogs import docker_json_log, stack_texts
 from tilt_lsp.diagnostics.model import Finding, Problem
 from tilt_lsp.diagnostics.parsers import DockerfileSource, Parser, all_parsers
 from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER
@@ -105,6 +105,11 @@ class ProblemStream:
             found = (self._channels.get(channel) or self._channel(channel)).feed(text)
             return self._place(found) if found else []
         findings: list[Finding] = []
+        if first == "{" and (inner_log := docker_json_log(text)) is not None:
+            parsers = self._channel(channel)
+            for line in inner_log.splitlines() or [""]:
+                findings.extend(parsers.feed(clean(line)[1]))
+            return self._place(findings)
         stacks = stack_texts(text) if first == "{" else None
         if stacks:
             for stack in stacks:
