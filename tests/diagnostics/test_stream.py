@@ -8,7 +8,7 @@ import pytest
 from tilt_lsp.diagnostics.clean import clean
 from tilt_lsp.diagnostics.parsers import all_parsers
 from tilt_lsp.diagnostics.paths import PathMapper
-from tilt_lsp.diagnostics.stream import MAX_CHANNELS, ParserSet, ProblemStream
+from tilt_lsp.diagnostics.stream import MAX_CHANNELS, ParserSet, ProblemStream, diagnose_lines
 
 from .golden import DATA, all_cases, dockerfile_for, output_lines
 
@@ -47,3 +47,43 @@ def test_flush_reports_a_pending_problem_without_closing() -> None:
     (problem,) = stream.flush()
     assert problem.message == "RangeError: invalid user id -1"
     assert stream.feed(b"next line\n") == [] and stream.close() == []
+
+
+QUIET_CASES = [c for c in all_cases()
+               if c.startswith(("dockerfile/", "python/")) or c in ("go/test_fail", "go/panic")]
+
+
+@pytest.mark.parametrize("case", QUIET_CASES)
+def test_quiet_periods_between_any_two_lines_change_nothing(case: str) -> None:
+    """The engine flushes after a quiet period: a long RUN step or a slow test must survive."""
+    mapper = PathMapper(str(DATA / case), [(f"/tmp/tilt-lsp-capture/{case}", str(DATA / case))])
+    quiet = ProblemStream(mapper, dockerfile_for(case))
+    got = []
+    for line in output_lines(case):
+        got += quiet.feed(line)
+        got += quiet.flush()
+    got += quiet.close()
+    plain = list(diagnose_lines(output_lines(case), mapper, dockerfile_for(case)))
+    assert got == plain and got
+
+
+def test_many_buildkit_steps_do_not_evict_the_build_itself() -> None:
+    case = "dockerfile/buildkit"
+    lines = output_lines(case)
+    at = next(i for i, line in enumerate(lines) if line.startswith(b"#9 "))
+    steps = [b"#%d 0.1 compiling part %d\n" % (n, n) for n in range(100, 100 + 3 * MAX_CHANNELS)]
+    mixed = lines[:at] + steps + lines[at:]
+    problems = list(diagnose_lines(mixed, PathMapper(str(DATA / case)), dockerfile_for(case)))
+    assert [(p.line, p.message) for p in problems] == [
+        (9, "RUN failed with exit code 3: config.yml is missing")
+    ]
+
+
+def test_an_evicted_channel_reports_what_it_held() -> None:
+    case = "node/async_frames"  # complete only when a next line comes: still pending
+    mapper = PathMapper(str(DATA / case), [(f"/tmp/tilt-lsp-capture/{case}", str(DATA / case))])
+    stream = ProblemStream(mapper)
+    got = [p for line in output_lines(case) for p in stream.feed(b"api-1  | " + line)]
+    for i in range(MAX_CHANNELS + 1):  # every other channel is busy too: api-1 is the oldest
+        got += stream.feed(f"svc{i}-1  | Error: boom {i}".encode())
+    assert [p.message for p in got] == ["RangeError: invalid user id -1"]

@@ -45,6 +45,10 @@ class ParserSet:
         self._needles = tuple(n for p in parsers for n in p.needles)
         self._busy = False  # some parser was active after the last line
 
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
     def _triggers(self, line: str) -> bool:
         if self._match(line) is not None:
             return True
@@ -75,11 +79,11 @@ class ParserSet:
         self._busy = busy
         return out
 
-    def flush(self) -> list[Finding]:
+    def flush(self, final: bool = True) -> list[Finding]:
         out: list[Finding] = []
         for parser in self._parsers:
-            out.extend(parser.flush())
-        self._busy = False
+            out.extend(parser.flush(final))
+        self._busy = any(parser.active for parser in self._parsers)
         return out
 
 
@@ -96,6 +100,7 @@ class ProblemStream:
         self._make = parsers or (lambda: all_parsers(dockerfile))
         self._channels: OrderedDict[str, ParserSet] = OrderedDict()
         self._seen: set[Problem] = set()
+        self._evicted: list[Finding] = []  # what channels held when they were dropped
 
     def feed(self, raw: str | bytes) -> list[Problem]:
         """Consume one raw line (with or without its line ending)."""
@@ -103,8 +108,12 @@ class ProblemStream:
         first = text[:1]
         if first != "{" and first != "#":  # the common case, kept short
             found = (self._channels.get(channel) or self._channel(channel)).feed(text)
+            if self._evicted:
+                found = [*self._evicted, *found]
+                self._evicted.clear()
             return self._place(found) if found else []
-        findings: list[Finding] = []
+        findings: list[Finding] = self._evicted[:]
+        self._evicted.clear()
         if first == "{" and (inner_log := docker_json_log(text)) is not None:
             parsers = self._channel(channel)
             for line in inner_log.splitlines() or [""]:
@@ -127,27 +136,38 @@ class ProblemStream:
         return self._place(findings)
 
     def flush(self) -> list[Problem]:
-        """Whatever is pending in any channel, e.g. after a quiet period on a live log (a
-        logged Node error is only known to be complete when the next line arrives)."""
+        """After a quiet period on a live stream: what is complete but unconfirmed (a logged
+        Node error is only known to be complete when the next line arrives). Context that
+        later lines need (a running build step or test) is kept."""
         findings: list[Finding] = []
         for parsers in self._channels.values():
-            findings.extend(parsers.flush())
+            findings.extend(parsers.flush(final=False))
         return self._place(findings)
 
     def close(self) -> list[Problem]:
         """End of stream: whatever was pending in any channel."""
-        problems = self.flush()
+        findings: list[Finding] = list(self._evicted)
+        self._evicted.clear()
+        for parsers in self._channels.values():
+            findings.extend(parsers.flush(final=True))
         self._channels.clear()
-        return problems
+        return self._place(findings)
 
     def _channel(self, name: str) -> ParserSet:
         parsers = self._channels.get(name)
         if parsers is None:
             if len(self._channels) >= MAX_CHANNELS:
-                _old, evicted = self._channels.popitem(last=False)
-                evicted.flush()
+                self._evict()
             parsers = self._channels[name] = ParserSet(self._make())
         return parsers
+
+    def _evict(self) -> None:
+        """Drop the oldest idle channel (a finished BuildKit step, a gone pod), never the
+        unprefixed one; what it held is reported with the next line."""
+        names = [n for n in self._channels if n]
+        idle = [n for n in names if not self._channels[n].busy]
+        victim = (idle or names or [""])[0]
+        self._evicted.extend(self._channels.pop(victim).flush(final=True))
 
     def _place(self, findings: list[Finding]) -> list[Problem]:
         out: list[Problem] = []

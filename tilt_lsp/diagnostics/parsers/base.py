@@ -42,8 +42,11 @@ class Parser(Protocol):
         """Consume one clean line; return the findings it completed."""
         ...
 
-    def flush(self) -> list[Finding]:
-        """End of stream (or a hard boundary): return whatever is pending and reset."""
+    def flush(self, final: bool = True) -> list[Finding]:
+        """Return what is pending. ``final``: the stream ended, so report what can be and
+        reset. Not final: the output went quiet (a long build step, a slow test), so report
+        only what is complete but unconfirmed (a stack with no line after it yet) and keep
+        the context that later lines need (the current build step, the running test)."""
         ...
 
 

@@ -111,9 +111,10 @@ class CcParser:
         pending, self._pending = self._pending, None
         return [pending] if pending is not None else []
 
-    def flush(self) -> list[Finding]:
-        self._context = []
-        self._in_context = False
+    def flush(self, final: bool = True) -> list[Finding]:
+        if final:
+            self._context = []
+            self._in_context = False
         return self._emit()
 
 

@@ -144,7 +144,9 @@ class DockerParser:
             message += ": " + " | ".join(details)
         return [Problem(self._dockerfile.path, line, None, message, source=self.source)]
 
-    def flush(self) -> list[Finding]:
+    def flush(self, final: bool = True) -> list[Finding]:
+        if not final:
+            return []  # a quiet step is still running; "Dockerfile:12" may still come
         failure = self._failure
         self._step = None
         self._output.clear()

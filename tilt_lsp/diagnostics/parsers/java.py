@@ -123,5 +123,5 @@ class JavaParser:
         return [Problem(javac.path, javac.line, javac.column, message, javac.severity,
                         javac.source)]
 
-    def flush(self) -> list[Finding]:
+    def flush(self, final: bool = True) -> list[Finding]:
         return self._finish_javac() + self._finish_trace()

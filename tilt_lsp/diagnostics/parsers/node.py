@@ -107,10 +107,11 @@ class NodeParser:
             return []
         return [Trace(message=message, frames=tuple(frames), source=self.source)]
 
-    def flush(self) -> list[Finding]:
+    def flush(self, final: bool = True) -> list[Finding]:
         if self._message is not None:
             return self._finish()
-        self._reset()
+        if final:
+            self._reset()
         return []
 
 

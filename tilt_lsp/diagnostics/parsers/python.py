@@ -112,7 +112,9 @@ class PythonParser:
         self._frames = []
         return []
 
-    def flush(self) -> list[Finding]:
+    def flush(self, final: bool = True) -> list[Finding]:
+        if not final:
+            return []  # a traceback is only complete with its exception line
         self._group = False
         return self._reset()
 

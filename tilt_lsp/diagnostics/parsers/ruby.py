@@ -74,7 +74,7 @@ class RubyParser:
         self._message, self._frames = None, []
         return [Trace(message=message, frames=tuple(frames), source=self.source)]
 
-    def flush(self) -> list[Finding]:
+    def flush(self, final: bool = True) -> list[Finding]:
         return self._finish() if self._message is not None else []
 
 

@@ -164,5 +164,5 @@ class RustParser:
             return []
         return [diag]
 
-    def flush(self) -> list[Finding]:
+    def flush(self, final: bool = True) -> list[Finding]:
         return self._emit() + self._finish_panic()

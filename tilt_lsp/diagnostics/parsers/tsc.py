@@ -79,5 +79,5 @@ class TscParser:
         message = "\n".join([pending.message, *extra])
         return [replace(pending, message=message, related=tuple(related))]
 
-    def flush(self) -> list[Finding]:
+    def flush(self, final: bool = True) -> list[Finding]:
         return self._emit()
