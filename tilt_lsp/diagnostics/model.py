@@ -65,6 +65,10 @@ class Frame:
     function: str = ""
     library: bool = False
     package: str | None = None
+    excerpt: str | None = None
+    """The code the tool printed for the frame, stripped: finds the column in the real line."""
+    span: tuple[int, int] | None = None
+    """Where the tool's markers (``^^^^``) fall within ``excerpt``, as [start, end) offsets."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,8 @@ SKIP_DIRS = LIBRARY_DIRS | {".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruf
                             ".gradle", ".idea", ".cache", "dist", "build"}
 MAX_INDEXED_FILES = 200_000
 _CACHE_LIMIT = 4096
+_FILE_CACHE_LIMIT = 256
+_MAX_SOURCE_BYTES = 8 << 20
 
 
 def is_library_path(raw: str) -> bool:
@@ -111,7 +113,7 @@ class PathMapper:
             self.index = WorkspaceIndex(self.root)
         self._cache: dict[tuple[str, str | None, bool], str | None] = {}
         self._cache_time = time.monotonic()
-        self._lines: dict[str, tuple[int, int, int]] = {}  # path -> (mtime_ns, size, lines)
+        self._files: dict[str, tuple[int, int, list[str]]] = {}  # path -> (mtime, size, lines)
 
     def add(self, container_prefix: str, local_prefix: str) -> None:
         self.mappings.append((_norm(container_prefix), os.path.abspath(local_prefix)))
@@ -205,21 +207,33 @@ class PathMapper:
     def has_line(self, path: str, line: int) -> bool:
         """Whether a resolved file is long enough to have ``line``: a frame pointing past
         the end is from another version of the file (or another file of that name)."""
+        lines = self._read(path)
+        return lines is not None and 1 <= line <= max(len(lines), 1)
+
+    def line_text(self, path: str, line: int) -> str | None:
+        """The text of a 1-based line of a workspace file (read once per file version)."""
+        lines = self._read(path)
+        return lines[line - 1] if lines is not None and 1 <= line <= len(lines) else None
+
+    def _read(self, path: str) -> list[str] | None:
         try:
             st = os.stat(path)
         except OSError:
-            return False
-        cached = self._lines.get(path)
-        if cached is None or cached[:2] != (st.st_mtime_ns, st.st_size):
-            try:
-                with open(path, "rb") as f:
-                    count = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 16), b""))
-            except OSError:
-                return False
-            if len(self._lines) >= _CACHE_LIMIT:
-                self._lines.clear()
-            cached = self._lines[path] = (st.st_mtime_ns, st.st_size, count)
-        return 1 <= line <= cached[2] + 1  # +1: a last line without a newline
+            return None
+        cached = self._files.get(path)
+        if cached is not None and cached[:2] == (st.st_mtime_ns, st.st_size):
+            return cached[2]
+        if st.st_size > _MAX_SOURCE_BYTES:
+            return None  # not source code a person edits
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return None
+        if len(self._files) >= _FILE_CACHE_LIMIT:
+            self._files.clear()
+        self._files[path] = (st.st_mtime_ns, st.st_size, lines)
+        return lines
 
 
 def _norm(path: str) -> str:

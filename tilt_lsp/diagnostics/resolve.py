@@ -8,7 +8,7 @@ places that do not map are dropped, the problem itself stays.
 
 from __future__ import annotations
 
-from tilt_lsp.diagnostics.model import Finding, Problem, Related, Trace
+from tilt_lsp.diagnostics.model import Finding, Frame, Problem, Related, Trace
 from tilt_lsp.diagnostics.paths import PathMapper
 
 MAX_RELATED = 20
@@ -39,7 +39,7 @@ def _place_problem(problem: Problem, mapper: PathMapper) -> Problem | None:
 
 def _place_trace(trace: Trace, mapper: PathMapper) -> Problem | None:
     strict = trace.source == "java"
-    placed: list[tuple[str, int, int | None, str]] = []
+    placed: list[tuple[str, int, int | None, str, int | None]] = []
     for frame in trace.frames:
         if frame.library:
             continue
@@ -49,17 +49,34 @@ def _place_trace(trace: Trace, mapper: PathMapper) -> Problem | None:
             continue
         if placed and (path, frame.line) == placed[-1][:2]:
             continue  # the same place twice (a panic location repeated as a frame)
-        placed.append((path, frame.line, frame.column, frame.function))
+        column, end_column = frame.column, None
+        if frame.excerpt and column is None:
+            column, end_column = _columns(mapper.line_text(path, frame.line), frame)
+        placed.append((path, frame.line, column, frame.function, end_column))
         if len(placed) > MAX_RELATED:
             break
     if not placed:
         return None
-    path, line, column, _function = placed[0]
+    path, line, column, _function, end_column = placed[0]
     related = tuple(
         Related(p, ln, col, f"called from here (in {func})" if func else "called from here")
-        for p, ln, col, func in placed[1:]
+        for p, ln, col, func, _end in placed[1:]
     )
     return Problem(
         path=path, line=line, column=column, message=trace.message, severity=trace.severity,
         source=trace.source, related=related, code=trace.code,
+        end_line=line if end_column is not None else None, end_column=end_column,
     )
+
+
+def _columns(text: str | None, frame: Frame) -> tuple[int | None, int | None]:
+    """Column and end column of a frame's marked span, found by its excerpt in the real line.
+    (None, None) when the line no longer holds that code: the file changed since."""
+    if text is None or not frame.excerpt:
+        return None, None
+    at = text.find(frame.excerpt)
+    if at < 0:
+        return None, None
+    if frame.span is None:
+        return at + 1, None
+    return at + frame.span[0] + 1, at + frame.span[1] + 1

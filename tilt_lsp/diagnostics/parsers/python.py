@@ -11,6 +11,7 @@ exception was the direct cause…") is its own problem: each names a different c
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from tilt_lsp.diagnostics.model import Finding, Frame, Trace
 
@@ -41,6 +42,7 @@ class PythonParser:
         self._frames: list[Frame] = []
         self._state = "idle"  # idle | traceback | syntax
         self._since_frame = 0
+        self._shown_indent = 0
 
     @property
     def active(self) -> bool:
@@ -72,8 +74,23 @@ class PythonParser:
             return []
         if line.startswith((" ", "\t")) or not line.strip():
             # Code excerpt, caret markers, or the blank line some tools print; keep going.
+            if self._frames and line.strip():
+                self._excerpt_line(line)
             return [] if line.strip() or self._frames else self._reset()
         return self._finish(line)
+
+    def _excerpt_line(self, line: str) -> None:
+        """Remember the frame's code and where its ``^^^`` markers point (3.11+)."""
+        frame = self._frames[-1]
+        if self._since_frame == 1:
+            self._frames[-1] = replace(frame, excerpt=line.strip())
+            self._shown_indent = len(line) - len(line.lstrip())
+        elif self._since_frame == 2 and frame.excerpt and line.strip(" ~^") == "":
+            first, last = line.find("^"), line.rfind("^")
+            if first >= 0:
+                start, end = first - self._shown_indent, last + 1 - self._shown_indent
+                if 0 <= start < end <= len(frame.excerpt) + 1:  # +1: "expected ':'" at the end
+                    self._frames[-1] = replace(frame, span=(start, end))
 
     def _idle(self, line: str) -> list[Finding]:
         if _HEADER.search(line):
@@ -108,6 +125,7 @@ class PythonParser:
 
     def _reset(self) -> list[Finding]:
         self._since_frame = 0
+        self._shown_indent = 0
         self._state = "idle"
         self._frames = []
         return []
