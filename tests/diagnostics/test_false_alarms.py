@@ -150,3 +150,16 @@ def test_symlink_escaping_the_workspace_is_not_followed(tmp_path: Path) -> None:
     mapper = PathMapper(str(ws), [(f"{CAPTURE_ROOT}/{case}", str(ws))])
     (problem,) = diagnose_lines(output_lines(case), mapper)
     assert (Path(problem.path).name, problem.line) == ("app.js", 5)
+
+
+def test_a_changed_line_keeps_the_problem_but_drops_the_column(tmp_path: Path) -> None:
+    """The traceback shows code the file no longer has there: no column is better than a
+    wrong one."""
+    case = "python/traceback_stdlib"
+    ws = tmp_path / "ws"
+    shutil.copytree(DATA / case, ws)
+    text = (ws / "settings.py").read_text().replace("return json.loads(raw)", "return {}")
+    (ws / "settings.py").write_text(text)
+    mapper = PathMapper(str(ws), [(f"{CAPTURE_ROOT}/{case}", str(ws))])
+    (problem,) = diagnose_lines(output_lines(case), mapper)
+    assert (Path(problem.path).name, problem.line, problem.column) == ("settings.py", 6, None)
