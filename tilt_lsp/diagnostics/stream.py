@@ -43,39 +43,30 @@ class ParserSet:
         self._parsers = parsers
         self._match = combined_trigger(parsers).match
         self._needles = tuple(n for p in parsers for n in p.needles)
+        self._own = [(p, p.trigger.match, p.needles) for p in parsers]
         self._busy = False  # some parser was active after the last line
 
     @property
     def busy(self) -> bool:
         return self._busy
 
-    def _triggers(self, line: str) -> bool:
-        if self._match(line) is not None:
-            return True
-        return any(n in line for n in self._needles)
-
     def feed(self, line: str) -> list[Finding]:
-        if not self._busy:
-            # The fast path of an ordinary line, inlined: it is most of every log.
-            if self._match(line) is None:
-                for needle in self._needles:
-                    if needle in line:
-                        break
-                else:
-                    return []
-            triggered: bool | None = True
-        else:
-            triggered = None
+        # The fast path of an ordinary line, inlined: it is most of every log.
+        if not self._busy and self._match(line) is None:
+            for needle in self._needles:
+                if needle in line:
+                    break
+            else:
+                return []
         out: list[Finding] = []
         busy = False
-        for parser in self._parsers:
-            if not parser.active:
-                if triggered is None:
-                    triggered = self._triggers(line)
-                if not triggered:
-                    continue
-            out.extend(parser.feed(line))
-            busy = busy or parser.active
+        for parser, match, needles in self._own:
+            # An idle parser only sees lines its own trigger accepts (a frame line of a
+            # Python traceback wakes nobody else).
+            if (parser.active or match(line) is not None
+                    or (needles and any(n in line for n in needles))):
+                out.extend(parser.feed(line))
+                busy = busy or parser.active
         self._busy = busy
         return out
 
