@@ -4,7 +4,7 @@
 Per line: clean it (see ``clean``), pick its channel (compose service, kubectl pod, BuildKit
 step), expand an escaped stack out of a JSON log record, then feed the channel's parsers.
 Parsers that are idle only wake when the combined trigger regex matches, so an ordinary log
-line costs a cleaning pass and one regex search. Findings are placed on workspace files by
+line costs a cleaning pass and one anchored regex match. Findings are placed on files by
 ``resolve.place``; a problem found twice in one stream is reported once.
 """
 
