@@ -138,3 +138,55 @@ async def test_status_notifications_and_unknown_resource_errors(client: Language
         assert "no resource named 'nope'" in str(err)
     else:
         raise AssertionError("restarting an unknown resource should fail")
+
+
+async def test_rebuild_disable_enable(client: LanguageClient) -> None:
+    await ready(client)
+    before = (await resources(client))["tests"]
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="tilt.rebuild", arguments=[{"resource": "tests"}])
+    )
+    await wait_resource(
+        client,
+        "tests",
+        lambda r: r["updateCount"] == before["updateCount"] + 1 and r["buildStatus"] == "ok",
+        "a rebuild",
+    )
+
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="tilt.disable", arguments=["greeter"])
+    )
+    disabled = (await resources(client))["greeter"]
+    assert disabled["enabled"] is False and disabled["runtimeStatus"] == "disabled"
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="tilt.enable", arguments=["greeter"])
+    )
+    await ready(client)
+
+
+async def test_updates_report_work_done_progress_when_the_client_supports_it(
+    client: LanguageClient,
+) -> None:
+    await ready(client)
+    caps = client.capabilities
+    supported = bool(caps and caps.window and caps.window.work_done_progress)
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="tilt.restart", arguments=["greeter"])
+    )
+    await ready(client)
+    if not supported:
+        assert client.progress_reports == {}
+        return
+
+    def finished() -> list[str]:
+        return [
+            token
+            for token, reports in client.progress_reports.items()
+            if reports
+            and isinstance(reports[0], types.WorkDoneProgressBegin)
+            and isinstance(reports[-1], types.WorkDoneProgressEnd)
+        ]
+
+    tokens = await wait_for(finished, what="a begun and ended progress")
+    titles = {client.progress_reports[t][0].title for t in tokens}
+    assert "Updating greeter" in titles and "Updating tests" in titles
