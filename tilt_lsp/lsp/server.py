@@ -7,8 +7,10 @@ loop, so its listener callbacks can send notifications directly.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
@@ -118,39 +120,28 @@ def _engine(ls: TiltLanguageServer) -> Engine:
     return ls.engine
 
 
-@server.command(p.CMD_RESTART)
-def restart(ls: TiltLanguageServer, args: Any) -> dict[str, Any]:
-    name = _resource_arg(args)
-    _engine(ls).restart(name)
-    return {"resource": name, "accepted": True}
+# Each command names the resource; the work's outcome arrives as tilt/status notifications.
+_COMMANDS: dict[str, Callable[[Engine, str], object]] = {
+    p.CMD_RESTART: Engine.restart,
+    p.CMD_REBUILD: Engine.rebuild,
+    p.CMD_TRIGGER: Engine.trigger,
+    p.CMD_ENABLE: Engine.enable,
+    p.CMD_DISABLE: Engine.disable,
+}
 
 
-@server.command(p.CMD_REBUILD)
-def rebuild(ls: TiltLanguageServer, args: Any) -> dict[str, Any]:
-    name = _resource_arg(args)
-    _engine(ls).rebuild(name)
-    return {"resource": name, "accepted": True}
+def _register(command: str, action: Callable[[Engine, str], object]) -> None:
+    @server.command(command)
+    async def run(ls: TiltLanguageServer, args: Any) -> dict[str, Any]:
+        name = _resource_arg(args)
+        result = action(_engine(ls), name)
+        if inspect.isawaitable(result):
+            await result
+        return {"resource": name, "accepted": True}
 
 
-@server.command(p.CMD_TRIGGER)
-def trigger(ls: TiltLanguageServer, args: Any) -> dict[str, Any]:
-    name = _resource_arg(args)
-    _engine(ls).trigger(name)
-    return {"resource": name, "accepted": True}
-
-
-@server.command(p.CMD_ENABLE)
-def enable(ls: TiltLanguageServer, args: Any) -> dict[str, Any]:
-    name = _resource_arg(args)
-    _engine(ls).enable(name)
-    return {"resource": name, "enabled": True}
-
-
-@server.command(p.CMD_DISABLE)
-async def disable(ls: TiltLanguageServer, args: Any) -> dict[str, Any]:
-    name = _resource_arg(args)
-    await _engine(ls).disable(name)
-    return {"resource": name, "enabled": False}
+for _command, _action in _COMMANDS.items():
+    _register(_command, _action)
 
 
 @server.feature(p.REQ_RESOURCES)
