@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tilt_lsp.diagnostics.paths import (
-    PathMapper,
-    dockerfile_mappings,
-    is_library_path,
-    mapper_from_dockerfile,
-    mapper_from_sync_rules,
-)
+from tilt_lsp.diagnostics.dockerpaths import dockerfile_mappings, mapper_from_dockerfile
+from tilt_lsp.diagnostics.paths import PathMapper, is_library_path, mapper_from_sync_rules
 
 
 def make(root: Path, *files: str) -> None:
@@ -171,3 +166,26 @@ def test_mappers_of_one_root_can_share_an_index(ws: Path) -> None:
     second = PathMapper(str(ws), local_workdir=str(ws / "worker"), index=first.index)
     assert second.index is first.index
     assert second.resolve("main.py") == real(ws / "worker/main.py")
+
+
+def test_multi_stage_copies_and_variables(ws: Path) -> None:
+    text = (
+        "ARG APP_HOME=/srv/app\n"
+        "FROM python:3.12 AS build\n"
+        "WORKDIR /build\n"
+        "COPY app/ src/\n"
+        "FROM build AS test\n"
+        "COPY worker ./worker\n"
+        "FROM python:3.12-slim\n"
+        "ENV APP_HOME=/opt/service\n"
+        "WORKDIR $APP_HOME\n"
+        "COPY --from=build /build/src/ ./\n"
+        "COPY --from=test worker/main.py bin/worker.py\n"
+    )
+    pairs, workdir = dockerfile_mappings(text, str(ws))
+    assert workdir == "/opt/service"
+    mapper = PathMapper(str(ws), pairs, workdir=workdir)
+    assert mapper.resolve("/opt/service/api/views.py") == real(ws / "app/api/views.py")
+    assert mapper.resolve("/build/src/main.py") == real(ws / "app/main.py")  # a build stage
+    assert mapper.resolve("/build/worker/main.py") == real(ws / "worker/main.py")  # inherited
+    assert mapper.resolve("bin/worker.py") == real(ws / "worker/main.py")

@@ -15,9 +15,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from tilt_lsp.diagnostics.dockerpaths import dockerfile_mappings
 from tilt_lsp.diagnostics.model import Problem
 from tilt_lsp.diagnostics.parsers import DockerfileSource
-from tilt_lsp.diagnostics.paths import PathMapper, dockerfile_mappings
+from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.diagnostics.stream import diagnose_lines
 
 

@@ -12,7 +12,6 @@ fits the hint (package or directory) better than every other.
 
 from __future__ import annotations
 
-import io
 import os
 import posixpath
 import time
@@ -121,16 +120,7 @@ class PathMapper:
 
     def map_container_path(self, path: str) -> str | None:
         """Local path for an absolute container path by the longest matching prefix."""
-        path = _norm(path)
-        best: tuple[str, str] | None = None
-        for prefix, local in self.mappings:
-            matches = path == prefix or path.startswith(prefix.rstrip("/") + "/")
-            if matches and (best is None or len(prefix) > len(best[0])):
-                best = (prefix, local)
-        if best is None:
-            return None
-        rest = path[len(best[0]):].lstrip("/")
-        return os.path.join(best[1], rest) if rest else best[1]
+        return map_by_prefix(self.mappings, _norm(path))
 
     def resolve(self, raw: str, package: str | None = None, strict: bool = False) -> str | None:
         """The workspace file a printed path means, or None. ``package`` is a directory hint
@@ -236,6 +226,20 @@ class PathMapper:
         return lines
 
 
+def map_by_prefix(pairs: Iterable[tuple[str, str]], path: str) -> str | None:
+    """``path`` with its longest matching (whole-component) prefix replaced; earlier pairs
+    win ties. None when no prefix matches."""
+    best: tuple[str, str] | None = None
+    for prefix, local in pairs:
+        matches = path == prefix or path.startswith(prefix.rstrip("/") + "/")
+        if matches and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, local)
+    if best is None:
+        return None
+    rest = path[len(best[0]):].lstrip("/")
+    return os.path.join(best[1], rest) if rest else best[1]
+
+
 def _norm(path: str) -> str:
     return posixpath.normpath(path) if path else path
 
@@ -256,76 +260,3 @@ def mapper_from_sync_rules(
 ) -> PathMapper:
     """A mapper from Tilt-style sync rules: (local path, container path) pairs."""
     return PathMapper(root, [(container, local) for local, container in rules], workdir=workdir)
-
-
-def dockerfile_mappings(
-    dockerfile_text: str, context_dir: str
-) -> tuple[list[tuple[str, str]], str | None]:
-    """(container prefix, local prefix) pairs from COPY/ADD, and the final WORKDIR.
-
-    ``COPY src dest`` copies from the build context: ``context_dir/src`` appears at ``dest``
-    (relative to the WORKDIR in force). Copies from other stages (``--from``) and URLs are
-    not local files and are skipped.
-    """
-    from dockerfile_parse import DockerfileParser
-
-    parser = DockerfileParser(fileobj=io.BytesIO(dockerfile_text.encode("utf-8")))
-    workdir = "/"
-    pairs: list[tuple[str, str]] = []
-    for item in parser.structure:
-        instruction = str(item["instruction"]).upper()
-        value = str(item["value"])
-        if instruction == "FROM":
-            workdir = "/"
-        elif instruction == "WORKDIR":
-            workdir = posixpath.normpath(posixpath.join(workdir, value.strip()))
-        elif instruction in ("COPY", "ADD"):
-            pairs.extend(_copy_pairs(value, workdir, context_dir))
-    final = workdir if workdir != "/" else None
-    return pairs, final
-
-
-def _copy_pairs(value: str, workdir: str, context_dir: str) -> list[tuple[str, str]]:
-    import json
-    import shlex
-
-    text = value.strip()
-    try:
-        args = json.loads(text) if text.startswith("[") else shlex.split(text)
-    except ValueError:
-        return []
-    if not isinstance(args, list):
-        return []
-    args = [str(a) for a in args]
-    if any(a.startswith("--from") for a in args):
-        return []
-    args = [a for a in args if not a.startswith("--")]
-    if len(args) < 2:
-        return []
-    *sources, dest = args
-    dest_abs = posixpath.normpath(posixpath.join(workdir, dest))
-    into_dir = dest.endswith("/") or dest in (".", "./") or len(sources) > 1
-    pairs: list[tuple[str, str]] = []
-    for src in sources:
-        if "://" in src:
-            continue
-        if any(ch in src for ch in "*?["):
-            src = posixpath.dirname(src) or "."
-            pairs.append((dest_abs, os.path.normpath(os.path.join(context_dir, src))))
-            continue
-        local = os.path.normpath(os.path.join(context_dir, src))
-        if os.path.isdir(local) or not into_dir:
-            pairs.append((dest_abs, local))
-        else:
-            pairs.append((posixpath.join(dest_abs, posixpath.basename(src)), local))
-    return pairs
-
-
-def mapper_from_dockerfile(
-    root: str, dockerfile_path: str, context_dir: str | None = None
-) -> PathMapper:
-    """A mapper from a Dockerfile: COPY/ADD pairs, and its WORKDIR for relative paths."""
-    context = context_dir or os.path.dirname(os.path.abspath(dockerfile_path))
-    text = Path(dockerfile_path).read_text(encoding="utf-8", errors="replace")
-    pairs, workdir = dockerfile_mappings(text, context)
-    return PathMapper(root, pairs, workdir=workdir)
