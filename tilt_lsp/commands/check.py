@@ -9,7 +9,7 @@ import asyncio
 import sys
 from typing import Any
 
-from tilt_lsp.commands.common import resolve_tiltfile
+from tilt_lsp.commands.common import add_tiltfile_argument, resolve_tiltfile
 from tilt_lsp.commands.output import format_problem, status_line
 from tilt_lsp.diagnostics.model import Severity
 from tilt_lsp.engine.engine import Engine
@@ -24,9 +24,7 @@ def add_parser(sub: Any) -> None:
         "check",
         help="build and start everything once, print the problems, stop, exit 1 on errors",
     )
-    p.add_argument(
-        "--file", "-f", metavar="TILTFILE", help="the Tiltfile (default: ./Tiltfile or a parent's)"
-    )
+    add_tiltfile_argument(p)
     p.add_argument(
         "--timeout",
         type=float,

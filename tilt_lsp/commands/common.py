@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from typing import TextIO
@@ -9,6 +10,12 @@ from typing import TextIO
 from tilt_lsp.tiltfile.model import Location
 
 TILTFILE_NAMES = ("Tiltfile",)
+
+
+def add_tiltfile_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--file", "-f", metavar="TILTFILE", help="the Tiltfile (default: ./Tiltfile or a parent's)"
+    )
 
 
 def find_tiltfile(start: str | None = None) -> str | None:

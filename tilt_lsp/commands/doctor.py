@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tilt_lsp import __version__
-from tilt_lsp.commands.common import find_tiltfile
+from tilt_lsp.commands.common import add_tiltfile_argument, find_tiltfile
 from tilt_lsp.tiltfile.errors import TiltfileError
 from tilt_lsp.tiltfile.loader import load_tiltfile
 from tilt_lsp.tiltfile.model import Model, ResourceKind
@@ -31,9 +31,7 @@ def add_parser(sub: Any) -> None:
         "doctor",
         help="check Docker, compose, Kubernetes and the Tiltfile, and say how to fix what is missing",
     )
-    p.add_argument(
-        "--file", "-f", metavar="TILTFILE", help="the Tiltfile (default: ./Tiltfile or a parent's)"
-    )
+    add_tiltfile_argument(p)
     p.set_defaults(func=run)
 
 

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from tilt_lsp.commands.common import located, resolve_tiltfile
+from tilt_lsp.commands.common import add_tiltfile_argument, located, resolve_tiltfile
 from tilt_lsp.tiltfile import serialize
 from tilt_lsp.tiltfile.errors import TiltfileError
 from tilt_lsp.tiltfile.loader import load_tiltfile
@@ -22,9 +22,7 @@ def add_parser(sub: Any) -> None:
         description="Evaluate the Tiltfile and print its resources: names, kinds, "
         "dependencies, images, sync rules and trigger modes.",
     )
-    p.add_argument(
-        "--file", "-f", metavar="TILTFILE", help="the Tiltfile (default: ./Tiltfile or a parent's)"
-    )
+    add_tiltfile_argument(p)
     p.add_argument("--json", action="store_true", help="print the whole model as JSON")
     p.set_defaults(func=run)
 

@@ -9,7 +9,7 @@ import signal
 import sys
 from typing import Any
 
-from tilt_lsp.commands.common import resolve_tiltfile
+from tilt_lsp.commands.common import add_tiltfile_argument, resolve_tiltfile
 from tilt_lsp.commands.output import problem_text, status_line
 from tilt_lsp.engine.engine import Engine
 from tilt_lsp.engine.listener import Published
@@ -18,9 +18,7 @@ from tilt_lsp.engine.status import ResourceStatus
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("up", help="run the dev loop in this terminal until Ctrl-C")
-    p.add_argument(
-        "--file", "-f", metavar="TILTFILE", help="the Tiltfile (default: ./Tiltfile or a parent's)"
-    )
+    add_tiltfile_argument(p)
     p.add_argument("--no-logs", action="store_true", help="do not print resource logs")
     p.set_defaults(func=run)
 

@@ -26,7 +26,7 @@ from tilt_lsp.tiltfile.model import (
     image_repository,
 )
 from tilt_lsp.tiltfile.starlark_env import Environment
-from tilt_lsp.tiltfile.state import EvalState
+from tilt_lsp.tiltfile.state import EvalState, ResourceCall
 
 UNCATEGORIZED = "uncategorized"
 
@@ -114,26 +114,16 @@ def _compose_resources(state: EvalState) -> list[Resource]:
             candidates = [str(config["image"])] if config.get("image") else []
             if not candidates and config.get("build"):
                 candidates = [f"{project.name}-{service}", f"{project.name}_{service}"]
-            out.append(
-                Resource(
-                    name=service,
-                    kind=ResourceKind.DOCKER_COMPOSE,
-                    trigger_mode=state.default_trigger_mode,
-                    auto_init=True,
-                    resource_deps=(),
-                    labels=(),
-                    image_refs=_image_refs(state.images, candidates),
-                    location=call.location,
-                    compose=ComposeSpec(
-                        project_name=project.name,
-                        config_paths=project.config_paths,
-                        env_file=project.env_file,
-                        profiles=tuple(call.profiles),
-                        service=service,
-                        config=config,
-                    ),
-                )
+            spec = ComposeSpec(
+                project_name=project.name,
+                config_paths=project.config_paths,
+                env_file=project.env_file,
+                profiles=tuple(call.profiles),
+                service=service,
+                config=config,
             )
+            kind = ResourceKind.DOCKER_COMPOSE
+            out.append(_new_resource(service, kind, state, call.location, candidates, compose=spec))
     for dc in state.dc_calls:
         index = next(
             (i for i, r in enumerate(out) if r.compose and r.compose.service == dc.target), None
@@ -145,35 +135,52 @@ def _compose_resources(state: EvalState) -> list[Resource]:
                 dc.location,
                 "reference",
             )
-        r = out[index]
-        kw = dc.kwargs
-        out[index] = dataclasses.replace(
-            r,
-            name=kw["new_name"] or r.name,
-            trigger_mode=kw["trigger_mode"] or r.trigger_mode,
-            auto_init=kw["auto_init"],
-            resource_deps=r.resource_deps + kw["resource_deps"],
-            labels=r.labels + kw["labels"],
-            links=r.links + kw["links"],
-            location=dc.location,
-        )
+        out[index] = _configured(out[index], dc)
     return out
 
 
-def _k8s_resource(
-    name: str, state: EvalState, location: Location | None, spec: K8sSpec
+def _new_resource(
+    name: str,
+    kind: ResourceKind,
+    state: EvalState,
+    location: Location | None,
+    images: list[str],
+    **spec: Any,
 ) -> Resource:
-    images = [ref for obj in spec.objects for ref in k8s.images(obj)]
+    """A deployed resource before dc_resource/k8s_resource configure it."""
     return Resource(
         name=name,
-        kind=ResourceKind.K8S,
+        kind=kind,
         trigger_mode=state.default_trigger_mode,
         auto_init=True,
         resource_deps=(),
         labels=(),
         image_refs=_image_refs(state.images, images),
         location=location,
-        k8s=spec,
+        **spec,
+    )
+
+
+def _k8s_resource(
+    name: str, state: EvalState, location: Location | None, spec: K8sSpec
+) -> Resource:
+    images = [ref for obj in spec.objects for ref in k8s.images(obj)]
+    return _new_resource(name, ResourceKind.K8S, state, location, images, k8s=spec)
+
+
+def _configured(base: Resource, call: ResourceCall, **spec: Any) -> Resource:
+    """Apply what dc_resource()/k8s_resource() say about a resource."""
+    kw = call.kwargs
+    return dataclasses.replace(
+        base,
+        name=kw["new_name"] or base.name,
+        trigger_mode=kw["trigger_mode"] or base.trigger_mode,
+        auto_init=kw["auto_init"],
+        resource_deps=base.resource_deps + kw["resource_deps"],
+        labels=base.labels + kw["labels"],
+        links=base.links + kw["links"],
+        location=call.location,
+        **spec,
     )
 
 
@@ -227,24 +234,12 @@ def _k8s_resources(state: EvalState) -> list[Resource]:
             claimed += [o.obj for o in found]
             others = [o for o in others if o not in found]
         assert base.k8s is not None
-        entries[index] = (
-            dataclasses.replace(
-                base,
-                name=kw["new_name"] or base.name,
-                trigger_mode=kw["trigger_mode"] or base.trigger_mode,
-                auto_init=kw["auto_init"],
-                resource_deps=base.resource_deps + kw["resource_deps"],
-                labels=base.labels + kw["labels"],
-                links=base.links + kw["links"],
-                location=call.location,
-                k8s=dataclasses.replace(
-                    base.k8s,
-                    objects=base.k8s.objects + tuple(claimed),
-                    port_forwards=base.k8s.port_forwards + kw["port_forwards"],
-                ),
-            ),
-            obj,
+        spec = dataclasses.replace(
+            base.k8s,
+            objects=base.k8s.objects + tuple(claimed),
+            port_forwards=base.k8s.port_forwards + kw["port_forwards"],
         )
+        entries[index] = (_configured(base, call, k8s=spec), obj)
     out = [r for r, _ in entries]
     if others:
         spec = K8sSpec(tuple(o.obj for o in others), (), "")
