@@ -55,7 +55,6 @@ thread 'main' is busy
 [pod/web-7d9f8/app] GET /orders 200 3ms
 web-1  | ready to accept connections on :5432
 web-1  | error: password authentication failed for user "app"
-/app/app.py:12: DeprecationWarning: datetime.utcnow() is deprecated
 npm ERR! code ELIFECYCLE
 npm ERR! errno 1
 SyntaxError in config.yaml at line 3 (ignored, using defaults)

@@ -69,6 +69,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "python/compileall": (f"{PY} -m compileall -q .", {}),
     "python/logging_exception": (f"{PY} app.py", {}),
     "python/json_logs": (f"{PY} app.py", {}),
+    "python/warnings": (f"{PY} -W always app.py", {}),
     "python/exception_group": (f"{PY} {SCRATCH}/python/exception_group/app.py", {}),
     "node/cjs_throw": ("node app.js", {}),
     "node/esm_throw": ("node server.mjs", {}),

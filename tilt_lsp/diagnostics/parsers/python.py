@@ -13,12 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from tilt_lsp.diagnostics.model import Finding, Frame, Trace
+from tilt_lsp.diagnostics.model import Finding, Frame, Problem, Severity, Trace
+from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER
 
 _HEADER = re.compile(r"Traceback \(most recent call last\):\s*$")
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
 _EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
 _SYNTAX_TYPES = ("SyntaxError", "IndentationError", "TabError")
+_WARNING = re.compile(r"^(?P<path>[^\s:]+\.py):(?P<line>\d+): (?P<category>[A-Z]\w*Warning): "
+                      r"(?P<msg>.+)$")
 # An ExceptionGroup (asyncio.TaskGroup) draws its tracebacks in a box: "  + Exception Group
 # Traceback…", "  |   File …", "  +-+---- 1 ----", "    | ValueError: …". Without the box
 # drawing, each part is an ordinary traceback, and each becomes its own problem.
@@ -34,7 +37,7 @@ _MAX_EXCERPT = 12  # lines between frames: code and carets (3.13 prints multi-li
 
 class PythonParser:
     source = "python"
-    trigger = re.compile(r'\s*File "[^"]+", line \d+')
+    trigger = re.compile(LOCATION_TRIGGER + r'|\s*File "[^"]+", line \d+')
     needles: tuple[str, ...] = ("Traceback (most recent call last):",)  # also after a log prefix
 
     def __init__(self) -> None:
@@ -101,6 +104,14 @@ class PythonParser:
         if frame and frame.group("func") is None:
             self._state = "syntax"
             self._frames = [_frame(frame)]
+            return []
+        warning = _WARNING.match(line)
+        if warning:  # warnings.warn(): "app.py:11: DeprecationWarning: …"
+            return [Problem(
+                path=warning.group("path"), line=int(warning.group("line")), column=None,
+                message=f"{warning.group('category')}: {warning.group('msg').strip()}",
+                severity=Severity.WARNING, source=self.source,
+            )]
         return []
 
     def _finish(self, line: str) -> list[Finding]:
