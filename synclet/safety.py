@@ -1,0 +1,216 @@
+"""Decide, before anything is written, whether an update may touch the container at all.
+
+The synclet runs with the Docker socket, which is root on the host: an archive member named
+``../../etc/cron.d/x`` or a symlink to ``/`` followed by a member written through it would be
+a way out of the destination. So the whole archive is read and checked first, and a refusal
+is whole: nothing is deleted, nothing extracted. Pure: bytes and a spec in, a summary or a
+:class:`Refused` naming the offending member out.
+
+Links are resolved lexically, following the symlinks the archive itself defines (a link to
+``.`` followed by ``..`` would otherwise slip through). Symlinks already present in the
+container cannot be seen from here; the synclet only promises not to *create* a way out.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import tarfile
+from dataclasses import dataclass
+
+from synclet.protocol import UpdateSpec, is_under
+
+DEFAULT_MAX_MEMBERS = 100_000
+DEFAULT_MAX_ARCHIVE_BYTES = 1 << 30
+_MAX_LINK_HOPS = 40
+
+
+class Refused(ValueError):
+    """The request is unsafe or malformed; nothing may be applied. ``str()`` says why."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one archive: members, and the total size of their contents."""
+
+    max_members: int = DEFAULT_MAX_MEMBERS
+    max_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES
+
+
+@dataclass(frozen=True)
+class ArchiveSummary:
+    """What a validated archive holds: ``files`` non-directory members, ``bytes`` of content."""
+
+    files: int
+    bytes: int
+    members: int
+
+
+def _parts(path: str) -> list[str]:
+    return [p for p in path.split("/") if p not in ("", ".")]
+
+
+def _check_path(path: str, dest: str, what: str) -> str:
+    """An absolute container path without ``..`` inside ``dest``; returns it normalised."""
+    if not path.startswith("/"):
+        raise Refused(f"{what} {path!r} is not an absolute container path")
+    parts = _parts(path)
+    if ".." in parts:
+        raise Refused(f"{what} {path!r} contains '..'")
+    normalised = "/" + "/".join(parts)
+    if not is_under(normalised, dest):
+        raise Refused(f"{what} {path!r} is outside the destination {dest}")
+    return normalised
+
+
+def check_deletes(spec: UpdateSpec) -> list[str]:
+    """The deletes of ``spec``, normalised; refuses any outside ``dest`` or the dest itself."""
+    dest = "/" + "/".join(_parts(spec.dest))
+    out = []
+    for path in spec.deletes:
+        normalised = _check_path(path, dest, "delete")
+        if normalised == dest:
+            raise Refused(f"delete {path!r} would remove the whole destination {dest}")
+        out.append(normalised)
+    return out
+
+
+class _Resolver:
+    """Lexical path resolution through the symlinks an archive defines, confined to ``dest``."""
+
+    def __init__(self, dest: str, links: dict[str, str]) -> None:
+        self.dest = dest
+        self.links = links
+
+    def _inside_or_ancestor(self, path: str) -> bool:
+        return is_under(path, self.dest) or is_under(self.dest, path)
+
+    def resolve(self, path: str) -> str | None:
+        """The absolute path ``path`` reaches, or None if it leaves ``dest`` on the way."""
+        resolved: list[str] = []
+        stack = list(reversed(_parts(path)))
+        hops = 0
+        while stack:
+            comp = stack.pop()
+            if comp == "..":
+                if resolved:
+                    resolved.pop()
+                if not self._inside_or_ancestor("/" + "/".join(resolved)):
+                    return None
+                continue
+            candidate = "/" + "/".join([*resolved, comp])
+            target = self.links.get(candidate)
+            if target is None:
+                resolved.append(comp)
+                if not self._inside_or_ancestor(candidate):
+                    return None
+                continue
+            hops += 1
+            if hops > _MAX_LINK_HOPS:
+                return None
+            if target.startswith("/"):
+                resolved = []
+            stack.extend(reversed([p for p in target.split("/") if p not in ("", ".")]))
+        final = "/" + "/".join(resolved)
+        return final if is_under(final, self.dest) else None
+
+
+def check_archive(archive: bytes, dest: str, limits: Limits | None = None) -> ArchiveSummary:
+    """Validate every member of ``archive`` for extraction into ``dest``, or raise Refused."""
+    limits = limits or Limits()
+    dest = "/" + "/".join(_parts(dest))
+    if not archive:
+        return ArchiveSummary(files=0, bytes=0, members=0)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+            members = []
+            total = 0
+            for member in tar:
+                members.append(member)
+                if len(members) > limits.max_members:
+                    raise Refused(f"archive has more than {limits.max_members} members")
+                total += max(member.size, 0)
+                if total > limits.max_bytes:
+                    raise Refused(f"archive contents exceed {limits.max_bytes} bytes")
+    except tarfile.TarError as exc:
+        raise Refused(f"not a valid uncompressed tar archive: {exc}") from None
+
+    links: dict[str, str] = {}
+    for m in members:
+        path = _member_path(m.name, dest)
+        if m.issym():
+            links[path] = (
+                m.linkname
+                if m.linkname.startswith("/")
+                else posixpath.join(posixpath.dirname(path), m.linkname)
+            )
+    resolver = _Resolver(dest, links)
+
+    files = 0
+    for m in members:
+        path = _member_path(m.name, dest)
+        if path == dest:
+            if not m.isdir():
+                raise Refused(
+                    f"archive member {m.name!r} would replace the destination {dest} itself"
+                )
+            continue
+        if not (m.isreg() or m.isdir() or m.issym() or m.islnk()):
+            raise Refused(
+                f"archive member {m.name!r} is a {_kind(m)}; only files, directories and links can be synced"
+            )
+        parent = resolver.resolve(posixpath.dirname(path))
+        if parent is None:
+            raise Refused(
+                f"archive member {m.name!r} would be written through a link outside {dest}"
+            )
+        if m.issym():
+            if not m.linkname:
+                raise Refused(f"archive member {m.name!r} is a symlink with an empty target")
+            if resolver.resolve(links[path]) is None:
+                raise Refused(
+                    f"archive member {m.name!r} is a symlink to {m.linkname!r}, which is outside {dest}"
+                )
+        if m.islnk():
+            target = m.linkname
+            if target.startswith("/") or ".." in _parts(target):
+                raise Refused(
+                    f"archive member {m.name!r} is a hard link to {target!r}, which is outside {dest}"
+                )
+            if resolver.resolve(posixpath.join(dest, target)) is None:
+                raise Refused(
+                    f"archive member {m.name!r} is a hard link to {target!r}, which is outside {dest}"
+                )
+        if not m.isdir():
+            files += 1
+    return ArchiveSummary(files=files, bytes=total, members=len(members))
+
+
+def _member_path(name: str, dest: str) -> str:
+    """The absolute container path of member ``name``; refuses absolute names and ``..``."""
+    if name.startswith("/"):
+        raise Refused(
+            f"archive member {name!r} has an absolute name; names must be relative to the destination"
+        )
+    parts = _parts(name)
+    if ".." in parts:
+        raise Refused(f"archive member {name!r} contains '..'")
+    if "\x00" in name:
+        raise Refused(f"archive member {name!r} contains a NUL byte")
+    return posixpath.join(dest, *parts) if parts else dest
+
+
+def _kind(m: tarfile.TarInfo) -> str:
+    if m.ischr():
+        return "character device"
+    if m.isblk():
+        return "block device"
+    if m.isfifo():
+        return "fifo"
+    return f"member of unsupported type {m.type!r}"
+
+
+def check_update(spec: UpdateSpec, archive: bytes, limits: Limits | None = None) -> ArchiveSummary:
+    """Validate a whole update (deletes and archive) before anything is applied."""
+    check_deletes(spec)
+    return check_archive(archive, spec.dest, limits)

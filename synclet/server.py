@@ -1,0 +1,286 @@
+"""The synclet's HTTP server: one streamed request per live update.
+
+Why aiohttp: it is well kept, runs on asyncio (so the response can stream events while a
+worker thread talks to Docker), reads request bodies incrementally (so size limits apply
+before the bytes are in memory) and is a library, not a framework: no app layout to adopt,
+no extra dependencies beyond what tilt-lsp already ships.
+
+The request is checked completely (auth, size, spec, every archive member, ``process`` mode
+support) before the ``200`` starts: a refusal is a ``4xx`` with ``{"error": ...}`` and nothing
+is written. Once streaming, the outcome is an event: ``done`` or ``failed {kind}``.
+
+Updates to one container are serialised (two overlapping ``tar -x`` and restarts would
+interleave); updates to different containers run in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from synclet import apply
+from synclet.protocol import (
+    EVENTS_CONTENT_TYPE,
+    HEALTHZ_PATH,
+    PROTOCOL_VERSION,
+    UPDATE_CONTENT_TYPE,
+    UPDATE_PATH_TEMPLATE,
+    Event,
+    Failed,
+    ProtocolError,
+    Started,
+    UpdateSpec,
+    is_final,
+)
+from synclet.safety import ArchiveSummary, Limits, Refused, check_update
+
+log = logging.getLogger("synclet")
+
+DEFAULT_MAX_BODY = 256 * 1024 * 1024
+DEFAULT_MAX_SPEC = 1024 * 1024
+VERSION = "0.1.0"
+
+
+@dataclass
+class ServerConfig:
+    """What one synclet process enforces."""
+
+    token: str
+    max_body: int = DEFAULT_MAX_BODY
+    max_spec: int = DEFAULT_MAX_SPEC
+    max_members: int = 100_000
+    restart_timeout: int = 10
+    docker_factory: Callable[[], Any] | None = None
+
+
+@dataclass
+class _State:
+    config: ServerConfig
+    docker: Any = None
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+
+_STATE = web.AppKey("synclet_state", _State)
+
+
+class HTTPRefusal(Exception):
+    """A request refused before streaming starts: ``status`` and a message for ``error``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _error(status: int, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers or None)
+
+
+def authorised(header: str | None, token: str) -> bool:
+    """Constant-time check of an ``Authorization: Bearer <token>`` header."""
+    if not header or not header.startswith("Bearer "):
+        return False
+    given = header[len("Bearer ") :].strip().encode("utf-8")
+    return hmac.compare_digest(given, token.encode("utf-8"))
+
+
+async def _read_body(request: web.Request, config: ServerConfig) -> tuple[bytes, bytes]:
+    """The spec line and the archive, refusing early when either is too large."""
+    if request.content_length is not None and request.content_length > config.max_body:
+        raise HTTPRefusal(
+            413,
+            f"request body of {request.content_length} bytes exceeds the limit of {config.max_body} bytes",
+        )
+    buf = bytearray()
+    newline = -1
+    async for chunk in request.content.iter_chunked(1 << 16):
+        buf += chunk
+        if len(buf) > config.max_body:
+            raise HTTPRefusal(413, f"request body exceeds the limit of {config.max_body} bytes")
+        if newline < 0:
+            newline = buf.find(b"\n")
+            if newline < 0 and len(buf) > config.max_spec:
+                raise HTTPRefusal(
+                    413, f"update spec line exceeds the limit of {config.max_spec} bytes"
+                )
+    if newline < 0:
+        newline = buf.find(b"\n")
+    if newline < 0:
+        raise HTTPRefusal(
+            400, "body must start with the update spec as one line of JSON ending in a newline"
+        )
+    if newline > config.max_spec:
+        raise HTTPRefusal(413, f"update spec line exceeds the limit of {config.max_spec} bytes")
+    return bytes(buf[:newline]), bytes(buf[newline + 1 :])
+
+
+async def _docker(state: _State) -> Any:
+    if state.docker is None:
+        factory = state.config.docker_factory
+        if factory is None:
+            import docker
+
+            def factory() -> Any:
+                return docker.from_env(timeout=300)
+
+        state.docker = await asyncio.to_thread(factory)
+    return state.docker
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True, "version": VERSION, "protocol": PROTOCOL_VERSION})
+
+
+async def _check_process_mode(state: _State, container_id: str) -> None:
+    """Refuse ``restart: process`` up front when the container does not support it."""
+    client = await _docker(state)
+
+    def inspect() -> dict[str, Any] | None:
+        import docker.errors
+
+        try:
+            info: dict[str, Any] = client.api.inspect_container(container_id)
+            return info
+        except docker.errors.NotFound:
+            return None  # the stream reports it as an infrastructure failure
+
+    info = await asyncio.to_thread(inspect)
+    if info is not None and apply.restart_signal(info) is None:
+        raise HTTPRefusal(400, apply.process_mode_unsupported(container_id))
+
+
+async def _validate(
+    request: web.Request, state: _State
+) -> tuple[UpdateSpec, bytes, ArchiveSummary, list[str]]:
+    config = state.config
+    if not authorised(request.headers.get("Authorization"), config.token):
+        raise HTTPRefusal(401, "missing or wrong bearer token")
+    ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
+    if ctype != UPDATE_CONTENT_TYPE:
+        raise HTTPRefusal(
+            400, f"Content-Type must be {UPDATE_CONTENT_TYPE}, got {ctype or 'none'!r}"
+        )
+    spec_line, archive = await _read_body(request, config)
+    try:
+        spec = UpdateSpec.from_json(spec_line)
+    except ProtocolError as exc:
+        raise HTTPRefusal(400, f"bad update spec: {exc}") from None
+    limits = Limits(max_members=config.max_members, max_bytes=config.max_body)
+
+    def check() -> tuple[ArchiveSummary, list[str]]:
+        from synclet.safety import check_deletes
+
+        return check_update(spec, archive, limits), check_deletes(spec)
+
+    try:
+        summary, deletes = await asyncio.to_thread(check)
+    except Refused as exc:
+        raise HTTPRefusal(400, f"refused: {exc}; nothing was applied") from None
+    if spec.restart == "process":
+        await _check_process_mode(state, request.match_info["id"])
+    return spec, archive, summary, deletes
+
+
+async def update(request: web.Request) -> web.StreamResponse:
+    state = request.app[_STATE]
+    container_id = request.match_info["id"]
+    t0 = time.monotonic()
+    try:
+        spec, archive, summary, deletes = await _validate(request, state)
+    except HTTPRefusal as exc:
+        log.info("refused update of %s: %s", container_id, exc.message)
+        extra = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return _error(exc.status, exc.message, **extra)
+
+    response = web.StreamResponse(status=200, headers={"Content-Type": EVENTS_CONTENT_TYPE})
+    await response.prepare(request)
+    writable = True
+
+    async def send(event: Event) -> None:
+        nonlocal writable
+        if not writable:
+            return
+        try:
+            await response.write(event.encode())
+        except (ConnectionError, RuntimeError):
+            writable = False  # the client left; finish the update anyway, it is half-done
+
+    await send(Started())
+    lock = state.locks.setdefault(container_id, asyncio.Lock())
+    async with lock:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def emit(event: Event) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+        async def work() -> None:
+            try:
+                client = await _docker(state)
+                await asyncio.to_thread(
+                    apply.apply_update,
+                    client.api,
+                    container_id,
+                    spec,
+                    archive,
+                    summary,
+                    deletes,
+                    emit,
+                    restart_timeout=state.config.restart_timeout,
+                    started=t0,
+                )
+            except apply.UpdateFailed as exc:
+                emit(Failed(kind=exc.kind, message=exc.message))
+            except Exception as exc:
+                log.exception("update of %s failed", container_id)
+                emit(Failed(kind="infrastructure", message=f"synclet error: {exc}"))
+
+        task = asyncio.create_task(work())
+        while True:
+            event = await queue.get()
+            await send(event)
+            if is_final(event):
+                break
+        await task
+        log.info("update of %s: %s", container_id, json.dumps(event.to_dict()))
+    if writable:
+        await response.write_eof()
+    return response
+
+
+@web.middleware
+async def _json_errors(
+    request: web.Request, handler: Callable[[web.Request], Any]
+) -> web.StreamResponse:
+    """Every error response, even aiohttp's own 404/405, has a JSON ``error`` body."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error(exc.status, exc.reason)
+
+
+def make_app(config: ServerConfig) -> web.Application:
+    """The aiohttp application (tests run it in-process with their own config)."""
+    app = web.Application(middlewares=[_json_errors], client_max_size=config.max_body)
+    app[_STATE] = _State(config=config)
+    app.router.add_get(HEALTHZ_PATH, healthz)
+    app.router.add_post(UPDATE_PATH_TEMPLATE, update)
+
+    async def close_docker(app: web.Application) -> None:
+        client = app[_STATE].docker
+        if client is not None:
+            await asyncio.to_thread(client.close)
+
+    app.on_cleanup.append(close_docker)
+    return app
