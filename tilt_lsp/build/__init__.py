@@ -1,0 +1,1 @@
+"""Image builds: the build context (incremental, content-addressed) and the Docker builder."""

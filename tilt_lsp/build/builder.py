@@ -1,0 +1,275 @@
+"""Building a ``docker_build`` image through the Docker engine, streaming every line.
+
+The low-level ``APIClient.build(decode=True)`` yields the engine's JSON messages as they come;
+each ``stream`` text is split into lines and handed to ``on_line`` (the caller sends them to
+the loop: the resource log and a ProblemStream). ``build`` is synchronous and meant for a
+worker thread.
+
+Images are tagged by content, ``REPO:tilt-<hash>`` of the context hash, the Dockerfile, the
+build args and the target: an unchanged context is not built again, and a tag names exactly
+one content. Everything carries tilt-lsp's labels, so cleanup removes only our own images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tilt_lsp.build import labels as lbl
+from tilt_lsp.build.context import GENERATED_DOCKERFILE, BuildContext, Snapshot
+from tilt_lsp.diagnostics.parsers import DockerfileSource
+from tilt_lsp.diagnostics.paths import PathMapper
+from tilt_lsp.tiltfile.model import ImageBuild
+
+LineSink = Callable[[str], None]
+_LAYER = re.compile(r"^ ---> ([0-9a-f]{12,64})$")  # an intermediate image of the legacy builder
+
+
+class BuildError(Exception):
+    """The image did not build. ``reason`` in plain words, ``log`` the builder's last lines."""
+
+    def __init__(self, reason: str, log: tuple[str, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.log = log
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltImage:
+    ref: str  # REPO:tilt-<hash>
+    image_id: str
+    snapshot: Snapshot
+    reused: bool  # the tag already existed: nothing was built
+
+
+def dockerfile_text(image: ImageBuild) -> str:
+    if image.dockerfile_contents is not None:
+        return image.dockerfile_contents
+    path = image.dockerfile or os.path.join(image.context, "Dockerfile")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError as err:
+        raise BuildError(f"cannot read Dockerfile {path}: {err.strerror or err}") from None
+
+
+def dockerfile_source(image: ImageBuild) -> DockerfileSource | None:
+    """The Dockerfile as the problem parsers should name it (None for inline contents)."""
+    if image.dockerfile_contents is not None:
+        return None
+    path = image.dockerfile or os.path.join(image.context, "Dockerfile")
+    try:
+        return DockerfileSource(path, dockerfile_text(image))
+    except BuildError:
+        return None
+
+
+def dockerfile_mappings(text: str, context: str) -> tuple[list[tuple[str, str]], str | None]:
+    """(container prefix, local prefix) pairs and the final WORKDIR of a Dockerfile (the
+    diagnostics room owns the parsing; it lives in ``dockerpaths`` or, before, ``paths``)."""
+    for name in ("tilt_lsp.diagnostics.dockerpaths", "tilt_lsp.diagnostics.paths"):
+        try:
+            fn: Any = importlib.import_module(name).dockerfile_mappings
+        except (ImportError, AttributeError):
+            continue
+        pairs, workdir = fn(text, context)
+        return list(pairs), workdir
+    return [], None
+
+
+def image_mapper(root: str, image: ImageBuild) -> PathMapper:
+    """Container paths → workspace: the live_update syncs and the Dockerfile's COPY/ADD,
+    relative paths against its final WORKDIR."""
+    pairs: list[tuple[str, str]] = []
+    workdir: str | None = None
+    try:
+        pairs, workdir = dockerfile_mappings(dockerfile_text(image), image.context)
+    except Exception:  # an unreadable Dockerfile still gets the sync rules
+        pairs = []
+    if image.live_update is not None:
+        pairs = [(s.container_path, s.local_path) for s in image.live_update.syncs] + pairs
+    return PathMapper(root, pairs, workdir=workdir)
+
+
+class ImageBuilder:
+    """Builds one ``docker_build`` image, remembering its context between builds."""
+
+    def __init__(self, image: ImageBuild, api: Any, labels: Mapping[str, str]) -> None:
+        self.image = image
+        self.api = api
+        self.labels = dict(labels)
+        self.context = BuildContext(
+            image.context, image.ignore, image.only, self._dockerfile_in_context()
+        )
+        # Intermediate images a failed build left (they carry no labels: the legacy builder
+        # labels only the final image). Removed by ``remove_leftovers``.
+        self.leftovers: set[str] = set()
+
+    def _dockerfile_in_context(self) -> str | None:
+        if self.image.dockerfile_contents is not None:
+            return None
+        path = self.image.dockerfile or os.path.join(self.image.context, "Dockerfile")
+        return os.path.abspath(path)
+
+    def tag_for(self, snapshot: Snapshot, dockerfile: str) -> str:
+        h = hashlib.sha256()
+        h.update(snapshot.digest.encode())
+        h.update(b"\0" + dockerfile.encode())
+        for k, v in sorted(self.image.build_args.items()):
+            h.update(f"\0{k}={v}".encode())
+        h.update(f"\0target={self.image.target}".encode())
+        return f"{self.image.repository}:tilt-{h.hexdigest()[:16]}"
+
+    def existing(self, ref: str) -> str | None:
+        try:
+            return str(self.api.inspect_image(ref)["Id"])
+        except Exception:
+            return None
+
+    def build(
+        self,
+        changed: Iterable[str] | None,
+        on_line: LineSink,
+        force: bool = False,
+    ) -> BuiltImage:
+        """Scan the context (only ``changed`` when given), then build unless an image with
+        the same content tag exists (``force`` builds anyway)."""
+        text = dockerfile_text(self.image)
+        snapshot = self.context.scan(changed)
+        ref = self.tag_for(snapshot, text)
+        found = self.existing(ref)
+        if found is not None and not force:
+            on_line(f"image {ref} is up to date (same context, Dockerfile and build args)")
+            return BuiltImage(ref, found, snapshot, reused=True)
+        extra: dict[str, bytes] = {}
+        dockerfile_name = self._dockerfile_name()
+        if dockerfile_name == GENERATED_DOCKERFILE:
+            extra[GENERATED_DOCKERFILE] = text.encode("utf-8")
+        tar = self.context.tar(snapshot, extra)
+        s = self.context.stats
+        on_line(
+            f"building {ref}: context {len(snapshot.files)} files, {len(tar) >> 10} KiB "
+            f"({s.files_read} read{', walked' if s.walked else ''})"
+        )
+        image_id = self._run_build(tar, ref, dockerfile_name, on_line)
+        return BuiltImage(ref, image_id, snapshot, reused=False)
+
+    def _dockerfile_name(self) -> str:
+        path = self._dockerfile_in_context()
+        if path is None:
+            return GENERATED_DOCKERFILE
+        root = self.context.root
+        if os.path.dirname(path) == root or path.startswith(root + os.sep):
+            return os.path.relpath(path, root).replace(os.sep, "/")
+        return GENERATED_DOCKERFILE
+
+    def _run_build(self, tar: bytes, ref: str, dockerfile: str, on_line: LineSink) -> str:
+        labels = {
+            **self.labels,
+            lbl.IMAGE: self.image.repository,
+            lbl.BUILD_KIND: "full",
+        }
+        tail: list[str] = []
+        partial = ""
+        image_id: str | None = None
+        error: str | None = None
+
+        layers: list[str] = []
+        after_from = [False]
+
+        def emit(line: str) -> None:
+            # The last " ---> ID" of a failed build is its deepest image; removing it later
+            # also removes its untagged parents. The id printed right after FROM is the
+            # base image: never ours.
+            layer = _LAYER.match(line)
+            if layer and not after_from[0]:
+                layers[:] = [layer.group(1)]
+            if line.startswith("Step "):
+                after_from[0] = " : FROM " in line
+            tail.append(line)
+            del tail[:-20]
+            on_line(line)
+
+        try:
+            stream = self.api.build(
+                fileobj=io.BytesIO(tar),
+                custom_context=True,
+                tag=ref,
+                dockerfile=dockerfile,
+                buildargs=dict(self.image.build_args),
+                target=self.image.target or None,
+                labels=labels,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                decode=True,
+            )
+            for message in stream:
+                if "stream" in message:
+                    partial += str(message["stream"])
+                    *lines, partial = partial.split("\n")
+                    for line in lines:
+                        emit(line.rstrip("\r"))
+                elif "error" in message:
+                    error = str(message.get("error") or "").strip()
+                elif "aux" in message and isinstance(message["aux"], dict):
+                    image_id = message["aux"].get("ID") or image_id
+                elif "status" in message:
+                    emit(str(message["status"]))
+        except Exception as err:
+            if partial:
+                emit(partial)
+            self.leftovers.update(layers)
+            raise BuildError(f"the Docker engine refused the build: {err}", tuple(tail)) from None
+        if partial:
+            emit(partial)
+        if error:
+            for line in error.splitlines():
+                emit(line)
+            self.leftovers.update(layers)
+            raise BuildError(_plain_build_error(error), tuple(tail))
+        if image_id is None:
+            image_id = self.existing(ref)
+        if image_id is None:
+            raise BuildError("the build finished without an image", tuple(tail))
+        return image_id
+
+    def remove_leftovers(self) -> None:
+        """Remove the deepest intermediate image of each failed build, with its untagged
+        parents; one that became a parent of a later image stays (Docker refuses, and that
+        is right), and a tagged image is never touched."""
+        for image_id in sorted(self.leftovers):
+            try:
+                if self.api.inspect_image(image_id).get("RepoTags"):
+                    self.leftovers.discard(image_id)  # tagged: not a leftover of ours
+                    continue
+            except Exception:
+                self.leftovers.discard(image_id)
+                continue
+            try:
+                self.api.remove_image(image_id, force=False, noprune=False)
+            except Exception as err:
+                if "No such image" not in str(err) and "not found" not in str(err).lower():
+                    continue  # still a parent or in use: try again next time
+            self.leftovers.discard(image_id)
+
+    def cleanup(self, keep: Iterable[str]) -> list[str]:
+        """Remove this image's stale builds (all but ``keep``) and failed-build leftovers."""
+        removed = lbl.remove_stale_images(
+            self.api, {**self.labels, lbl.IMAGE: self.image.repository}, keep
+        )
+        self.remove_leftovers()
+        return removed
+
+
+def _plain_build_error(error: str) -> str:
+    first = error.strip().splitlines()[0] if error.strip() else "build failed"
+    if "pull access denied" in first or "not found: manifest unknown" in first:
+        return f"{first} (the base image is not available locally and could not be pulled)"
+    return first
