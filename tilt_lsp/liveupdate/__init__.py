@@ -1,0 +1,1 @@
+"""Live update: the pure planner (sync, rebuild or nothing) and the container updaters."""
