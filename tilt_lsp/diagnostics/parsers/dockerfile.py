@@ -63,6 +63,7 @@ class DockerParser:
         self._outputs: dict[str, deque[str]] = {}
         self._failure: _Failure | None = None
         self._line: int | None = None
+        self._line_path = ""  # the Dockerfile as BuildKit names it next to the line number
 
     @property
     def active(self) -> bool:
@@ -91,6 +92,7 @@ class DockerParser:
         ref = _LINE_REF.match(line)
         if ref and self._failure is not None:
             self._line = int(ref.group("line"))
+            self._line_path = ref.group("path")
             return []
         if _FINAL.match(line):
             return self._emit(self._failure) if self._failure is not None else []
@@ -125,15 +127,17 @@ class DockerParser:
         return []
 
     def _emit(self, failure: _Failure) -> list[Finding]:
-        line = self._line
-        self._failure, self._line = None, None
+        line, line_path = self._line, self._line_path
+        self._failure, self._line, self._line_path = None, None, ""
         self._steps.clear()
         self._outputs.clear()
-        if self._dockerfile is None:
-            return []
-        if line is None:
-            line = locate_instruction(self._dockerfile.text, failure.text)
-        if line is None:
+        if self._dockerfile is not None:
+            path = self._dockerfile.path
+            if line is None:
+                line = locate_instruction(self._dockerfile.text, failure.text)
+        else:
+            path = line_path  # BuildKit named it; path mapping decides where it is
+        if line is None or not path:
             return []
         instruction = failure.text.split(None, 1)[0].upper()
         message = f"{instruction} failed"
@@ -142,7 +146,7 @@ class DockerParser:
         details = [failure.error] if failure.error else failure.output
         if details:
             message += ": " + " | ".join(details)
-        return [Problem(self._dockerfile.path, line, None, message, source=self.source)]
+        return [Problem(path, line, None, message, source=self.source)]
 
     def flush(self, final: bool = True) -> list[Finding]:
         if not final:
