@@ -75,6 +75,10 @@ def check_deletes(spec: UpdateSpec) -> list[str]:
     return out
 
 
+class _LinkLoop(Exception):
+    """Too many symlink hops: the archive's links form a loop."""
+
+
 class _Resolver:
     """Lexical path resolution through the symlinks an archive defines, confined to ``dest``."""
 
@@ -107,7 +111,7 @@ class _Resolver:
                 continue
             hops += 1
             if hops > _MAX_LINK_HOPS:
-                return None
+                raise _LinkLoop
             if target.startswith("/"):
                 resolved = []
             stack.extend(reversed([p for p in target.split("/") if p not in ("", ".")]))
@@ -148,42 +152,42 @@ def check_archive(archive: bytes, dest: str, limits: Limits | None = None) -> Ar
 
     files = 0
     for m in members:
-        path = _member_path(m.name, dest)
-        if path == dest:
-            if not m.isdir():
-                raise Refused(
-                    f"archive member {m.name!r} would replace the destination {dest} itself"
-                )
-            continue
-        if not (m.isreg() or m.isdir() or m.issym() or m.islnk()):
-            raise Refused(
-                f"archive member {m.name!r} is a {_kind(m)}; only files, directories and links can be synced"
-            )
-        parent = resolver.resolve(posixpath.dirname(path))
-        if parent is None:
-            raise Refused(
-                f"archive member {m.name!r} would be written through a link outside {dest}"
-            )
-        if m.issym():
-            if not m.linkname:
-                raise Refused(f"archive member {m.name!r} is a symlink with an empty target")
-            if resolver.resolve(links[path]) is None:
-                raise Refused(
-                    f"archive member {m.name!r} is a symlink to {m.linkname!r}, which is outside {dest}"
-                )
-        if m.islnk():
-            target = m.linkname
-            if target.startswith("/") or ".." in _parts(target):
-                raise Refused(
-                    f"archive member {m.name!r} is a hard link to {target!r}, which is outside {dest}"
-                )
-            if resolver.resolve(posixpath.join(dest, target)) is None:
-                raise Refused(
-                    f"archive member {m.name!r} is a hard link to {target!r}, which is outside {dest}"
-                )
-        if not m.isdir():
-            files += 1
+        try:
+            files += _check_member(m, dest, resolver, links)
+        except _LinkLoop:
+            raise Refused(f"archive member {m.name!r} is part of a symlink loop") from None
     return ArchiveSummary(files=files, bytes=total, members=len(members))
+
+
+def _check_member(m: tarfile.TarInfo, dest: str, resolver: _Resolver, links: dict[str, str]) -> int:
+    """Refuse one unsafe member; 1 if it counts as a file, else 0."""
+    path = _member_path(m.name, dest)
+    if path == dest:
+        if not m.isdir():
+            raise Refused(f"archive member {m.name!r} would replace the destination {dest} itself")
+        return 0
+    if not (m.isreg() or m.isdir() or m.issym() or m.islnk()):
+        raise Refused(
+            f"archive member {m.name!r} is a {_kind(m)}; "
+            "only files, directories and links can be synced"
+        )
+    if resolver.resolve(posixpath.dirname(path)) is None:
+        raise Refused(f"archive member {m.name!r} would be written through a link outside {dest}")
+    if m.issym():
+        if not m.linkname:
+            raise Refused(f"archive member {m.name!r} is a symlink with an empty target")
+        if resolver.resolve(links[path]) is None:
+            raise Refused(
+                f"archive member {m.name!r} is a symlink to {m.linkname!r}, which is outside {dest}"
+            )
+    if m.islnk():
+        target = m.linkname
+        outside = target.startswith("/") or ".." in _parts(target)
+        if outside or resolver.resolve(posixpath.join(dest, target)) is None:
+            raise Refused(
+                f"archive member {m.name!r} is a hard link to {target!r}, which is outside {dest}"
+            )
+    return 0 if m.isdir() else 1
 
 
 def _member_path(name: str, dest: str) -> str:
