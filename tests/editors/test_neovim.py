@@ -126,7 +126,10 @@ class Spec:
         return result["data"] or {}
 
 
-def run_spec(nvim: str, spec: str, tmp: Path, env: dict[str, str], cwd: Path) -> Spec:
+def run_spec(
+    nvim: str, spec: str, tmp: Path, env: dict[str, str], cwd: Path, before: tuple[str, ...] = ()
+) -> Spec:
+    """Run tests/editors/neovim/SPEC.lua; `before` are Ex commands run before plugins load."""
     results = tmp / f"{spec}.json"
     full_env = {
         **os.environ,
@@ -146,6 +149,7 @@ def run_spec(nvim: str, spec: str, tmp: Path, env: dict[str, str], cwd: Path) ->
         # --cmd runs before plugins load, so plugin/tilt_lsp.lua is sourced as for a user.
         "--cmd",
         f"set rtp+={PLUGIN}",
+        *[arg for cmd in before for arg in ("--cmd", cmd)],
         "-c",
         f"luafile {SPECS / (spec + '.lua')}",
     ]
@@ -193,7 +197,9 @@ def loop_spec(nvim: str, workspace: Path, tmp_path_factory: pytest.TempPathFacto
         "TILT_LSP_SERVER": find_server(),
         "TILT_LSP_OUTSIDE": str(outside),
     }
-    return run_spec(nvim, "loop_spec", tmp, env, cwd=workspace)
+    # Configured as a user would in init.lua: plugin/ then runs setup() at start-up.
+    before = ("lua vim.g.tilt_lsp = { cmd = { vim.env.TILT_LSP_SERVER, 'serve' } }",)
+    return run_spec(nvim, "loop_spec", tmp, env, cwd=workspace, before=before)
 
 
 @pytest.fixture(scope="module")
@@ -246,6 +252,10 @@ def test_command_without_server_says_what_to_do(setup_spec: Spec) -> None:
 # --- the loop: hello-local in a real Neovim ------------------------------------------------
 
 
+def test_global_options_run_setup_at_startup(loop_spec: Spec) -> None:
+    loop_spec.check("vim.g.tilt_lsp set before start-up runs setup()")
+
+
 def test_one_client_per_root(loop_spec: Spec, workspace: Path) -> None:
     data = loop_spec.check("one client per Tiltfile root, none outside")
     assert data["clients"] == 1 and data["outside_clients"] == 0
@@ -292,6 +302,10 @@ def test_tilt_logs_buffer_follows(loop_spec: Spec) -> None:
 def test_unknown_resource_error(loop_spec: Spec) -> None:
     data = loop_spec.check(":Tilt restart of an unknown resource shows the server's error")
     assert "nope" in data["msg"] and "greeter" in data["msg"]
+
+
+def test_tilt_stop_ends_server_and_processes(loop_spec: Spec) -> None:
+    loop_spec.check(":Tilt stop stops the server and what it started")
 
 
 def test_tilt_status_float(loop_spec: Spec) -> None:

@@ -51,7 +51,12 @@ end
 
 H.run(function()
   vim.cmd.cd(ws)
-  require("tilt_lsp").setup({ cmd = { vim.env.TILT_LSP_SERVER, "serve" } })
+
+  H.it("vim.g.tilt_lsp set before start-up runs setup()", function(data)
+    local cfg = require("tilt_lsp.config").current
+    data.cmd = cfg and cfg.cmd
+    H.eq(data.cmd, { vim.env.TILT_LSP_SERVER, "serve" }, "the options in force")
+  end)
 
   H.it("one client per Tiltfile root, none outside", function(data)
     vim.cmd.edit(greeting)
@@ -193,6 +198,7 @@ H.run(function()
     end, "an error message")
     data.msg = msgs[1]
     H.truthy(data.msg:find("greeter"), "the error names the resources that exist: " .. data.msg)
+    H.truthy(data.msg:find("^tilt_lsp: restart nope: no resource named 'nope'"), "a plain message: " .. data.msg)
   end)
 
   H.it(":Tilt status shows every resource in a float", function(data)
@@ -222,5 +228,17 @@ H.run(function()
     H.eq(data.enable_completion, { "greeter" }, "Tilt enable <Tab> once greeter is disabled")
     vim.cmd("Tilt enable greeter")
     H.wait(20000, ready("greeter"), "greeter ready after enable")
+  end)
+
+  H.it(":Tilt stop stops the server and what it started", function(data)
+    local pid = H.wait(10000, ready("greeter"), "greeter ready").pid
+    vim.cmd("Tilt stop")
+    H.wait(10000, function()
+      return #vim.lsp.get_clients({ name = "tilt-lsp" }) == 0
+    end, "the client to stop")
+    H.wait(10000, function()
+      return not vim.uv.kill(pid, 0)
+    end, "greeter (pid " .. pid .. ") to end")
+    data.pid = pid
   end)
 end)

@@ -39,7 +39,7 @@ function M.setup(opts)
       if client and client.name == lsp.name and #vim.lsp.get_buffers_by_client_id(client.id) <= 1 then
         -- The last buffer is going (or the server stopped): drop what we kept for it.
         vim.schedule(function()
-          if client:is_stopped() then
+          if lsp.is_stopped(client) then
             require("tilt_lsp.status").forget(client.id)
             require("tilt_lsp.logs").forget(client.id)
           end

@@ -34,7 +34,7 @@ function M.client_for(bufnr)
   local owner = vim.b[bufnr].tilt_lsp_client
   if owner then
     local client = vim.lsp.get_client_by_id(owner)
-    if client and not client:is_stopped() then
+    if client and not M.is_stopped(client) then
       return client
     end
   end
@@ -95,6 +95,26 @@ function M.request_sync(client, method, params, timeout_ms)
     return nil, response.err.message or vim.inspect(response.err)
   end
   return response.result
+end
+
+---@param client vim.lsp.Client
+---@return boolean
+function M.is_stopped(client)
+  if has_011 then
+    return client:is_stopped()
+  end
+  return client.is_stopped()
+end
+
+--- Stop a client (shutdown, then exit: the server stops what it started).
+---@param client vim.lsp.Client
+function M.stop(client)
+  if has_011 then
+    client:stop()
+  else
+    ---@diagnostic disable-next-line: missing-parameter
+    client.stop()
+  end
 end
 
 --- Resource names from `tilt/resources`, sorted; `filter` keeps some of them.
