@@ -262,16 +262,41 @@ def _lines(chunks: Iterator[bytes]) -> Iterator[str]:
         yield buf.rstrip(b"\r").decode("utf-8", "replace")
 
 
-def run_step(api: Any, container_id: str, index: int, command: tuple[str, ...], emit: Emit) -> int:
+def _container_died(api: Any, container_id: str, started_at: str, code: int | None) -> str | None:
+    """Why a step's container went away under it, or None if the container is fine.
+
+    A step killed by a signal (exit >= 128) may have died with its container; Docker reports
+    the container's death some milliseconds after the exec's, so wait up to a second for it.
+    """
+    deadline = time.monotonic() + (1.0 if code is None or code >= 128 else 0.0)
+    while True:
+        try:
+            info = container_state(api, container_id)
+        except UpdateFailed as gone:
+            return gone.message
+        if (info.get("State") or {}).get("StartedAt") != started_at:
+            return f"container {container_id} restarted"
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.02)
+
+
+def run_step(
+    api: Any, container_id: str, index: int, command: tuple[str, ...], emit: Emit, started_at: str
+) -> int:
     """Run one step, streaming its output; returns its exit code."""
     exec_id = api.exec_create(container_id, list(command), stdout=True, stderr=True)["Id"]
     stream = api.exec_start(exec_id, stream=True)
     for line in _lines(stream):
         emit(Output(index=index, line=line))
     code = _exit_code(api, exec_id)
-    if code is None or code != 0:
+    if code != 0:
         # A step killed with its container is not the user's failure.
-        container_state(api, container_id)
+        died = _container_died(api, container_id, started_at, code)
+        if died is not None:
+            raise UpdateFailed(
+                "infrastructure", f"{died} (while running step {index} ({shlex.join(command)}))"
+            )
     if code is None:
         raise UpdateFailed("infrastructure", f"run step {index} ended without an exit code")
     return code
@@ -336,7 +361,8 @@ def apply_update(
         for index, step in spec.triggered_steps():
             doing = f"running step {index} ({shlex.join(step.command)})"
             emit(StepStarted(index=index, command=step.command))
-            code = run_step(api, container_id, index, step.command, emit)
+            started_at = str((info.get("State") or {}).get("StartedAt", ""))
+            code = run_step(api, container_id, index, step.command, emit, started_at)
             emit(StepExited(index=index, exit_code=code))
             if code != 0:
                 raise UpdateFailed(

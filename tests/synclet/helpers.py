@@ -115,9 +115,8 @@ def run_container(docker_client: Any, docker_resources: Any, image: str, **kwarg
     """A running container from ``image`` (``sleep infinity`` under an init), tracked for cleanup."""
     kwargs.setdefault("command", ["sleep", "infinity"])
     kwargs.setdefault("init", True)
-    container = docker_client.containers.run(
-        image, detach=True, labels=docker_resources.labels, **kwargs
-    )
+    kwargs["labels"] = {**docker_resources.labels, **kwargs.get("labels", {})}
+    container = docker_client.containers.run(image, detach=True, **kwargs)
     docker_resources.track_container(container)
     return container
 
