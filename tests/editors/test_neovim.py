@@ -249,6 +249,11 @@ def test_command_without_server_says_what_to_do(setup_spec: Spec) -> None:
     assert "open a file under a folder with a Tiltfile" in data["msg"]
 
 
+def test_help_file(setup_spec: Spec) -> None:
+    data = setup_spec.check("the help file indexes, and documents every option and subcommand")
+    assert ":Tilt" in data["tags"] and "tilt_lsp.setup()" in data["tags"]
+
+
 # --- the loop: hello-local in a real Neovim ------------------------------------------------
 
 

@@ -85,4 +85,32 @@ H.run(function()
     data.unknown = (H.messages[before + 1] or {}).msg
     H.truthy(data.unknown and data.unknown:find("unknown subcommand 'bogus'; use one of: disable, enable"), vim.inspect(data.unknown))
   end)
+
+  H.it("the help file indexes, and documents every option and subcommand", function(data)
+    local plugin = vim.api.nvim_get_runtime_file("doc/tilt_lsp.txt", false)[1]
+    H.truthy(plugin, "doc/tilt_lsp.txt is not on the runtimepath")
+    -- :helptags writes a tags file: index a copy, not the checkout.
+    local dir = vim.fn.tempname()
+    vim.fn.mkdir(dir .. "/doc", "p")
+    vim.fn.writefile(vim.fn.readfile(plugin), dir .. "/doc/tilt_lsp.txt")
+    vim.cmd("helptags " .. vim.fn.fnameescape(dir .. "/doc")) -- errors on duplicate tags
+    local tags = {}
+    for _, line in ipairs(vim.fn.readfile(dir .. "/doc/tags")) do
+      tags[line:match("^[^\t]+")] = true
+    end
+    data.tags = vim.tbl_keys(tags)
+    table.sort(data.tags)
+    for _, name in ipairs(require("tilt_lsp.config").option_names()) do
+      H.truthy(tags["tilt_lsp-option-" .. name], "no help tag for option " .. name)
+    end
+    local text = table.concat(vim.fn.readfile(plugin), "\n")
+    for _, name in ipairs(require("tilt_lsp.commands").names()) do
+      H.truthy(text:find("\n    " .. name .. "[ \n]"), "subcommand " .. name .. " is not in the :Tilt table")
+    end
+    vim.opt.runtimepath:prepend(dir)
+    vim.cmd("help :Tilt")
+    data.help_buffer = vim.fn.expand("%:t")
+    H.eq(data.help_buffer, "tilt_lsp.txt", ":help :Tilt opens")
+    vim.cmd("helpclose")
+  end)
 end)

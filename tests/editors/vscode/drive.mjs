@@ -1,0 +1,434 @@
+// Drives a real VS Code (code-server in headless Chromium) through the tilt-lsp extension,
+// as a user would: edit and save with the keyboard, read the Problems panel, the status bar
+// and the Tilt Resources view, run commands from the palette.
+//
+//   node drive.mjs CONFIG.json
+//
+// CONFIG (written by tests/editors/test_vscode.py):
+//   node, codeServer (entry.js), playwrightCore (its package dir), chromium, vsix,
+//   serverPath (tilt-lsp), workspace (a copy of examples/hello-local), tmp (scratch dir),
+//   port, result (JSON file to write), screenshot, timeoutMs
+//
+// It writes RESULT as {ok, steps: [{name, ok, seconds, detail}], statusTexts, error} and
+// exits 0 when every step passed. Steps stop at the first failure, with a screenshot.
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const require = createRequire(path.join(config.playwrightCore, "package.json"));
+const { chromium } = require(config.playwrightCore);
+
+const result = { ok: false, steps: [], statusTexts: [], error: null };
+const t0 = Date.now();
+const seconds = () => Math.round((Date.now() - t0) / 100) / 10;
+const log = (msg) => process.stderr.write(`[drive ${seconds()}s] ${msg}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function writeResult() {
+  fs.writeFileSync(config.result, JSON.stringify(result, null, 2));
+}
+
+async function step(name, fn) {
+  const start = Date.now();
+  log(`step: ${name}`);
+  try {
+    const detail = await fn();
+    result.steps.push({ name, ok: true, seconds: (Date.now() - start) / 1000, detail: detail ?? null });
+    writeResult();
+  } catch (error) {
+    result.steps.push({ name, ok: false, seconds: (Date.now() - start) / 1000, detail: String(error?.stack ?? error) });
+    writeResult();
+    throw error;
+  }
+}
+
+/** Polls fn until it returns a truthy value; throws with the last value seen. */
+async function until(what, fn, timeoutMs = 60000, intervalMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last && (typeof last !== "object" || last.ok !== false)) {
+      return last;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}; last: ${JSON.stringify(last)}`);
+}
+
+// ---------------------------------------------------------------------------
+// code-server
+// ---------------------------------------------------------------------------
+const userData = path.join(config.tmp, "user-data");
+const extensions = path.join(config.tmp, "extensions");
+const codeServerArgs = [
+  config.codeServer,
+  "--user-data-dir", userData,
+  "--extensions-dir", extensions,
+  "--config", path.join(config.tmp, "config.yaml"),
+  "--disable-telemetry",
+  "--disable-update-check",
+];
+
+function prepareCodeServer() {
+  fs.mkdirSync(path.join(userData, "User"), { recursive: true });
+  fs.writeFileSync(path.join(config.tmp, "config.yaml"), `bind-addr: 127.0.0.1:${config.port}\nauth: none\ncert: false\n`);
+  const settings = {
+    "security.workspace.trust.enabled": false,
+    "tiltLsp.server.path": config.serverPath,
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.enableExperiments": false,
+    "workbench.welcomePage.walkthroughs.openOnInstall": false,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": false,
+    "extensions.autoUpdate": false,
+    "extensions.ignoreRecommendations": true,
+    "update.mode": "none",
+    "git.enabled": false,
+    "chat.disableAIFeatures": true,
+    "files.autoSave": "off",
+    // Typed keys land as typed: no auto-closed quotes or brackets.
+    "editor.autoClosingQuotes": "never",
+    "editor.autoClosingBrackets": "never",
+    "editor.autoSurround": "never",
+    "editor.formatOnSave": false,
+    "editor.minimap.enabled": false,
+    "window.commandCenter": false,
+  };
+  // code-server is VS Code's remote server: machine-scoped settings (tiltLsp.server.path)
+  // come from Machine/settings.json, the rest from User/settings.json.
+  for (const scope of ["User", "Machine"]) {
+    fs.mkdirSync(path.join(userData, scope), { recursive: true });
+    fs.writeFileSync(path.join(userData, scope, "settings.json"), JSON.stringify(settings, null, 2));
+  }
+  const install = spawnSync(config.node, [...codeServerArgs, "--install-extension", config.vsix], {
+    encoding: "utf8",
+    timeout: 120000,
+  });
+  if (install.status !== 0) {
+    throw new Error(`--install-extension failed (${install.status}): ${install.stdout}\n${install.stderr}`);
+  }
+  return install.stdout.trim().split("\n").pop();
+}
+
+let codeServer;
+const codeServerLog = path.join(config.tmp, "code-server.log");
+
+function startCodeServer() {
+  const out = fs.openSync(codeServerLog, "a");
+  // Its own process group, so stopCodeServer() reaches every child (file watcher,
+  // extension host, tilt-lsp and what it runs).
+  codeServer = spawn(config.node, [...codeServerArgs, "--auth", "none", config.workspace], {
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: { ...process.env, ...config.env },
+  });
+  codeServer.on("exit", (code, signal) => log(`code-server exited (${code ?? signal})`));
+}
+
+async function stopCodeServer() {
+  if (!codeServer || codeServer.exitCode !== null) {
+    return;
+  }
+  const group = -codeServer.pid;
+  try {
+    process.kill(group, "SIGTERM");
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50; i++) {
+    await sleep(100);
+    try {
+      process.kill(group, 0);
+    } catch {
+      return;
+    }
+  }
+  try {
+    process.kill(group, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+async function waitForHttp(url, timeoutMs = 60000) {
+  await until(`code-server at ${url}`, async () => {
+    try {
+      const res = await fetch(url);
+      return res.status < 500;
+    } catch {
+      return false;
+    }
+  }, timeoutMs, 200);
+}
+
+// ---------------------------------------------------------------------------
+// The workbench, read the way a user reads it
+// ---------------------------------------------------------------------------
+let page;
+
+const statusItem = () => page.locator(".statusbar-item", { hasText: /Tilt:/ }).first();
+const statusText = async () => ((await statusItem().textContent({ timeout: 1000 }).catch(() => "")) ?? "").trim();
+
+/** The Tilt Resources view's rows as {name, description} (expands the view if needed). */
+async function resourceRows() {
+  return page.evaluate(() => {
+    const panes = [...document.querySelectorAll(".pane")];
+    const pane = panes.find((p) => p.querySelector(".pane-header")?.textContent?.includes("Tilt Resources"));
+    if (!pane) {
+      return null;
+    }
+    return [...pane.querySelectorAll(".monaco-list-row")].map((row) => ({
+      name: row.querySelector(".label-name")?.textContent?.trim() ?? "",
+      description: row.querySelector(".label-description")?.textContent?.trim() ?? "",
+    }));
+  });
+}
+
+async function resource(name) {
+  return ((await resourceRows()) ?? []).find((r) => r.name === name);
+}
+
+/** Problems panel rows' text (the panel must be open). */
+async function problems() {
+  return page.evaluate(() =>
+    [...document.querySelectorAll(".markers-panel .monaco-list-row")].map((row) =>
+      [row.getAttribute("aria-label") ?? "", row.textContent ?? ""].join(" | "),
+    ),
+  );
+}
+
+async function runCommand(title) {
+  await page.keyboard.press("Control+Shift+P");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 10000 });
+  await input.fill(`>${title}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor({ timeout: 10000 });
+  await page.keyboard.press("Enter");
+}
+
+async function openFile(name) {
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 10000 });
+  await input.fill(name);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 10000 });
+  await page.keyboard.press("Enter");
+  await page.locator(".tab.active", { hasText: name }).waitFor({ timeout: 10000 });
+  await page.locator(".editor-instance .monaco-editor textarea").first().waitFor({ timeout: 10000 });
+}
+
+async function gotoLine(line) {
+  await page.keyboard.press("Control+G");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 10000 });
+  await input.fill(`:${line}`);
+  await page.keyboard.press("Enter");
+}
+
+/** Selects the last n characters of a line (from its end), in the active editor. */
+async function selectLineEnd(line, n) {
+  await gotoLine(line);
+  await page.keyboard.press("End");
+  for (let i = 0; i < n; i++) {
+    await page.keyboard.press("Shift+ArrowLeft");
+  }
+}
+
+async function save() {
+  await page.keyboard.press("Control+S");
+  await page.locator(".tab.active.dirty").waitFor({ state: "detached", timeout: 10000 });
+}
+
+async function screenshot(file) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file });
+}
+
+// ---------------------------------------------------------------------------
+// The scenario
+// ---------------------------------------------------------------------------
+async function main() {
+  const greeting = path.join(config.workspace, "greeting.py");
+  const original = fs.readFileSync(greeting, "utf8");
+
+  await step("install the .vsix into code-server", () => prepareCodeServer());
+  await step("start code-server", async () => {
+    startCodeServer();
+    await waitForHttp(`http://127.0.0.1:${config.port}/healthz`);
+  });
+
+  const browser = await chromium.launch({
+    executablePath: config.chromium,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  try {
+    page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    // Record every text the Tilt status-bar item shows, as the user would see them change.
+    await page.exposeFunction("tiltStatusSeen", (text) => {
+      if (result.statusTexts.at(-1) !== text) {
+        result.statusTexts.push(text);
+        log(`status bar: ${text}`);
+      }
+    });
+    await page.addInitScript(() => {
+      setInterval(() => {
+        const item = [...document.querySelectorAll(".statusbar-item")].find((e) => e.textContent?.includes("Tilt:"));
+        if (item) {
+          window.tiltStatusSeen(item.textContent.trim());
+        }
+      }, 100);
+    });
+
+    await step("open the workspace in VS Code", async () => {
+      const url = `http://127.0.0.1:${config.port}/?folder=${encodeURIComponent(config.workspace)}`;
+      await page.goto(url, { waitUntil: "domcontentloaded" });
+      await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+      await page.locator(".explorer-folders-view").waitFor({ timeout: 60000 });
+    });
+
+    await step("extension starts tilt-lsp: status bar reaches ok", async () => {
+      await until("the Tilt status-bar item", statusText, 60000);
+      return until("status 'Tilt: ok'", async () => {
+        const text = await statusText();
+        if (/no server|server failed|stopped/.test(text)) {
+          throw new Error(`the extension could not start tilt-lsp: status bar says ${text}`);
+        }
+        return text.includes("Tilt: ok") ? text : false;
+      }, 90000);
+    });
+
+    const before = await step_value("Resources view shows greeter ready with a pid", async () => {
+      await statusItem().click(); // its command focuses the Tilt Resources view
+      return until("greeter ready with a pid", async () => {
+        const r = await resource("greeter");
+        return r && /ready · pid \d+/.test(r.description) ? r : { ok: false, rows: await resourceRows() };
+      }, 60000);
+    });
+
+    await step("(a) save greeting.py with the bug: TypeError at line 6 in Problems", async () => {
+      await openFile("greeting.py");
+      await selectLineEnd(6, 3); // `"!"`
+      await page.keyboard.type("1");
+      await save();
+      const onDisk = fs.readFileSync(greeting, "utf8");
+      if (!onDisk.includes('" ".join(words) + 1')) {
+        throw new Error(`the editor saved something else:\n${onDisk}`);
+      }
+      await page.keyboard.press("Control+Shift+M");
+      await page.locator(".markers-panel").waitFor({ timeout: 10000 });
+      const rows = await until("a TypeError on greeting.py line 6 in Problems", async () => {
+        const all = await problems();
+        return all.some((p) => p.includes("TypeError") && /Ln 6|line 6/.test(p)) ? all : { ok: false, all };
+      }, 60000);
+      await until("the greeter row to show the crash", async () => {
+        const r = await resource("greeter");
+        return r && /crash|fail|error/.test(r.description) ? r : { ok: false, r };
+      }, 30000).catch(() => undefined); // the screenshot is nicer with it; (a) is about Problems
+      await screenshot(config.screenshot);
+      return rows;
+    });
+
+    await step("(d) status bar shows the errors", async () =>
+      until("an error state in the status bar", async () =>
+        result.statusTexts.find((t) => /Tilt: (\d+ errors?|error)/.test(t)), 30000));
+
+    await step("(b) fix and save: the TypeError clears", async () => {
+      await page.locator(".editor-instance .monaco-editor").first().click();
+      await selectLineEnd(6, 1); // `1`
+      await page.keyboard.type('"!"');
+      await save();
+      const onDisk = fs.readFileSync(greeting, "utf8");
+      if (onDisk !== original) {
+        throw new Error(`the fixed file differs from the original:\n${onDisk}`);
+      }
+      await page.keyboard.press("Control+Shift+M");
+      return until("no TypeError in Problems", async () => {
+        const all = await problems();
+        return all.some((p) => p.includes("TypeError")) ? { ok: false, all } : { remaining: all };
+      }, 60000);
+    });
+
+    await step("(d) status bar back to ok", async () => {
+      const errorAt = result.statusTexts.findIndex((t) => /Tilt: (\d+ errors?|error)/.test(t));
+      return until("'Tilt: ok' after the error", async () => {
+        const okAfter = result.statusTexts.slice(errorAt + 1).some((t) => t.includes("Tilt: ok"));
+        return okAfter && (await statusText()).includes("Tilt: ok") ? result.statusTexts.slice(errorAt) : false;
+      }, 60000);
+    });
+
+    const ready = await step_value("greeter ready again", () =>
+      until("greeter ready with a pid", async () => {
+        const r = await resource("greeter");
+        return r && /ready · pid \d+/.test(r.description) ? r : { ok: false, r };
+      }, 60000));
+
+    await step("(c) Tilt: Restart Resource → greeter restarts with a new pid", async () => {
+      await runCommand("Tilt: Restart Resource");
+      const pick = page.locator(".quick-input-list .monaco-list-row", { hasText: "greeter" }).first();
+      await pick.waitFor({ timeout: 10000 });
+      await page.locator(".quick-input-widget input").fill("greeter");
+      await page.keyboard.press("Enter");
+      const pidOf = (r) => Number(/pid (\d+)/.exec(r?.description ?? "")?.[1] ?? NaN);
+      const after = await until("greeter ready with a new pid", async () => {
+        const r = await resource("greeter");
+        return r && /ready · pid \d+/.test(r.description) && pidOf(r) !== pidOf(ready) ? r : { ok: false, r };
+      }, 60000);
+      return { before: before.description, beforeRestart: ready.description, after: after.description };
+    });
+
+    await step("screenshot: Problems panel + Resources view", async () => {
+      await page.keyboard.press("Control+Shift+M");
+      await sleep(300);
+      return config.screenshot;
+    });
+    result.ok = true;
+  } catch (error) {
+    result.error = String(error?.stack ?? error);
+    if (page) {
+      await screenshot(config.screenshot.replace(/\.png$/, "-failure.png")).catch(() => undefined);
+    }
+  } finally {
+    await browser.close().catch(() => undefined);
+  }
+}
+
+async function step_value(name, fn) {
+  let value;
+  await step(name, async () => {
+    value = await fn();
+    return value;
+  });
+  return value;
+}
+
+const timer = setTimeout(() => {
+  result.error = `drive.mjs timed out after ${config.timeoutMs / 1000}s`;
+  writeResult();
+  void stopCodeServer().finally(() => process.exit(3));
+}, config.timeoutMs);
+
+try {
+  await main();
+} catch (error) {
+  result.error = result.error ?? String(error?.stack ?? error);
+} finally {
+  result.seconds = seconds();
+  writeResult();
+  await stopCodeServer();
+  clearTimeout(timer);
+}
+log(result.ok ? "all steps passed" : `FAILED: ${result.error}`);
+process.exit(result.ok ? 0 : 1);
