@@ -16,11 +16,12 @@ interleave); updates to different containers run in parallel.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +66,22 @@ class ServerConfig:
 class _State:
     config: ServerConfig
     docker: Any = None
-    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    locks: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
+
+    @contextlib.asynccontextmanager
+    async def container_lock(self, container_id: str) -> AsyncIterator[None]:
+        """Serialise updates per container; forget the lock when nobody holds or awaits it."""
+        lock, users = self.locks.get(container_id, (asyncio.Lock(), 0))
+        self.locks[container_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self.locks[container_id]
+            if users == 1:
+                del self.locks[container_id]
+            else:
+                self.locks[container_id] = (lock, users - 1)
 
 
 _STATE = web.AppKey("synclet_state", _State)
@@ -86,10 +102,10 @@ def _error(status: int, message: str, **headers: str) -> web.Response:
 
 def authorised(header: str | None, token: str) -> bool:
     """Constant-time check of an ``Authorization: Bearer <token>`` header."""
-    if not header or not header.startswith("Bearer "):
+    scheme, _, given = (header or "").partition(" ")
+    if scheme.lower() != "bearer":
         return False
-    given = header[len("Bearer ") :].strip().encode("utf-8")
-    return hmac.compare_digest(given, token.encode("utf-8"))
+    return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
 
 
 async def _read_body(request: web.Request, config: ServerConfig) -> tuple[bytes, bytes]:
@@ -123,6 +139,7 @@ async def _read_body(request: web.Request, config: ServerConfig) -> tuple[bytes,
 
 
 async def _docker(state: _State) -> Any:
+    """The Docker client, made on first use (so the synclet starts even before the engine)."""
     if state.docker is None:
         factory = state.config.docker_factory
         if factory is None:
@@ -131,7 +148,12 @@ async def _docker(state: _State) -> Any:
             def factory() -> Any:
                 return docker.from_env(timeout=300)
 
-        state.docker = await asyncio.to_thread(factory)
+        try:
+            state.docker = await asyncio.to_thread(factory)
+        except Exception as exc:
+            raise apply.UpdateFailed(
+                "infrastructure", f"cannot reach the Docker engine: {exc}"
+            ) from None
     return state.docker
 
 
@@ -141,7 +163,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def _check_process_mode(state: _State, container_id: str) -> None:
     """Refuse ``restart: process`` up front when the container does not support it."""
-    client = await _docker(state)
+    try:
+        client = await _docker(state)
+    except apply.UpdateFailed:
+        return  # the stream reports it
 
     def inspect() -> dict[str, Any] | None:
         import docker.errors
@@ -214,8 +239,7 @@ async def update(request: web.Request) -> web.StreamResponse:
             writable = False  # the client left; finish the update anyway, it is half-done
 
     await send(Started())
-    lock = state.locks.setdefault(container_id, asyncio.Lock())
-    async with lock:
+    async with state.container_lock(container_id):
         queue: asyncio.Queue[Event] = asyncio.Queue()
         loop = asyncio.get_running_loop()
 

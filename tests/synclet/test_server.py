@@ -242,3 +242,15 @@ def test_cli_refuses_an_empty_token_file(tmp_path: Any) -> None:
     )
     assert proc.returncode == 2
     assert "is empty" in proc.stderr
+
+
+def test_bearer_check() -> None:
+    from synclet.server import authorised
+
+    assert authorised("Bearer s3cret", "s3cret")
+    assert authorised("bearer s3cret", "s3cret")
+    assert not authorised("Bearer s3cre", "s3cret")
+    assert not authorised("Basic s3cret", "s3cret")
+    assert not authorised("s3cret", "s3cret")
+    assert not authorised(None, "s3cret")
+    assert not authorised("Bearer ", "s3cret")

@@ -283,3 +283,23 @@ async def test_process_restart_signals_a_declared_supervisor(
             break
         await asyncio.sleep(0.05)
     assert out.decode() == "hup\n"
+
+
+async def test_concurrent_updates_to_one_container_do_not_interleave(
+    synclet: Synclet, app_container: Any, tmp_path: Path
+) -> None:
+    def spec(name: str) -> UpdateSpec:
+        script = f"echo start-{name} >> /tmp/log; sleep 0.3; echo end-{name} >> /tmp/log"
+        return UpdateSpec((), ("/app/a.py",), (RunStep(("sh", "-c", script)),), "none")
+
+    archive = build_archive(_files(tmp_path, a_py="x\n"))
+    replies = await asyncio.gather(
+        post_update(synclet, app_container.id, spec("a"), archive),
+        post_update(synclet, app_container.id, spec("b"), archive),
+    )
+    assert [r.names()[-1] for r in replies] == ["done", "done"]
+    log = exec_out(app_container, "cat", "/tmp/log").split()
+    assert log in (
+        ["start-a", "end-a", "start-b", "end-b"],
+        ["start-b", "end-b", "start-a", "end-a"],
+    )
