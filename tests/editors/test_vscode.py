@@ -173,11 +173,15 @@ def test_vscode_problems_restart_and_status(
 
     passed("extension starts tilt-lsp")
     a = passed("(a)")
-    assert any("TypeError" in row and "greeting.py" in row for row in a["detail"]), context
+    assert any(
+        p["file"] == "greeting.py" and "TypeError" in p["text"] and "[Ln 6," in p["text"] for p in a["detail"]
+    ), context
     passed("(b)")
     c = passed("(c)")
     assert c["detail"]["after"] != c["detail"]["beforeRestart"], context
     passed("(d) status bar shows the errors")
     passed("(d) status bar back to ok")
+    passed("Tilt: Show Logs")
+    passed("Tilt: Open Tiltfile")
     assert result.get("ok"), context
     assert SCREENSHOT.exists()

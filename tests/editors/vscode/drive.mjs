@@ -97,6 +97,7 @@ function prepareCodeServer() {
     "editor.formatOnSave": false,
     "editor.minimap.enabled": false,
     "window.commandCenter": false,
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
   };
   // code-server is VS Code's remote server: machine-scoped settings (tiltLsp.server.path)
   // come from Machine/settings.json, the rest from User/settings.json.
@@ -192,12 +193,30 @@ async function resource(name) {
   return ((await resourceRows()) ?? []).find((r) => r.name === name);
 }
 
-/** Problems panel rows' text (the panel must be open). */
+/** Problems panel rows (the panel must be open) as {file, text}: each problem under its file. */
 async function problems() {
+  return page.evaluate(() => {
+    let file = null;
+    const rows = [];
+    for (const row of document.querySelectorAll(".markers-panel .monaco-list-row")) {
+      const label = row.getAttribute("aria-label") ?? "";
+      const header = /problems? in file (.+?) of folder/.exec(label);
+      if (header) {
+        file = header[1];
+      } else {
+        rows.push({ file, text: `${label} | ${row.textContent ?? ""}` });
+      }
+    }
+    return rows;
+  });
+}
+
+/** Text of the visible Output view. */
+async function outputText() {
   return page.evaluate(() =>
-    [...document.querySelectorAll(".markers-panel .monaco-list-row")].map((row) =>
-      [row.getAttribute("aria-label") ?? "", row.textContent ?? ""].join(" | "),
-    ),
+    [...document.querySelectorAll(".part.panel .view-lines")]
+      .map((e) => (e.textContent ?? "").replace(/\u00a0/g, " ")) // the editor renders spaces as nbsp
+      .join("\n"),
   );
 }
 
@@ -303,7 +322,7 @@ async function main() {
       await until("the Tilt status-bar item", statusText, 60000);
       return until("status 'Tilt: ok'", async () => {
         const text = await statusText();
-        if (/no server|server failed|stopped/.test(text)) {
+        if (/no server|server failed/.test(text)) {
           throw new Error(`the extension could not start tilt-lsp: status bar says ${text}`);
         }
         return text.includes("Tilt: ok") ? text : false;
@@ -331,7 +350,8 @@ async function main() {
       await page.locator(".markers-panel").waitFor({ timeout: 10000 });
       const rows = await until("a TypeError on greeting.py line 6 in Problems", async () => {
         const all = await problems();
-        return all.some((p) => p.includes("TypeError") && /Ln 6|line 6/.test(p)) ? all : { ok: false, all };
+        const hit = all.some((p) => p.file === "greeting.py" && p.text.includes("TypeError") && /\[Ln 6,/.test(p.text));
+        return hit ? all : { ok: false, all };
       }, 60000);
       await until("the greeter row to show the crash", async () => {
         const r = await resource("greeter");
@@ -357,7 +377,7 @@ async function main() {
       await page.keyboard.press("Control+Shift+M");
       return until("no TypeError in Problems", async () => {
         const all = await problems();
-        return all.some((p) => p.includes("TypeError")) ? { ok: false, all } : { remaining: all };
+        return all.some((p) => p.text.includes("TypeError")) ? { ok: false, all } : { remaining: all };
       }, 60000);
     });
 
@@ -389,11 +409,23 @@ async function main() {
       return { before: before.description, beforeRestart: ready.description, after: after.description };
     });
 
-    await step("screenshot: Problems panel + Resources view", async () => {
-      await page.keyboard.press("Control+Shift+M");
-      await sleep(300);
-      return config.screenshot;
+    await step("Tilt: Show Logs → greeter's output channel, filled from tilt/logs", async () => {
+      await runCommand("Tilt: Show Logs");
+      await page.locator(".quick-input-list .monaco-list-row", { hasText: "greeter" }).first().waitFor({ timeout: 10000 });
+      await page.locator(".quick-input-widget input").fill("greeter");
+      await page.keyboard.press("Enter");
+      return until("greeter's log in the Output view", async () => {
+        const text = await outputText();
+        // The first start (before the bug), the crash, and the restart are all in the log.
+        return text.includes("greeter listening on") && text.includes("TypeError") ? text.slice(-400) : { ok: false, text };
+      }, 20000);
     });
+
+    await step("Tilt: Open Tiltfile opens the Tiltfile", async () => {
+      await runCommand("Tilt: Open Tiltfile");
+      await page.locator(".tab.active", { hasText: "Tiltfile" }).waitFor({ timeout: 10000 });
+    });
+
     result.ok = true;
   } catch (error) {
     result.error = String(error?.stack ?? error);
