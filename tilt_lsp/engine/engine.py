@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tilt_lsp.changes.ignore import IgnoreRules
 from tilt_lsp.changes.mapping import Watches
@@ -30,6 +31,9 @@ from tilt_lsp.runtime.processes import LocalProcesses, ProcessRunner
 from tilt_lsp.tiltfile.errors import TiltfileError
 from tilt_lsp.tiltfile.loader import load_tiltfile
 from tilt_lsp.tiltfile.model import Model, Resource, ResourceKind, TriggerMode
+
+if TYPE_CHECKING:
+    from tilt_lsp.runtime.dockerhost import DockerHost
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +169,7 @@ class Engine:
         self.loads = 0
         self.stopped = False
         self._watcher: Watcher | None = None
+        self._docker_host: DockerHost | None = None  # shared by the Docker-backed controllers
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -187,6 +192,9 @@ class Engine:
                 await self._reload_task
         await asyncio.gather(*(w.stop() for w in self.workers.values()), return_exceptions=True)
         await self.runner.stop_all()
+        if self._docker_host is not None:  # the synclet, the compose networks, temp files
+            await self._docker_host.close()
+            self._docker_host = None
 
     # -- what the editor and the watcher say ---------------------------------------------
 
@@ -510,7 +518,19 @@ class Engine:
     def _default_controller(self, resource: Resource, dispatch: Dispatch) -> Controller:
         if resource.kind is ResourceKind.LOCAL:
             return LocalController(resource, self.runner, dispatch, self._mappers, self.env)
+        if resource.kind is ResourceKind.DOCKER_COMPOSE and self.model is not None:
+            return self._compose_controller(resource, dispatch)
         return _NotYetController(resource, dispatch)
+
+    def _compose_controller(self, resource: Resource, dispatch: Dispatch) -> Controller:
+        from tilt_lsp.runtime.compose import ComposeController
+        from tilt_lsp.runtime.dockerhost import DockerHost
+
+        assert self.model is not None
+        if self._docker_host is None:
+            self._docker_host = DockerHost(self.root, self.env)
+        images = [i for ref in resource.image_refs if (i := self.model.image(ref)) is not None]
+        return ComposeController(resource, images[0] if images else None, self._docker_host, dispatch)
 
 
 class _NotYetController:
