@@ -182,6 +182,8 @@ def test_vscode_problems_restart_and_status(
     passed("(d) status bar shows the errors")
     passed("(d) status bar back to ok")
     passed("Tilt: Show Logs")
+    passed("tilt-lsp crashes")
+    passed("Tilt: Restart Language Server")
     passed("Tilt: Open Tiltfile")
     assert result.get("ok"), context
     assert SCREENSHOT.exists()

@@ -167,6 +167,54 @@ async function waitForHttp(url, timeoutMs = 60000) {
 }
 
 // ---------------------------------------------------------------------------
+// Processes: the tilt-lsp server this run's code-server started (found by the env marker)
+// ---------------------------------------------------------------------------
+function procs() {
+  const out = [];
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) {
+      continue;
+    }
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const cmdline = fs.readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").filter(Boolean);
+      const environ = fs.readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
+      out.push({ pid: Number(name), ppid, cmdline, environ });
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+const marker = Object.entries(config.env ?? {}).map(([k, v]) => `${k}=${v}`)[0];
+
+/** Pids of running `tilt-lsp serve` processes started under this run's code-server. */
+function serverPids() {
+  return procs()
+    .filter((p) => p.environ.includes(marker) && p.cmdline.some((a) => a.endsWith("tilt-lsp")) && p.cmdline.includes("serve"))
+    .map((p) => p.pid);
+}
+
+/** SIGKILL a process and all its descendants: a crash that takes its children with it. */
+function killTree(pid) {
+  const all = procs();
+  const doomed = [pid];
+  for (let i = 0; i < doomed.length; i++) {
+    doomed.push(...all.filter((p) => p.ppid === doomed[i]).map((p) => p.pid));
+  }
+  for (const p of doomed) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  return doomed;
+}
+
+// ---------------------------------------------------------------------------
 // The workbench, read the way a user reads it
 // ---------------------------------------------------------------------------
 let page;
@@ -419,6 +467,39 @@ async function main() {
         // The first start (before the bug), the crash, and the restart are all in the log.
         return text.includes("greeter listening on") && text.includes("TypeError") ? text.slice(-400) : { ok: false, text };
       }, 20000);
+    });
+
+    const greeterReady = (notPid) => until(`greeter ready with a pid other than ${notPid}`, async () => {
+      const r = await resource("greeter");
+      const pid = Number(/ready · pid (\d+)/.exec(r?.description ?? "")?.[1] ?? NaN);
+      return pid && pid !== notPid ? pid : { ok: false, r };
+    }, 60000);
+    const pidIn = (r) => Number(/pid (\d+)/.exec(r?.description ?? "")?.[1] ?? NaN);
+
+    await step("tilt-lsp crashes: the extension restarts it and the status comes back", async () => {
+      const [server] = serverPids();
+      if (!server) {
+        throw new Error("no tilt-lsp serve process found");
+      }
+      const greeterPid = pidIn(await resource("greeter"));
+      const killed = killTree(server);
+      const restarted = await until("a new tilt-lsp process", () => serverPids().find((p) => p !== server), 30000);
+      const newGreeter = await greeterReady(greeterPid);
+      await until("'Tilt: ok'", async () => (await statusText()).includes("Tilt: ok"), 60000);
+      return { killed, restarted, greeter: { before: greeterPid, after: newGreeter } };
+    });
+
+    await step("Tilt: Restart Language Server starts a new server", async () => {
+      const [server] = serverPids();
+      const greeterPid = pidIn(await resource("greeter"));
+      await runCommand("Tilt: Restart Language Server");
+      const restarted = await until("a new tilt-lsp process", () => {
+        const pids = serverPids();
+        return pids.length === 1 && pids[0] !== server ? pids[0] : false;
+      }, 30000);
+      const newGreeter = await greeterReady(greeterPid);
+      await until("'Tilt: ok'", async () => (await statusText()).includes("Tilt: ok"), 60000);
+      return { before: server, after: restarted, greeter: { before: greeterPid, after: newGreeter } };
     });
 
     await step("Tilt: Open Tiltfile opens the Tiltfile", async () => {
