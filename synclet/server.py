@@ -276,7 +276,8 @@ async def update(request: web.Request) -> web.StreamResponse:
         await task
         log.info("update of %s: %s", container_id, json.dumps(event.to_dict()))
     if writable:
-        await response.write_eof()
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await response.write_eof()  # a client may hang up as soon as it reads done
     return response
 
 

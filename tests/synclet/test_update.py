@@ -7,10 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from synclet.archive import build_archive
 from synclet.protocol import (
+    UPDATE_CONTENT_TYPE,
     Deleted,
     Done,
     Event,
@@ -23,6 +25,8 @@ from synclet.protocol import (
     StepExited,
     StepStarted,
     UpdateSpec,
+    encode_request,
+    update_path,
 )
 from tests.synclet.helpers import Synclet, exec_out, post_update, run_container
 
@@ -303,3 +307,29 @@ async def test_concurrent_updates_to_one_container_do_not_interleave(
         ["start-a", "end-a", "start-b", "end-b"],
         ["start-b", "end-b", "start-a", "end-a"],
     )
+
+
+async def test_update_completes_when_the_client_hangs_up(
+    synclet: Synclet, app_container: Any, tmp_path: Path
+) -> None:
+    spec = UpdateSpec(
+        (), ("/app/a.py",), (RunStep(("sh", "-c", "sleep 0.3; echo ok > /app/step")),), "none"
+    )
+    body = encode_request(spec, build_archive(_files(tmp_path, a_py="x\n")))
+    headers = {"Authorization": f"Bearer {synclet.token}", "Content-Type": UPDATE_CONTENT_TYPE}
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(synclet.url + update_path(app_container.id), data=body, headers=headers) as r,
+    ):
+        assert await r.content.readline() == b'{"event":"started"}\n'
+    # Half an update would be worse than a finished one: the synclet carries on.
+    for _ in range(60):
+        code, out = app_container.exec_run(["cat", "/app/step"])
+        if code == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert out == b"ok\n"
+    assert exec_out(app_container, "cat", "/app/a.py") == "x\n"
+    # And it still serves the next request.
+    reply = await post_update(synclet, app_container.id, UpdateSpec((), (), (), "none"), b"")
+    assert reply.names() == ["started", "done"]

@@ -1,0 +1,149 @@
+"""Benchmark: one small live update through the synclet vs the Docker SDK directly.
+
+The synclet adds an HTTP round trip, validation of the archive, and ``tar -x`` via exec
+instead of Docker's archive API. This measures what that costs against the physical floor:
+``put_archive`` (+ ``restart``) called straight through the SDK on the same container.
+
+Each pair runs interleaved on one container from the offline base image (a Python web
+server under an init, so ``docker restart`` is not a 10 s SIGTERM timeout). Medians over
+``--runs`` runs (default 15, at least 9).
+
+Usage: python bench/bench_synclet.py [--runs N] [--image TAG]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import docker
+
+from synclet.archive import build_archive
+from synclet.local import start_local_synclet
+from synclet.protocol import (
+    UPDATE_CONTENT_TYPE,
+    Done,
+    Failed,
+    RunStep,
+    UpdateSpec,
+    encode_request,
+    event_from_json,
+    update_path,
+)
+
+LABELS = {"dev.tilt-lsp.bench": "synclet"}
+
+
+def _fmt(ms: list[float]) -> str:
+    return f"{statistics.median(ms):.1f} ms (min {min(ms):.1f}, max {max(ms):.1f})"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--image",
+        default=os.environ.get("TILT_LSP_TEST_BASE_IMAGE", "tilt-lsp-test-base:bookworm-py3"),
+    )
+    args = parser.parse_args()
+    runs = max(args.runs, 9)
+
+    client = docker.from_env()
+    container = client.containers.run(
+        args.image,
+        ["python3", "-m", "http.server", "8000", "--directory", "/"],
+        detach=True,
+        init=True,
+        labels=LABELS,
+    )
+    tmp = tempfile.mkdtemp(prefix="bench-synclet-")
+    local = os.path.join(tmp, "main.py")
+    with open(local, "w") as fh:
+        fh.write("def greet(name):\n    return f'Hello, {name}!'\n" * 5)
+    archive = build_archive([(local, "/app/main.py")])
+
+    try:
+        async with start_local_synclet() as (_proc, url, token), aiohttp.ClientSession() as session:
+
+            def via_synclet(spec: UpdateSpec) -> Callable[[], Awaitable[None]]:
+                body = encode_request(spec, archive)
+                headers = {"Authorization": f"Bearer {token}", "Content-Type": UPDATE_CONTENT_TYPE}
+
+                async def run() -> None:
+                    async with session.post(
+                        url + update_path(container.id), data=body, headers=headers
+                    ) as r:
+                        assert r.status == 200, await r.text()
+                        last = None
+                        async for line in r.content:
+                            last = event_from_json(line)
+                            if isinstance(last, Failed):
+                                raise RuntimeError(last.message)
+                        assert isinstance(last, Done), last
+
+                return run
+
+            def via_sdk(restart: bool, step: bool = False) -> Callable[[], Awaitable[None]]:
+                def run_sync() -> None:
+                    assert client.api.put_archive(container.id, "/", archive)
+                    if step:
+                        code, _ = container.exec_run(["true"])
+                        assert code == 0
+                    if restart:
+                        client.api.restart(container.id, timeout=10)
+
+                async def run() -> None:
+                    await asyncio.to_thread(run_sync)
+
+                return run
+
+            changed = ("/app/main.py",)
+            cases: list[
+                tuple[str, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]
+            ] = [
+                (
+                    "one file, no restart",
+                    via_synclet(UpdateSpec((), changed, (), "none")),
+                    via_sdk(restart=False),
+                ),
+                (
+                    "one file + a run step (`true`)",
+                    via_synclet(UpdateSpec((), changed, (RunStep(("true",)),), "none")),
+                    via_sdk(restart=False, step=True),
+                ),
+                (
+                    "one file + restart container",
+                    via_synclet(UpdateSpec((), changed, (), "container")),
+                    via_sdk(restart=True),
+                ),
+            ]
+            print(f"{runs} runs each, image {args.image}\n")
+            print("| update | synclet | SDK directly (floor) | overhead |")
+            print("| --- | --- | --- | --- |")
+            for name, synclet_fn, sdk_fn in cases:
+                await synclet_fn()  # warm up: connection pool, page cache
+                await sdk_fn()
+                a, b = [], []
+                for _ in range(runs):  # interleaved, so drift hits both alike
+                    a.append(await _one(synclet_fn))
+                    b.append(await _one(sdk_fn))
+                overhead = statistics.median(a) - statistics.median(b)
+                print(f"| {name} | {_fmt(a)} | {_fmt(b)} | {overhead:+.1f} ms |")
+    finally:
+        container.remove(force=True)
+
+
+async def _one(fn: Callable[[], Awaitable[None]]) -> float:
+    t0 = time.perf_counter()
+    await fn()
+    return (time.perf_counter() - t0) * 1000
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
