@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 import docker
 
+from synclet.apply import exec_with_stdin
 from synclet.archive import build_archive
 from synclet.local import start_local_synclet
 from synclet.protocol import (
@@ -38,10 +39,11 @@ from synclet.protocol import (
 )
 
 LABELS = {"dev.tilt-lsp.bench": "synclet"}
+TAR = ["tar", "-x", "-f", "-", "-C", "/"]
 
 
 def _fmt(ms: list[float]) -> str:
-    return f"{statistics.median(ms):.1f} ms (min {min(ms):.1f}, max {max(ms):.1f})"
+    return f"{statistics.median(ms):.0f} ms ({min(ms):.0f})"
 
 
 async def main() -> None:
@@ -89,9 +91,17 @@ async def main() -> None:
 
                 return run
 
-            def via_sdk(restart: bool, step: bool = False) -> Callable[[], Awaitable[None]]:
+            def via_sdk(
+                restart: bool = False, step: bool = False, tar: bool = False
+            ) -> Callable[[], Awaitable[None]]:
+                """The floor: put_archive (or the synclet's exec tar, ``tar``) without HTTP."""
+
                 def run_sync() -> None:
-                    assert client.api.put_archive(container.id, "/", archive)
+                    if tar:
+                        result = exec_with_stdin(client.api, container.id, TAR, archive)
+                        assert result.exit_code == 0, result
+                    else:
+                        assert client.api.put_archive(container.id, "/", archive)
                     if step:
                         code, _ = container.exec_run(["true"])
                         assert code == 0
@@ -104,37 +114,40 @@ async def main() -> None:
                 return run
 
             changed = ("/app/main.py",)
-            cases: list[
-                tuple[str, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]
-            ] = [
-                (
-                    "one file, no restart",
-                    via_synclet(UpdateSpec((), changed, (), "none")),
-                    via_sdk(restart=False),
-                ),
+            cases = [
+                ("one file, no restart", UpdateSpec((), changed, (), "none"), {}),
                 (
                     "one file + a run step (`true`)",
-                    via_synclet(UpdateSpec((), changed, (RunStep(("true",)),), "none")),
-                    via_sdk(restart=False, step=True),
+                    UpdateSpec((), changed, (RunStep(("true",)),), "none"),
+                    {"step": True},
                 ),
                 (
                     "one file + restart container",
-                    via_synclet(UpdateSpec((), changed, (), "container")),
-                    via_sdk(restart=True),
+                    UpdateSpec((), changed, (), "container"),
+                    {"restart": True},
                 ),
             ]
-            print(f"{runs} runs each, image {args.image}\n")
-            print("| update | synclet | SDK directly (floor) | overhead |")
-            print("| --- | --- | --- | --- |")
-            for name, synclet_fn, sdk_fn in cases:
-                await synclet_fn()  # warm up: connection pool, page cache
-                await sdk_fn()
-                a, b = [], []
-                for _ in range(runs):  # interleaved, so drift hits both alike
-                    a.append(await _one(synclet_fn))
-                    b.append(await _one(sdk_fn))
-                overhead = statistics.median(a) - statistics.median(b)
-                print(f"| {name} | {_fmt(a)} | {_fmt(b)} | {overhead:+.1f} ms |")
+            print(f"{runs} runs each, interleaved, image {args.image}; median (min)\n")
+            print(
+                "| update | synclet (HTTP) | SDK: exec tar, no HTTP | SDK: put_archive (floor) "
+                "| synclet - floor |"
+            )
+            print("| --- | --- | --- | --- | --- |")
+            for name, spec, kw in cases:
+                fns = [
+                    via_synclet(spec),
+                    via_sdk(tar=True, **kw),
+                    via_sdk(**kw),
+                ]
+                for fn in fns:  # warm up: connection pools, page cache
+                    await fn()
+                times: list[list[float]] = [[], [], []]
+                for _ in range(runs):  # interleaved, so machine noise hits all alike
+                    for fn, out in zip(fns, times, strict=True):
+                        out.append(await _one(fn))
+                overhead = statistics.median(times[0]) - statistics.median(times[2])
+                cells = " | ".join(_fmt(t) for t in times)
+                print(f"| {name} | {cells} | {overhead:+.1f} ms |")
     finally:
         container.remove(force=True)
 
