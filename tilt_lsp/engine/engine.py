@@ -518,6 +518,13 @@ class Engine:
     def _default_controller(self, resource: Resource, dispatch: Dispatch) -> Controller:
         if resource.kind is ResourceKind.LOCAL:
             return LocalController(resource, self.runner, dispatch, self._mappers, self.env)
+        if resource.kind is ResourceKind.K8S and self.model is not None:
+            from tilt_lsp.runtime.k8s.controller import K8sController
+
+            images = [i for ref in resource.image_refs if (i := self.model.image(ref)) is not None]
+            return K8sController(
+                resource, images, dispatch, self.root, self.env, self.model.default_registry
+            )
         if resource.kind is ResourceKind.DOCKER_COMPOSE and self.model is not None:
             return self._compose_controller(resource, dispatch)
         return _NotYetController(resource, dispatch)

@@ -152,9 +152,20 @@ class FakeCluster:
         """Make every resourceVersion so far too old to watch from (``410 Gone``)."""
         return self.call(self.store.compact)
 
-    def expire_watches(self) -> None:
+    def expire_watches(self, bookmark: bool = True) -> None:
         """End every open watch stream, as a server does when a watch times out."""
-        self.call(self.store.expire_watches)
+        self.call(self.store.expire_watches, bookmark)
+
+    def while_watches_are_cut(self, fn: Callable[[], None]) -> None:
+        """In one step on the server: end every watch (no bookmark), run ``fn`` (its events
+        happen while no watch is open), then compact, so a client that resumes from the
+        version it saw last gets 410 Gone and must list again to learn what happened."""
+        def step() -> None:
+            self.store.expire_watches(bookmark=False)
+            fn()
+            self.store.compact()
+
+        self.call(step)
 
     def set(self, **settings: Any) -> None:
         """Change cluster behaviour: ``auto_ready``, ``start_delay``, ``no_tar_images``,

@@ -85,6 +85,7 @@ class Cluster:
         self.no_tar_images: set[str] = set()  # image repositories whose containers lack tar
         self.port_targets: dict[int, tuple[str, int]] = {}  # container port -> local address
         self.startup_logs: dict[str, list[str]] = {}  # image repository -> lines each start logs
+        self.image_workdirs: dict[str, str] = {}  # image repository -> its WORKDIR (default /)
         self.log_requests: list[dict[str, str]] = []
         store.listeners.append(self._on_event)
         for name in ("default", "kube-system"):

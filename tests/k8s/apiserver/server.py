@@ -197,7 +197,7 @@ class ApiServer:
                 except TimeoutError:
                     break
                 if event is None:  # expired by the test
-                    if bookmarks:
+                    if bookmarks and watcher.bookmark_on_expire:
                         mark = {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": {"resourceVersion": str(self.store.rv)}}
                         await send("BOOKMARK", mark)
                     break
@@ -305,7 +305,9 @@ class ApiServer:
         await ws.prepare(request)
         state = self.cluster.containers[(ns, name, container)]
         spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
-        session = ExecSession(ws, state.fs, spec.get("workingDir") or "/", _repository(state.image) in self.cluster.no_tar_images)
+        repo = _repository(state.image)
+        workdir = spec.get("workingDir") or self.cluster.image_workdirs.get(repo, "/")
+        session = ExecSession(ws, state.fs, workdir, repo in self.cluster.no_tar_images)
         await session.run(command)
         return ws
 

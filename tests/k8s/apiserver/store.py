@@ -87,6 +87,7 @@ class Watcher:
     namespace: str | None
     selector: Callable[[Obj], bool]
     queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
+    bookmark_on_expire: bool = True
 
 
 # -- label and field selectors --------------------------------------------------------------
@@ -386,7 +387,9 @@ class Store:
         self.history.clear()
         return self.compacted
 
-    def expire_watches(self) -> None:
-        """End every open watch, as an API server does when a watch times out."""
+    def expire_watches(self, bookmark: bool = True) -> None:
+        """End every open watch, as an API server does when a watch times out; with
+        ``bookmark`` (and the client's allowWatchBookmarks) a BOOKMARK comes first."""
         for w in list(self.watchers):
+            w.bookmark_on_expire = bookmark
             w.queue.put_nowait(None)

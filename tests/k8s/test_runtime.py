@@ -1,0 +1,370 @@
+"""The Kubernetes runtime through the engine and the real ``kubernetes`` client, against the
+test API server: deploy, pod status, pod stack traces as problems, rollouts with live-update
+re-sync, watch expiry, exec live update, restart, port forwards.
+
+Images are not built here (no Docker engine in this layer): ``FakeBuilds`` hands out a new
+content tag per build, as the Docker builder does. The Docker build itself is tested by the
+Docker room; the real-cluster layer (``test_cluster.py``) builds for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.k8s.apiserver import FakeCluster
+from tilt_lsp.engine.engine import Engine
+from tilt_lsp.engine.listener import NullListener
+from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
+from tilt_lsp.runtime.controller import Controller, Dispatch
+from tilt_lsp.runtime.k8s.controller import K8sController
+from tilt_lsp.runtime.k8s.images import Delivery
+from tilt_lsp.tiltfile.model import ImageBuild, Resource, ResourceKind
+
+APP = """\
+import time
+
+def handler():
+    raise ValueError("bad input")
+
+print("serving", flush=True)
+handler()
+"""
+
+DOCKERFILE = """\
+FROM python:3.12-slim
+WORKDIR /app
+COPY . /app
+CMD ["python", "app.py"]
+"""
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: example.com/web
+        ports: [{containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+"""
+
+TILTFILE = """\
+docker_build('example.com/web', '.', live_update=[
+    fall_back_on(['requirements.txt']),
+    sync('.', '/app'),
+    run('echo ran > ran.txt', trigger=['app.py']),
+])
+k8s_yaml('k8s.yaml')
+k8s_resource('web', port_forwards=[{port}])
+"""
+
+
+class FakeBuilds:
+    """A new content tag per build, like the Docker builder; no delivery needed."""
+
+    def __init__(self) -> None:
+        self.builds: list[str] = []
+        self.refs: list[str] = []
+
+    def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool, on_line: Callable[[str], None]) -> str:
+        self.builds.append(image.ref)
+        digest = hashlib.sha256()
+        for path in sorted(Path(image.context).rglob("*")):
+            if path.is_file():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        ref = f"{image.repository}:tilt-{digest.hexdigest()[:12]}"
+        self.refs.append(ref)
+        on_line(f"building {ref}")
+        return ref
+
+    def deliver(self, delivery: Delivery, ref: str, on_line: Callable[[str], None]) -> str:
+        return ref
+
+
+class Recorder(NullListener):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def until(cond: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := cond():
+            return value
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def wait_pods(fake: FakeCluster, count: int = 1, exclude: set[str] | None = None, timeout: float = 10) -> list[dict[str, Any]]:
+    return await asyncio.to_thread(fake.wait_pods, "app=web", count, "default", True, timeout, exclude)
+
+
+class Setup:
+    def __init__(self, root: Path, fake: FakeCluster, engine: Engine, builds: FakeBuilds, port: int) -> None:
+        self.root = root
+        self.fake = fake
+        self.engine = engine
+        self.builds = builds
+        self.port = port
+
+    @property
+    def status(self) -> Any:
+        return self.engine.statuses["web"]
+
+    def log(self) -> str:
+        return "\n".join(self.status.log)
+
+
+@pytest.fixture
+async def setup(tmp_path: Path, fake: FakeCluster) -> AsyncIterator[Setup]:
+    root = tmp_path / "ws"
+    root.mkdir()
+    port = free_port()
+    fake.set(image_workdirs={"example.com/web": "/app"})
+    (root / "Tiltfile").write_text(TILTFILE.format(port=port))
+    (root / "k8s.yaml").write_text(DEPLOYMENT)
+    (root / "Dockerfile").write_text(DOCKERFILE)
+    (root / "app.py").write_text(APP)
+    (root / "requirements.txt").write_text("")
+    builds = FakeBuilds()
+    engine: Engine
+
+    def controllers(resource: Resource, dispatch: Dispatch) -> Controller:
+        assert resource.kind is ResourceKind.K8S and engine.model is not None
+        images = [i for ref in resource.image_refs if (i := engine.model.image(ref)) is not None]
+        return K8sController(resource, images, dispatch, engine.root, engine.env, builds=builds)
+
+    engine = Engine(str(root / "Tiltfile"), listener=Recorder(), env={"KUBECONFIG": str(fake.kubeconfig), "PATH": "/usr/bin:/bin"}, controllers=controllers)
+    await engine.start()
+    s = Setup(root, fake, engine, builds, port)
+    try:
+        await until(lambda: s.status.runtime is RuntimeStatus.READY, what="web ready")
+    except AssertionError:
+        await engine.stop()
+        raise AssertionError("web never became ready; its log:\n" + s.log()) from None
+    try:
+        yield s
+    finally:
+        await engine.stop()
+
+
+async def test_deploys_with_server_side_apply_built_image_and_labels(setup: Setup) -> None:
+    pods = await wait_pods(setup.fake)
+    pod = pods[0]
+    assert pod["spec"]["containers"][0]["image"] == setup.builds.refs[0]
+    assert pod["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "tilt-lsp"
+    deploy = setup.fake.get("deployments", "web")
+    assert deploy is not None
+    assert deploy["metadata"]["managedFields"][0]["manager"] == "tilt-lsp"
+    assert deploy["metadata"]["labels"]["dev.tilt-lsp/resource"] == "web"
+    assert setup.fake.get("services", "web") is not None
+    assert setup.status.build is BuildStatus.OK
+    assert "applied Deployment/web" in setup.log()
+    assert "context 'tilt-lsp-test'" in setup.log()
+
+
+async def test_a_python_traceback_in_a_pod_log_is_a_problem_on_the_source_line(setup: Setup) -> None:
+    pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
+    traceback = [
+        "serving",
+        "Traceback (most recent call last):",
+        '  File "/app/app.py", line 7, in <module>',
+        "    handler()",
+        '  File "/app/app.py", line 4, in handler',
+        '    raise ValueError("bad input")',
+        "ValueError: bad input",
+    ]
+    setup.fake.log(pod, traceback)
+    setup.fake.crash(pod, "app", 1)
+    app = str(setup.root / "app.py")
+
+    def problem() -> Any:
+        return next((p for p in setup.engine.problems.for_resource("web") if p.path == app), None)
+
+    found = await until(problem, what="a problem on app.py")
+    assert found.line == 4 and "ValueError: bad input" in found.message
+    await until(lambda: setup.status.runtime is RuntimeStatus.CRASHED, what="crashed status")
+    assert "CrashLoopBackOff" in (setup.status.last_error or "")
+    assert "exit code 1" in (setup.status.last_error or "")
+    assert "[pod/" in setup.log() and "ValueError: bad input" in setup.log()
+
+
+async def test_a_crash_before_we_attached_is_read_with_previous(setup: Setup) -> None:
+    """The log of an instance that died while nobody followed it is still read."""
+    pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
+    await setup.engine.stop()  # stop following
+    setup.fake.log(pod, ["Traceback (most recent call last):", '  File "/app/app.py", line 7, in <module>', "    handler()", "RuntimeError: early"])
+    setup.fake.crash(pod, "app", 2, back_off=False)  # crashed and already running again
+    engine = Engine(str(setup.root / "Tiltfile"), env=setup.engine.env, controllers=setup.engine._controllers)
+    setup.engine = engine
+    await engine.start()
+    await until(lambda: any(p.line == 7 for p in engine.problems.for_resource("web")), what="the early crash's problem")
+    assert any(r.get("previous") == "true" for r in setup.fake.call(lambda: list(setup.fake.cluster.log_requests)))
+
+
+@pytest.mark.parametrize("reason", ["ImagePullBackOff", "CreateContainerConfigError"])
+async def test_waiting_reasons_are_a_clear_error(setup: Setup, reason: str) -> None:
+    pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
+    setup.fake.wait_container(pod, "app", reason, "some detail")
+    await until(lambda: setup.status.runtime is RuntimeStatus.CRASHED, what="failed status")
+    assert reason in (setup.status.last_error or "")
+    assert pod in (setup.status.last_error or "")
+
+
+async def test_exec_live_update_copies_files_and_runs_triggered_steps(setup: Setup) -> None:
+    pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
+    app = setup.root / "app.py"
+    app.write_text(APP.replace("bad input", "still bad"))
+    (setup.root / "helper.py").write_text("X = 1\n")
+    setup.engine.files_changed([str(app), str(setup.root / "helper.py")])
+    await until(lambda: setup.status.update_count >= 2 and setup.status.build is BuildStatus.OK and "live update of" in setup.log(), what="live update")
+    root = setup.fake.container_dir(pod, "app")
+    await until(lambda: (root / "app" / "ran.txt").exists(), what="run step output")
+    assert "still bad" in (root / "app" / "app.py").read_text()
+    assert (root / "app" / "helper.py").read_text() == "X = 1\n"
+    assert setup.builds.builds == ["example.com/web"], "a live update builds nothing"
+    assert setup.fake.pod_names(selector="app=web") == [pod], "and replaces no pod"
+    (setup.root / "helper.py").unlink()
+    setup.engine.files_changed([str(setup.root / "helper.py")])
+    await until(lambda: not (root / "app" / "helper.py").exists(), what="the deleted file gone in the container")
+
+
+async def test_a_failing_run_step_is_a_user_error_not_a_rebuild(setup: Setup) -> None:
+    tiltfile = setup.root / "Tiltfile"
+    tiltfile.write_text(tiltfile.read_text().replace("echo ran > ran.txt", "echo broken >&2; exit 3"))
+    setup.engine.files_changed([str(tiltfile)])
+    await until(lambda: setup.engine.loads >= 2 and setup.engine.statuses["web"].runtime is RuntimeStatus.READY, what="reload")
+    await until(lambda: len(setup.builds.builds) >= 2, what="the reloaded resource's deploy")
+    await until(
+        lambda: all(p["spec"]["containers"][0]["image"] == setup.builds.refs[-1] for p in setup.fake.pods(selector="app=web"))
+        and setup.engine.statuses["web"].runtime is RuntimeStatus.READY,
+        what="the new pods ready",
+    )
+    builds = len(setup.builds.builds)
+    app = setup.root / "app.py"
+    app.write_text(APP + "\n# edit\n")
+    setup.engine.files_changed([str(app)])
+    try:
+        await until(lambda: setup.engine.statuses["web"].build is BuildStatus.ERROR, what="run step failure")
+    except AssertionError:
+        raise AssertionError("\n".join(setup.engine.statuses["web"].log)) from None
+    assert "exit code 3" in (setup.engine.statuses["web"].last_error or "")
+    assert "broken" in "\n".join(setup.engine.statuses["web"].log)
+    await asyncio.sleep(0.3)
+    assert len(setup.builds.builds) == builds, "no rebuild after a failing run step"
+
+
+async def test_no_tar_in_the_image_falls_back_to_a_full_deploy_with_advice(setup: Setup) -> None:
+    setup.fake.set(no_tar_images={"example.com/web"})
+    app = setup.root / "app.py"
+    app.write_text(APP + "\n# edit\n")
+    setup.engine.files_changed([str(app)])
+    await until(lambda: len(setup.builds.builds) == 2, what="the fallback build")
+    assert "'tar' is not in the container image" in setup.log()
+    await until(lambda: setup.status.runtime is RuntimeStatus.READY and setup.status.build is BuildStatus.OK, what="redeployed")
+
+
+async def test_a_fall_back_on_file_rebuilds_and_rolls_out_new_pods(setup: Setup) -> None:
+    old = {p["metadata"]["name"] for p in await wait_pods(setup.fake)}
+    req = setup.root / "requirements.txt"
+    req.write_text("flask\n")
+    setup.engine.files_changed([str(req)])
+    new = await wait_pods(setup.fake, exclude=old)
+    assert new[0]["spec"]["containers"][0]["image"] == setup.builds.refs[-1] != setup.builds.refs[0]
+    await until(lambda: not set(setup.fake.pod_names(selector="app=web")) & old, what="old pods gone")
+    await until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready on the new pod")
+
+
+async def test_a_replaced_pod_gets_every_live_updated_file_before_it_is_ready(setup: Setup) -> None:
+    pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
+    app = setup.root / "app.py"
+    app.write_text(APP.replace("bad input", "synced"))
+    setup.engine.files_changed([str(app)])
+    await until(lambda: "live update of" in setup.log() and setup.status.build is BuildStatus.OK, what="live update")
+    setup.fake.set(auto_ready=True)
+    await asyncio.to_thread(setup.fake.call, setup.fake.cluster.delete_pod, "default", pod)  # e.g. evicted
+    new = (await wait_pods(setup.fake, exclude={pod}))[0]["metadata"]["name"]
+    root = setup.fake.container_dir(new, "app")
+    await until(lambda: (root / "app" / "app.py").exists(), what="re-sync into the new pod")
+    assert "synced" in (root / "app" / "app.py").read_text()
+    await until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready after re-sync")
+    assert f"into new pod {new}/app" in setup.log()
+    assert setup.builds.builds == ["example.com/web"]
+
+
+async def test_restart_deletes_the_pods_without_building(setup: Setup) -> None:
+    old = {p["metadata"]["name"] for p in await wait_pods(setup.fake)}
+    setup.engine.restart("web")
+    new = await wait_pods(setup.fake, exclude=old)
+    assert new and setup.builds.builds == ["example.com/web"]
+    assert "restart: deleted pod" in setup.log()
+    await until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready again")
+
+
+async def test_a_watch_that_expires_with_410_resumes_without_losing_events(setup: Setup) -> None:
+    pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
+    watches = setup.fake.requests
+    cluster = setup.fake.cluster
+    setup.fake.while_watches_are_cut(lambda: cluster.crash("default", pod, "app", 137, "OOMKilled"))
+    await until(lambda: setup.status.runtime is RuntimeStatus.CRASHED, what="the crash seen after relist")
+    assert "exit code 137" in (setup.status.last_error or "")
+    await until(lambda: "410 Gone" in setup.log(), what="the relist noted")
+    later = setup.fake.requests
+    relists = [r for r in later[len(watches):] if r[0] == "GET" and "/pods?" in r[1] and "watch=true" not in r[1]]
+    assert relists, "listed again after 410"
+
+
+async def test_port_forward_reaches_the_pod(setup: Setup) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello from the pod")
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    setup.fake.set(port_targets={setup.port: server.getsockname()})
+
+    def fetch() -> bytes:
+        with socket.create_connection(("127.0.0.1", setup.port), timeout=5) as c:
+            c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            data = b""
+            while chunk := c.recv(1000):
+                data += chunk
+            return data
+
+    assert (await asyncio.to_thread(fetch)).endswith(b"hello from the pod")
+    server.close()
+

@@ -1,0 +1,265 @@
+"""The cluster, as tilt-lsp talks to it: a thin synchronous layer over the ``kubernetes``
+client that works on raw JSON (dicts), not generated models, so an object of any shape
+round-trips unchanged. Every method blocks: callers run them in threads.
+
+Errors carry data (``KubeError(status, reason, message)``) and are put in plain words at
+the edge (``controller.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tilt_lsp.runtime.k8s.objects import FIELD_MANAGER, KINDS, Obj, object_path
+
+CHANNEL_STDIN, CHANNEL_STDOUT, CHANNEL_STDERR, CHANNEL_ERROR = 0, 1, 2, 3
+
+
+class KubeError(Exception):
+    """A request the cluster refused or could not answer."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+
+def _error(err: Exception) -> KubeError:
+    status = int(getattr(err, "status", 0) or 0)
+    body = getattr(err, "body", None)
+    reason = str(getattr(err, "reason", "") or "")
+    message = str(err)
+    if body:
+        try:
+            data = json.loads(body)
+            message = str(data.get("message") or message)
+            reason = str(data.get("reason") or reason)
+        except (ValueError, AttributeError):
+            message = str(body)[:500]
+    elif status == 0:
+        message = f"cannot reach the cluster: {reason or err}"
+    return KubeError(status, reason, message)
+
+
+def _error_from_response(status: int, reason: str, body: bytes) -> KubeError:
+    message = body.decode("utf-8", "replace")[:500] or reason
+    try:
+        data = json.loads(body)
+        message = str(data.get("message") or message)
+        reason = str(data.get("reason") or reason)
+    except (ValueError, AttributeError):
+        pass
+    return KubeError(status, reason, message)
+
+
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+    error: str = ""  # a failure to run the command at all (not found, not permitted…)
+
+
+def kubeconfig_path(env: Mapping[str, str]) -> str:
+    return env.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+
+
+class KubeApi:
+    """One cluster (one kubeconfig context)."""
+
+    def __init__(self, env: Mapping[str, str], context: str | None = None) -> None:
+        from kubernetes import config
+
+        self.kubeconfig = kubeconfig_path(env)
+        try:
+            contexts, current = config.list_kube_config_contexts(config_file=self.kubeconfig)  # type: ignore[no-untyped-call]
+            chosen = next((c for c in contexts if c["name"] == context), current) if context else current
+            self.context = str(chosen["name"])
+            self.namespace = str((chosen.get("context") or {}).get("namespace") or "default")
+            self.client: Any = config.new_client_from_config(  # type: ignore[no-untyped-call]
+                config_file=self.kubeconfig, context=self.context, persist_config=False
+            )
+        except Exception as err:
+            raise KubeError(0, "NoConfig", f"no usable kubeconfig at {self.kubeconfig}: {err}") from None
+        self.server = str(self.client.configuration.host)
+        self._lock = threading.Lock()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, *, query: list[tuple[str, Any]] | None = None,
+              body: Any = None, content_type: str | None = None, stream: bool = False,
+              timeout: Any = None) -> Any:
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            method, url, headers, body, _post = self.client.param_serialize(
+                method, path, query_params=query or [], header_params=headers, body=body,
+                auth_settings=["BearerToken"],
+            )
+            resp = self.client.call_api(method, url, headers, body, _request_timeout=timeout)
+        except Exception as err:
+            raise _error(err) from None
+        if not 200 <= resp.status <= 299:
+            raise _error_from_response(resp.status, resp.reason, resp.read())
+        if stream:
+            return resp.response
+        data = resp.read()
+        return json.loads(data) if data else {}
+
+    # -- objects ----------------------------------------------------------------------------
+
+    def apply(self, obj: Obj) -> Obj:
+        """Server-side apply as field manager ``tilt-lsp``, taking over conflicting fields
+        (the Tiltfile is the source of truth, as with ``kubectl apply --server-side --force-conflicts``)."""
+        path = object_path(obj, self.namespace)
+        result: Obj = self._call(
+            "PATCH", path, query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+            body=obj, content_type="application/apply-patch+yaml", timeout=30,
+        )
+        return result
+
+    def delete(self, obj: Obj) -> None:
+        try:
+            self._call("DELETE", object_path(obj, self.namespace), timeout=30)
+        except KubeError as err:
+            if err.status != 404:
+                raise
+
+    def get(self, obj: Obj) -> Obj | None:
+        try:
+            found: Obj = self._call("GET", object_path(obj, self.namespace), timeout=30)
+            return found
+        except KubeError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def version(self) -> Obj:
+        result: Obj = self._call("GET", "/version", timeout=5)
+        return result
+
+    def nodes(self) -> list[Obj]:
+        try:
+            items: list[Obj] = self._call("GET", "/api/v1/nodes", timeout=10).get("items") or []
+            return items
+        except KubeError:
+            return []  # a namespaced user may not list nodes: detection falls back to names
+
+    # -- pods -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _pods_path(namespace: str) -> str:
+        return f"/api/v1/namespaces/{namespace}/pods"
+
+    def list_pods(self, namespace: str, selector: str) -> tuple[list[Obj], str]:
+        data = self._call("GET", self._pods_path(namespace), query=[("labelSelector", selector)], timeout=30)
+        return list(data.get("items") or []), str((data.get("metadata") or {}).get("resourceVersion") or "")
+
+    def watch_pods(self, namespace: str, selector: str, resource_version: str, timeout_s: int) -> Any:
+        """The raw watch response (iterate ``stream_lines``; ``close()`` ends it)."""
+        return self._call(
+            "GET", self._pods_path(namespace),
+            query=[("labelSelector", selector), ("watch", "true"), ("resourceVersion", resource_version),
+                   ("allowWatchBookmarks", "true"), ("timeoutSeconds", timeout_s)],
+            stream=True, timeout=(10, timeout_s + 30),
+        )
+
+    def delete_pods(self, namespace: str, selector: str) -> list[str]:
+        pods, _ = self.list_pods(namespace, selector)
+        names = []
+        for pod in pods:
+            name = str(pod["metadata"]["name"])
+            try:
+                self._call("DELETE", f"{self._pods_path(namespace)}/{name}", timeout=30)
+                names.append(name)
+            except KubeError as err:
+                if err.status != 404:
+                    raise
+        return names
+
+    def logs(self, namespace: str, pod: str, container: str, *, follow: bool, previous: bool) -> Any:
+        """The raw log response, with timestamps (iterate ``stream_lines``)."""
+        query: list[tuple[str, Any]] = [("container", container), ("timestamps", "true")]
+        if follow:
+            query.append(("follow", "true"))
+        if previous:
+            query.append(("previous", "true"))
+        return self._call("GET", f"{self._pods_path(namespace)}/{pod}/log", query=query, stream=True,
+                          timeout=(10, None))
+
+    def exec(self, namespace: str, pod: str, container: str, argv: list[str],
+             stdin: bytes | None = None, timeout_s: float = 300) -> ExecResult:
+        """Run ``argv`` in the container over the websocket channel protocol; stdin (if any)
+        is sent whole, then closed."""
+        from kubernetes import client, stream
+
+        core = client.CoreV1Api(self.client)
+        try:
+            ws = stream.stream(
+                core.connect_get_namespaced_pod_exec, pod, namespace, container=container,
+                command=argv, stdin=stdin is not None, stdout=True, stderr=True, tty=False,
+                _preload_content=False, binary=True,
+            )
+        except Exception as err:
+            raise _error(err) from None
+        out, errb = bytearray(), bytearray()
+        status: dict[str, Any] | None = None
+        try:
+            if stdin is not None:
+                for i in range(0, len(stdin), 1 << 20):
+                    ws.write_stdin(stdin[i : i + (1 << 20)])
+                ws.close_channel(CHANNEL_STDIN)
+            import time
+
+            deadline = time.monotonic() + timeout_s
+            while ws.is_open() and time.monotonic() < deadline:
+                ws.update(timeout=1)
+                out += ws.read_channel(CHANNEL_STDOUT) or b""
+                errb += ws.read_channel(CHANNEL_STDERR) or b""
+                raw = ws.read_channel(CHANNEL_ERROR)
+                if raw:
+                    status = json.loads(raw)
+                    break
+            out += ws.read_channel(CHANNEL_STDOUT) or b""
+            errb += ws.read_channel(CHANNEL_STDERR) or b""
+        except Exception as err:
+            raise KubeError(0, "ExecFailed", f"exec into {pod}/{container} failed: {err}") from None
+        finally:
+            ws.close()
+        if status is None:
+            raise KubeError(0, "ExecFailed", f"exec into {pod}/{container} ended without an exit status")
+        return exec_result(status, bytes(out), bytes(errb))
+
+
+def exec_result(status: Mapping[str, Any], stdout: bytes, stderr: bytes) -> ExecResult:
+    """Read channel 3's ``Status``: Success, NonZeroExitCode with the code, or a failure to
+    run the command at all."""
+    if status.get("status") == "Success":
+        return ExecResult(0, stdout, stderr)
+    causes = (status.get("details") or {}).get("causes") or []
+    if status.get("reason") == "NonZeroExitCode":
+        code = next((c.get("message") for c in causes if c.get("reason") == "ExitCode"), "1")
+        return ExecResult(int(code or 1), stdout, stderr)
+    return ExecResult(126, stdout, stderr, str(status.get("message") or "exec failed"))
+
+
+def stream_lines(resp: Any) -> Iterator[bytes]:
+    """Complete lines of a streamed response, as they arrive."""
+    pending = b""
+    for chunk in resp.stream(amt=65536, decode_content=False) if hasattr(resp, "stream") else resp:
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        yield from lines
+    if pending:
+        yield pending
+
+
+def kind_supported(kind: str) -> bool:
+    return kind in KINDS

@@ -1,0 +1,64 @@
+"""Image builds for Kubernetes resources: build with the Docker engine (the Docker room's
+``ImageBuilder``), then deliver the image where the cluster can see it (``images.py``).
+Behind a Protocol so the Kubernetes runtime can be tested without a Docker engine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from tilt_lsp.runtime.k8s.images import Delivery, deliver
+from tilt_lsp.tiltfile.model import ImageBuild
+
+LineSink = Callable[[str], None]
+
+
+class ImageBuilds(Protocol):
+    """Blocking: called from a worker thread."""
+
+    def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool,
+              on_line: LineSink) -> str:
+        """Build ``image`` and return the built ref; raises ``BuildError``."""
+        ...
+
+    def deliver(self, delivery: Delivery, ref: str, on_line: LineSink) -> str:
+        """Make ``ref`` visible to the cluster; returns the ref pods must use."""
+        ...
+
+
+class DockerImageBuilds:
+    def __init__(self, root: str, resource: str, env: Mapping[str, str]) -> None:
+        self.root = root
+        self.resource = resource
+        self.env = dict(env)
+        self._api: Any = None
+        self._builders: dict[str, Any] = {}
+
+    def _docker(self) -> Any:
+        if self._api is None:
+            import docker
+
+            from tilt_lsp.build.builder import BuildError
+
+            try:
+                self._api = docker.APIClient(base_url=self.env.get("DOCKER_HOST") or None, version="auto")
+            except Exception as err:
+                raise BuildError(f"cannot reach the Docker engine to build images: {err}") from None
+        return self._api
+
+    def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool,
+              on_line: LineSink) -> str:
+        from tilt_lsp.build.builder import ImageBuilder
+        from tilt_lsp.build.labels import managed_labels
+
+        builder = self._builders.get(image.ref)
+        if builder is None:
+            labels = managed_labels(self.root, **{"dev.tilt-lsp.resource": self.resource})
+            builder = self._builders[image.ref] = ImageBuilder(image, self._docker(), labels)
+        paths = None if changed is None else [p for p in changed if p.startswith(os.path.join(image.context, ""))]
+        built = builder.build(paths, on_line, force=force)
+        return str(built.ref)
+
+    def deliver(self, delivery: Delivery, ref: str, on_line: LineSink) -> str:
+        return deliver(delivery, ref, self._docker() if delivery.method == "registry" else None, on_line)

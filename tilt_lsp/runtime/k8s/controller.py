@@ -1,0 +1,491 @@
+"""The Kubernetes runtime: one ``K8sController`` per ``k8s_resource``.
+
+update → build the images (or live-update them by exec), deliver them to the cluster, apply
+the resource's objects with server-side apply; then follow the resource's pods (a watch that
+survives expiry), report their state, stream every container's log (with timestamps,
+including a crashed instance's) through the problem parsers, keep port forwards open, and
+re-sync live-updated files into pods that replaced the ones we updated.
+
+The ``kubernetes`` client is synchronous: every call runs in a thread (``asyncio.to_thread``
+or the watcher's own threads) and results come back to the loop as actions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tilt_lsp.diagnostics.paths import PathMapper
+from tilt_lsp.engine.actions import BuildChanged, LogLines, ProblemsReset, RuntimeChanged
+from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
+from tilt_lsp.liveupdate.plan import Plan, plan
+from tilt_lsp.runtime.controller import Dispatch
+from tilt_lsp.runtime.k8s import objects as k8sobj
+from tilt_lsp.runtime.k8s import pods as k8spods
+from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
+from tilt_lsp.runtime.k8s.builds import DockerImageBuilds, ImageBuilds
+from tilt_lsp.runtime.k8s.images import Delivery, DeliveryError, detect
+from tilt_lsp.runtime.k8s.liveupdate import ExecUpdater, RunStepFailed, Target, UpdateInfraFailed
+from tilt_lsp.runtime.k8s.portforward import PortForwarder
+from tilt_lsp.runtime.k8s.watch import LogFollower, PodWatcher
+from tilt_lsp.runtime.local import OutputSink
+from tilt_lsp.tiltfile.model import ImageBuild, Resource, image_repository
+
+ApiFactory = Callable[[], KubeApi]
+
+
+@dataclass
+class _ImageState:
+    """What a pod started from the last built image lacks: live-updated files since then."""
+
+    image: ImageBuild
+    ref: str = ""  # the ref pods run (after delivery)
+    synced: dict[str, str] = field(default_factory=dict)  # container path -> local path
+    deleted: set[str] = field(default_factory=set)  # container paths
+
+    def reset(self, ref: str) -> None:
+        self.ref = ref
+        self.synced.clear()
+        self.deleted.clear()
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.synced or self.deleted)
+
+
+def _expand(syncs: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    files: list[tuple[str, str]] = []
+    for local, container in syncs:
+        if os.path.isdir(local) and not os.path.islink(local):
+            for dirpath, _dirs, names in os.walk(local):
+                for name in names:
+                    full = os.path.join(dirpath, name)
+                    rel = os.path.relpath(full, local).replace(os.sep, "/")
+                    files.append((full, f"{container.rstrip('/')}/{rel}"))
+        elif os.path.lexists(local):
+            files.append((local, container))
+    return files
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)
+
+
+class K8sController:
+    def __init__(
+        self,
+        resource: Resource,
+        images: list[ImageBuild],
+        dispatch: Dispatch,
+        root: str,
+        env: Mapping[str, str],
+        default_registry: str = "",
+        builds: ImageBuilds | None = None,
+        api_factory: ApiFactory | None = None,
+    ) -> None:
+        assert resource.k8s is not None
+        self.resource = resource
+        self.spec = resource.k8s
+        self._dispatch = dispatch
+        self._root = root
+        self._env = dict(env)
+        self._registry = default_registry
+        self._images = {image_repository(i.ref): _ImageState(i) for i in images}
+        self._builds: ImageBuilds = builds or DockerImageBuilds(root, resource.name, env)
+        self._api_factory = api_factory or (lambda: KubeApi(self._env))
+        self._api: KubeApi | None = None
+        self._delivery: Delivery | None = None
+        self._deployed = False
+        self._watcher: PodWatcher | None = None
+        self._logs: LogFollower | None = None
+        self._forwards: list[PortForwarder] = []
+        self._log_sink: OutputSink | None = None
+        self._pods: dict[str, dict[str, Any]] = {}
+        self._order: dict[str, int] = {}
+        self._synced_pods: set[str] = set()  # uids holding every live-updated file
+        self._resyncing: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reported: tuple[Any, ...] = ()
+        self._ready = False
+        self._busy = False  # an update is running: pod events must not re-sync meanwhile
+        objs = [dict(o) for o in self.spec.objects]
+        self._workload = k8sobj.workload(objs)
+        self.namespace = ""
+
+    # -- Controller -------------------------------------------------------------------------
+
+    async def update(self, paths: frozenset[str], reason: str) -> bool:
+        self._busy = True
+        try:
+            if not self._deployed or not paths:
+                return await self._deploy(None if not self._deployed else paths, force=False)
+            plans = self._plans(paths)
+            if any(p.kind == "full_build" for p in plans.values()) or not plans:
+                why = next((p.reason for p in plans.values() if p.kind == "full_build"), "changed files")
+                self._log(f"full build: {why}")
+                return await self._deploy(paths, force=False)
+            live = {repo: p for repo, p in plans.items() if p.kind == "live_update"}
+            if not live:
+                return True
+            return await self._live_update(live, paths)
+        finally:
+            self._busy = False
+            if self._watcher is not None:
+                self._on_pods(self._pods)  # pods that appeared meanwhile may need a re-sync
+
+    async def rebuild(self) -> bool:
+        self._busy = True
+        try:
+            return await self._deploy(None, force=True)
+        finally:
+            self._busy = False
+
+    async def restart(self) -> bool:
+        """Delete the resource's pods (their controller makes new ones from the same
+        template; a bare Pod is applied again). No build."""
+        api = await self._ensure_api()
+        if api is None:
+            return False
+        if not self._deployed:
+            return await self.update(frozenset(), "restart")
+        try:
+            deleted = await asyncio.to_thread(api.delete_pods, self.namespace, k8sobj.pod_selector(self.resource.name))
+        except KubeError as err:
+            self._fail_runtime(f"restart failed: {err.message}")
+            return False
+        self._log(f"restart: deleted pod{'s' if len(deleted) != 1 else ''} {', '.join(deleted) or '(none)'}")
+        self._dispatch(ProblemsReset(self.resource.name, "runtime"))
+        if self._workload is not None and self._workload.get("kind") == "Pod":
+            return await self._apply_objects(api)
+        return True
+
+    async def stop(self) -> None:
+        self._ready = False
+        for forward in self._forwards:
+            forward.stop()
+        self._forwards.clear()
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        if self._logs is not None:
+            self._logs.stop()
+            self._logs = None
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._log_sink is not None:
+            self._log_sink.close()
+            self._log_sink = None
+        if self._deployed:
+            self._dispatch(RuntimeChanged(self.resource.name, RuntimeStatus.STOPPED))
+
+    def is_ready(self) -> bool:
+        return self._ready
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _log(self, *lines: str) -> None:
+        self._dispatch(LogLines(self.resource.name, lines))
+
+    def _mapper(self) -> PathMapper:
+        from tilt_lsp.build.builder import image_mapper
+
+        pairs: list[tuple[str, str]] = []
+        workdir: str | None = None
+        for state in self._images.values():
+            m = image_mapper(self._root, state.image)
+            pairs += m.mappings
+            workdir = workdir or m.workdir
+        return PathMapper(self._root, pairs, workdir=workdir, local_workdir=self._root)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _ensure_api(self) -> KubeApi | None:
+        if self._api is not None:
+            return self._api
+        try:
+            self._api = await asyncio.to_thread(self._api_factory)
+        except KubeError as err:
+            self._dispatch(BuildChanged(self.resource.name, BuildStatus.ERROR, err.message))
+            self._log(err.message)
+            return None
+        self.namespace = (
+            k8sobj.namespace_of(self._workload, self._api.namespace) if self._workload else self._api.namespace
+        )
+        self._log(f"cluster: context {self._api.context!r} at {self._api.server}")
+        return self._api
+
+    def _fail_build(self, message: str) -> bool:
+        self._log(message)
+        self._dispatch(BuildChanged(self.resource.name, BuildStatus.ERROR, message))
+        return False
+
+    def _fail_runtime(self, message: str) -> None:
+        self._log(message)
+        self._dispatch(RuntimeChanged(self.resource.name, RuntimeStatus.CRASHED, error=message))
+
+    def _build_sink(self) -> OutputSink:
+        return OutputSink(self.resource.name, "build", self._mapper(), self._dispatch)
+
+    def _threadsafe(self, fn: Callable[[str], None]) -> Callable[[str], None]:
+        loop = asyncio.get_running_loop()
+
+        def call(line: str) -> None:
+            loop.call_soon_threadsafe(fn, line)
+
+        return call
+
+    # -- full build and deploy ----------------------------------------------------------------
+
+    async def _deploy(self, paths: frozenset[str] | None, force: bool) -> bool:
+        name = self.resource.name
+        api = await self._ensure_api()
+        if api is None:
+            return False
+        self._dispatch(ProblemsReset(name, "build"))
+        self._dispatch(BuildChanged(name, BuildStatus.BUILDING))
+        if self._images:
+            if self._delivery is None:
+                nodes = await asyncio.to_thread(api.nodes)
+                self._delivery = detect(api.context, api.server, nodes, self._env, self._registry)
+                self._log(self._delivery.describe())
+            sink = self._build_sink()
+            on_line = self._threadsafe(sink)
+            for repo, state in self._images.items():
+                changed = None if paths is None else frozenset(p for p in paths if _under(p, state.image.context))
+                if paths is not None and not changed and state.ref:
+                    continue  # nothing of this image changed
+                try:
+                    ref = await asyncio.to_thread(self._builds.build, state.image, changed, force, on_line)
+                    ref = await asyncio.to_thread(self._builds.deliver, self._delivery, ref, on_line)
+                except DeliveryError as err:
+                    sink.close()
+                    return self._fail_build(f"image delivery failed: {err}")
+                except Exception as err:  # BuildError and the engine's own errors
+                    await asyncio.sleep(0)  # let queued build lines reach the log first
+                    sink.close()
+                    return self._fail_build(f"image build of {repo} failed: {getattr(err, 'reason', err)}")
+                state.reset(ref)
+            await asyncio.sleep(0)
+            sink.close()
+        if not await self._apply_objects(api):
+            return False
+        self._dispatch(BuildChanged(name, BuildStatus.OK))
+        self._synced_pods.clear()
+        self._dispatch(ProblemsReset(name, "runtime"))
+        self._start_following(api)
+        self._report()
+        return True
+
+    async def _apply_objects(self, api: KubeApi) -> bool:
+        refs = {repo: s.ref for repo, s in self._images.items() if s.ref}
+        prepared = k8sobj.apply_order(k8sobj.prepare(list(self.spec.objects), self.resource.name, refs))
+        for obj in prepared:
+            what = f"{obj.get('kind')}/{k8sobj.name_of(obj)}"
+            try:
+                result = await asyncio.to_thread(api.apply, obj)
+            except (KubeError, k8sobj.UnsupportedKind) as err:
+                message = err.message if isinstance(err, KubeError) else str(err)
+                return self._fail_build(f"deploy of {what} failed: {message}")
+            self._log(f"applied {what} (resourceVersion {result.get('metadata', {}).get('resourceVersion', '?')})")
+        self._deployed = True
+        return True
+
+    def _start_following(self, api: KubeApi) -> None:
+        if self._watcher is not None or self._workload is None:
+            if self._workload is None and not self._ready:
+                self._ready = True
+                self._dispatch(RuntimeChanged(self.resource.name, RuntimeStatus.NONE))
+            return
+        loop = asyncio.get_running_loop()
+        self._log_sink = OutputSink(self.resource.name, "runtime", self._mapper(), self._dispatch)
+        self._logs = LogFollower(api, self.namespace, loop, self._log_sink, self._note)
+        self._watcher = PodWatcher(api, self.namespace, k8sobj.pod_selector(self.resource.name), loop,
+                                   self._on_pods, self._note)
+        self._watcher.start()
+        for forward in self.spec.port_forwards:
+            pf = PortForwarder(api, self.namespace, forward, self._pick_pod, self._threadsafe(self._note))
+            try:
+                pf.start()
+                self._forwards.append(pf)
+                self._log(f"port-forward: localhost:{forward.local_port} -> pod port {forward.container_port}")
+            except OSError as err:
+                self._log(f"port-forward localhost:{forward.local_port} cannot listen: {err.strerror or err}")
+
+    def _note(self, text: str) -> None:
+        self._log(text)
+
+    def _current(self) -> list[dict[str, Any]]:
+        refs = {s.ref for s in self._images.values() if s.ref}
+        return [dict(p) for p in k8spods.current_pods(list(self._pods.values()), self._order, refs)]
+
+    def _pick_pod(self) -> str | None:
+        current = self._current()
+        ready = [p for p in current if k8spods.pod_ready(p)]
+        return k8spods.pod_name(ready[0]) if ready else None
+
+    # -- pods ---------------------------------------------------------------------------------
+
+    def _on_pods(self, pods: dict[str, dict[str, Any]]) -> None:
+        # Pods listed at once are ordered by creation: the newest template's pods come last.
+        fresh = sorted((p for uid, p in pods.items() if uid not in self._order),
+                       key=lambda p: (str(p["metadata"].get("creationTimestamp", "")), str(p["metadata"].get("name"))))
+        for p in fresh:
+            self._order[str(p["metadata"]["uid"])] = len(self._order)
+        self._pods = pods
+        if self._logs is not None:
+            self._logs.sync(list(pods.values()))
+        current = k8spods.current_pods(list(pods.values()), self._order)
+        for pod in current:
+            uid = str(pod["metadata"]["uid"])
+            if uid in self._synced_pods or uid in self._resyncing or self._busy:
+                continue
+            if not any(s.dirty for s in self._images.values()):
+                self._synced_pods.add(uid)
+            elif self._running_targets(pod):
+                self._resyncing.add(uid)
+                self._spawn(self._resync(pod))
+        self._report()
+
+    def _report(self) -> None:
+        if self._workload is None:
+            return
+        current = self._current()
+        state = k8spods.describe(current)
+        runtime, error, summary = state.runtime, state.error, state.summary
+        pending = [k8spods.pod_name(p) for p in current if str(p["metadata"]["uid"]) in self._resyncing]
+        if runtime is RuntimeStatus.READY and pending:
+            runtime, summary = RuntimeStatus.RUNNING, f"re-syncing live-updated files into {', '.join(pending)}"
+        key = (runtime, error, state.exit_code, summary)
+        self._ready = runtime is RuntimeStatus.READY
+        if key == self._reported:
+            return
+        self._reported = key
+        self._log(f"pods: {summary}")
+        self._dispatch(RuntimeChanged(self.resource.name, runtime, exit_code=state.exit_code, error=error))
+
+    def _running_targets(self, pod: Mapping[str, Any], repos: set[str] | None = None) -> list[tuple[str, Target]]:
+        """(image repository, container) of the pod's running containers that run one of
+        our images."""
+        out = []
+        spec_images = {c.get("name"): str(c.get("image", "")) for c in (pod.get("spec") or {}).get("containers") or []}
+        for c in (pod.get("status") or {}).get("containerStatuses") or []:
+            if "running" not in (c.get("state") or {}):
+                continue
+            repo = image_repository(spec_images.get(c.get("name"), ""))
+            for mine, state in self._images.items():
+                if (repos is None or mine in repos) and (repo == mine or repo == image_repository(state.ref)):
+                    out.append((mine, Target(str(pod["metadata"]["namespace"]), str(pod["metadata"]["name"]), str(c["name"]))))
+        return out
+
+    async def _resync(self, pod: Mapping[str, Any]) -> None:
+        """A pod that replaced the one we updated runs the image without the live-updated
+        files: send all of them before it counts as ready."""
+        uid = str(pod["metadata"]["uid"])
+        api = self._api
+        assert api is not None
+        try:
+            sink = self._build_sink()
+            for repo, target in self._running_targets(pod):
+                state = self._images[repo]
+                if not state.dirty:
+                    continue
+                self._log(f"re-syncing {len(state.synced)} file(s) changed since the image was built into new pod {target}")
+                syncs = _expand(tuple((local, container) for container, local in state.synced.items()))
+                updater = ExecUpdater(api)
+                runs = state.image.live_update.runs if state.image.live_update else ()
+                try:
+                    await asyncio.to_thread(updater.update, target, syncs, sorted(state.deleted), runs,
+                                            self._threadsafe(sink))
+                except RunStepFailed as err:
+                    # The user's code failing in the new pod: the same error as in a live update.
+                    self._fail_build(f"re-sync into {target}: {err}")
+                except UpdateInfraFailed as err:
+                    self._log(f"re-sync into {target} failed: {err}")
+                    self._fail_runtime(f"pod {target.pod} lacks the live-updated files: {err}")
+            sink.close()
+            self._synced_pods.add(uid)
+        finally:
+            self._resyncing.discard(uid)
+            self._report()
+
+    # -- live update --------------------------------------------------------------------------
+
+    def _plans(self, paths: frozenset[str]) -> dict[str, Plan]:
+        out: dict[str, Plan] = {}
+        for repo, state in self._images.items():
+            image = state.image
+            mine = [p for p in paths if _under(p, image.context)]
+            if not mine:
+                continue
+            always = [image.dockerfile or os.path.join(image.context, "Dockerfile"),
+                      os.path.join(image.context, ".dockerignore")]
+            changed = [p for p in mine if os.path.lexists(p)]
+            deleted = [p for p in mine if not os.path.lexists(p)]
+            out[repo] = plan(image.live_update, changed, deleted, always)
+        return out
+
+    async def _live_update(self, plans: dict[str, Plan], paths: frozenset[str]) -> bool:
+        name = self.resource.name
+        api = self._api
+        assert api is not None
+        self._dispatch(ProblemsReset(name, "build"))
+        self._dispatch(BuildChanged(name, BuildStatus.BUILDING))
+        sink = self._build_sink()
+        on_line = self._threadsafe(sink)
+        current = self._current()
+        restart = False
+        updated: list[str] = []
+        try:
+            for repo, p in plans.items():
+                state = self._images[repo]
+                for local, container in p.syncs:
+                    state.synced[container] = local
+                    state.deleted.discard(container)
+                for container in p.deletes:
+                    state.synced.pop(container, None)
+                    state.deleted.add(container)
+                targets = [t for pod in current for r, t in self._running_targets(pod, {repo})]
+                if not targets:
+                    self._log(f"live update: no running container of {repo} yet; the files go to the next pod")
+                    continue
+                syncs = _expand(p.syncs)
+                for target in targets:
+                    self._log(f"live update of {target}: {len(syncs)} file(s) copied, {len(p.deletes)} deleted, {len(p.run_steps)} run step(s)")
+                    await asyncio.to_thread(ExecUpdater(api).update, target, syncs, list(p.deletes),
+                                            p.run_steps, on_line)
+                    updated.append(target.pod)
+                restart = restart or p.restart
+        except RunStepFailed as err:
+            await asyncio.sleep(0)
+            sink.close()
+            return self._fail_build(str(err))
+        except UpdateInfraFailed as err:
+            await asyncio.sleep(0)
+            sink.close()
+            self._log(f"live update failed: {err}", "falling back to a full build and deploy")
+            return await self._deploy(paths, force=False)
+        await asyncio.sleep(0)
+        sink.close()
+        self._dispatch(BuildChanged(name, BuildStatus.OK))
+        self._dispatch(ProblemsReset(name, "runtime"))
+        # Pods we updated hold every change so far; replacements will need a re-sync.
+        for pod in current:
+            if k8spods.pod_name(pod) in updated:
+                self._synced_pods.add(str(pod["metadata"]["uid"]))
+        if restart and updated:
+            # Tilt deprecates restart_container() for Kubernetes; deleting the pod restarts
+            # the process, and the new pod is re-synced before it counts as ready.
+            self._log("restart_container(): deleting the updated pods; their replacements get the synced files")
+            for pod in current:
+                self._synced_pods.discard(str(pod["metadata"]["uid"]))
+            await asyncio.to_thread(api.delete_pods, self.namespace, k8sobj.pod_selector(name))
+        return True
