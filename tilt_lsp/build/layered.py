@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from synclet.archive import rebase_archive
-
 from tilt_lsp.build import labels as lbl
 
 
