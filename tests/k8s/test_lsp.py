@@ -5,6 +5,7 @@ environment) pointing at the test API server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -103,10 +104,8 @@ def _remove_built_images(request: pytest.FixtureRequest, root: Path) -> None:
     client = request.getfixturevalue("docker_client")
     for image in client.images.list(filters={"label": f"{WORKSPACE}={workspace_id(str(root))}"}):
         for tag in image.tags or [image.id]:
-            try:
+            with contextlib.suppress(Exception):
                 client.images.remove(tag, force=True)
-            except Exception:
-                pass
 
 
 @pytest_lsp.fixture(
