@@ -66,6 +66,7 @@ class ServerConfig:
 class _State:
     config: ServerConfig
     docker: Any = None
+    docker_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     locks: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
 
     @contextlib.asynccontextmanager
@@ -85,6 +86,7 @@ class _State:
 
 
 _STATE = web.AppKey("synclet_state", _State)
+_WARMUP = web.AppKey("synclet_warmup", asyncio.Task[None])
 
 
 class HTTPRefusal(Exception):
@@ -115,46 +117,48 @@ async def _read_body(request: web.Request, config: ServerConfig) -> tuple[bytes,
             413,
             f"request body of {request.content_length} bytes exceeds the limit of {config.max_body} bytes",
         )
-    buf = bytearray()
+    head = bytearray()
     newline = -1
-    async for chunk in request.content.iter_chunked(1 << 16):
-        buf += chunk
-        if len(buf) > config.max_body:
+    while newline < 0:
+        chunk = await request.content.readany()
+        if not chunk:
+            raise HTTPRefusal(
+                400, "body must start with the update spec as one line of JSON ending in a newline"
+            )
+        newline = chunk.find(b"\n")
+        head += chunk
+        if newline >= 0:
+            newline += len(head) - len(chunk)
+        if (newline < 0 and len(head) > config.max_spec) or newline > config.max_spec:
+            raise HTTPRefusal(413, f"update spec line exceeds the limit of {config.max_spec} bytes")
+    parts = [bytes(head[newline + 1 :])]
+    total = len(head)
+    while chunk := await request.content.readany():
+        total += len(chunk)
+        if total > config.max_body:
             raise HTTPRefusal(413, f"request body exceeds the limit of {config.max_body} bytes")
-        if newline < 0:
-            newline = buf.find(b"\n")
-            if newline < 0 and len(buf) > config.max_spec:
-                raise HTTPRefusal(
-                    413, f"update spec line exceeds the limit of {config.max_spec} bytes"
-                )
-    if newline < 0:
-        newline = buf.find(b"\n")
-    if newline < 0:
-        raise HTTPRefusal(
-            400, "body must start with the update spec as one line of JSON ending in a newline"
-        )
-    if newline > config.max_spec:
-        raise HTTPRefusal(413, f"update spec line exceeds the limit of {config.max_spec} bytes")
-    return bytes(buf[:newline]), bytes(buf[newline + 1 :])
+        parts.append(chunk)
+    return bytes(head[:newline]), b"".join(parts)
 
 
 async def _docker(state: _State) -> Any:
-    """The Docker client, made on first use (so the synclet starts even before the engine)."""
-    if state.docker is None:
-        factory = state.config.docker_factory
-        if factory is None:
-            import docker
+    """The Docker client, made once on first use (so the synclet starts before the engine)."""
+    async with state.docker_lock:
+        if state.docker is None:
+            factory = state.config.docker_factory or _default_docker
+            try:
+                state.docker = await asyncio.to_thread(factory)
+            except Exception as exc:
+                raise apply.UpdateFailed(
+                    "infrastructure", f"cannot reach the Docker engine: {exc}"
+                ) from None
+        return state.docker
 
-            def factory() -> Any:
-                return docker.from_env(timeout=300)
 
-        try:
-            state.docker = await asyncio.to_thread(factory)
-        except Exception as exc:
-            raise apply.UpdateFailed(
-                "infrastructure", f"cannot reach the Docker engine: {exc}"
-            ) from None
-    return state.docker
+def _default_docker() -> Any:
+    import docker
+
+    return docker.from_env(timeout=300)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -303,9 +307,20 @@ def make_app(config: ServerConfig) -> web.Application:
     app.router.add_post(UPDATE_PATH_TEMPLATE, update)
 
     async def close_docker(app: web.Application) -> None:
+        with contextlib.suppress(Exception):
+            await app[_WARMUP]
         client = app[_STATE].docker
         if client is not None:
             await asyncio.to_thread(client.close)
 
+    async def warm_docker(app: web.Application) -> None:
+        # Importing docker and connecting takes ~0.5 s: pay it before the first save, not on it.
+        async def warm() -> None:
+            with contextlib.suppress(apply.UpdateFailed):
+                await _docker(app[_STATE])
+
+        app[_WARMUP] = asyncio.create_task(warm())
+
+    app.on_startup.append(warm_docker)
     app.on_cleanup.append(close_docker)
     return app
