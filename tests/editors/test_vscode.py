@@ -44,7 +44,10 @@ def free_port() -> int:
 
 def server_path() -> Path:
     """The repo venv's tilt-lsp, else the one next to the running interpreter."""
-    for candidate in (REPO / ".venv" / "bin" / "tilt-lsp", Path(sys.executable).parent / "tilt-lsp"):
+    for candidate in (
+        REPO / ".venv" / "bin" / "tilt-lsp",
+        Path(sys.executable).parent / "tilt-lsp",
+    ):
         if os.access(candidate, os.X_OK):
             return candidate
     return REPO / ".venv" / "bin" / "tilt-lsp"
@@ -53,7 +56,7 @@ def server_path() -> Path:
 def tools() -> dict[str, Path]:
     return {
         "node": TOOLS / "node" / "node_modules" / "node" / "bin" / "node",
-        "codeServer": TOOLS / "code-server" / "node_modules" / "code-server" / "out" / "node" / "entry.js",
+        "codeServer": TOOLS / "code-server" / "node_modules" / "code-server" / "out/node/entry.js",
         "playwrightCore": TOOLS / "driver" / "node_modules" / "playwright-core",
         "vsix": TOOLS / "tilt-lsp.vsix",
         "chromium": CHROMIUM,
@@ -69,7 +72,9 @@ def editors_required() -> bool:
 def vscode_tools() -> dict[str, Path]:
     missing = [f"{name} ({path})" for name, path in tools().items() if not path.exists()]
     if missing:
-        reason = "VS Code test tools missing: " + ", ".join(missing) + "; run ./scripts/setup-vscode"
+        reason = (
+            "VS Code test tools missing: " + ", ".join(missing) + "; run ./scripts/setup-vscode"
+        )
         if editors_required():
             pytest.fail(reason + " (required: TILT_LSP_REQUIRE_EDITORS=1)", pytrace=False)
         pytest.skip(reason + " (set TILT_LSP_REQUIRE_EDITORS=1 to make this a failure)")
@@ -156,25 +161,32 @@ def test_vscode_problems_restart_and_status(
         env={MARKER_ENV: run_marker},
     )
     result, log = drive(config, tmp_path)
-    code_server_log = scratch / "code-server.log"
-    if code_server_log.exists():
-        ARTIFACTS.mkdir(exist_ok=True)
-        shutil.copy(code_server_log, ARTIFACTS / "vscode-code-server.log")
+    # Kept for a look after the run: what each step saw, and code-server's own log.
+    ARTIFACTS.mkdir(exist_ok=True)
+    for src, name in (
+        (scratch / "code-server.log", "vscode-code-server.log"),
+        (Path(config["result"]), "vscode-result.json"),
+    ):
+        if src.exists():
+            shutil.copy(src, ARTIFACTS / name)
     steps = {s["name"]: s for s in result.get("steps", [])}
     report = "\n".join(
-        f"  {'ok ' if s['ok'] else 'FAIL'} {s['seconds']:6.1f}s  {s['name']}" for s in result.get("steps", [])
+        f"  {'ok ' if s['ok'] else 'FAIL'} {s['seconds']:6.1f}s  {s['name']}"
+        for s in result.get("steps", [])
     )
     context = f"steps:\n{report}\nstatus bar: {result.get('statusTexts')}\nerror: {result.get('error')}\n{log}"
 
     def passed(prefix: str) -> dict[str, Any]:
         found = [s for name, s in steps.items() if name.startswith(prefix)]
         assert found and all(s["ok"] for s in found), f"step {prefix!r} did not pass\n{context}"
-        return found[-1]
+        last: dict[str, Any] = found[-1]
+        return last
 
     passed("extension starts tilt-lsp")
     a = passed("(a)")
     assert any(
-        p["file"] == "greeting.py" and "TypeError" in p["text"] and "[Ln 6," in p["text"] for p in a["detail"]
+        p["file"] == "greeting.py" and "TypeError" in p["text"] and "[Ln 6," in p["text"]
+        for p in a["detail"]
     ), context
     passed("(b)")
     c = passed("(c)")
@@ -182,6 +194,7 @@ def test_vscode_problems_restart_and_status(
     passed("(d) status bar shows the errors")
     passed("(d) status bar back to ok")
     passed("Tilt: Show Logs")
+    passed("inline Rebuild")
     passed("tilt-lsp crashes")
     passed("Tilt: Restart Language Server")
     passed("Tilt: Open Tiltfile")

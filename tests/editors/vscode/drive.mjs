@@ -476,6 +476,17 @@ async function main() {
     }, 60000);
     const pidIn = (r) => Number(/pid (\d+)/.exec(r?.description ?? "")?.[1] ?? NaN);
 
+    await step("inline Rebuild on the greeter row rebuilds it (new pid)", async () => {
+      const before = pidIn(await resource("greeter"));
+      const row = page.locator(".pane", { has: page.locator(".pane-header", { hasText: "Tilt Resources" }) })
+        .locator(".monaco-list-row", { hasText: "greeter" }).first();
+      await row.hover();
+      await row.locator('.action-label[aria-label="Rebuild Resource"]').click({ timeout: 10000 });
+      const after = await greeterReady(before);
+      return { before, after };
+    });
+
+
     await step("tilt-lsp crashes: the extension restarts it and the status comes back", async () => {
       const [server] = serverPids();
       if (!server) {
