@@ -44,7 +44,12 @@ function H.wait(timeout_ms, cond, what)
     return value and true or false
   end, 50)
   if not ok then
-    error(("timed out after %d ms waiting for %s"):format(timeout_ms, type(what) == "function" and what() or what), 2)
+    local desc = type(what) == "function" and what() or tostring(what)
+    -- A condition that can describe itself (tostring) says what it saw last.
+    if type(cond) == "table" then
+      desc = desc .. " (" .. tostring(cond) .. ")"
+    end
+    error(("timed out after %d ms waiting for %s"):format(timeout_ms, desc), 2)
   end
   return value
 end

@@ -28,11 +28,20 @@ local function resources()
   return out
 end
 
+--- A condition for H.wait: `name` is ready with a pid. Pass it as H.wait's `what` too
+--- (it then describes the last state seen).
+---@param name string
 local function ready(name)
-  return function()
-    local r = resources()[name]
-    return r and r.runtimeStatus == "ready" and r.pid ~= vim.NIL and r
-  end
+  local last
+  return setmetatable({}, {
+    __call = function()
+      last = resources()[name]
+      return last and last.runtimeStatus == "ready" and last.pid ~= vim.NIL and last
+    end,
+    __tostring = function()
+      return ("%s ready; last seen: %s"):format(name, vim.inspect(last))
+    end,
+  })
 end
 
 ---@param bufnr integer
@@ -220,10 +229,14 @@ H.run(function()
 
   H.it(":Tilt disable / enable", function(data)
     vim.cmd("Tilt disable greeter")
+    -- Wait for the stop to finish: an enable during a disable's stop is a server race
+    -- (Engine.disable awaits the stop after marking the resource disabled).
     H.wait(10000, function()
       local r = resources().greeter
-      return r and r.enabled == false
-    end, "greeter disabled")
+      return r and r.enabled == false and r.runtimeStatus == "disabled"
+    end, function()
+      return "greeter disabled; it is " .. vim.inspect(resources().greeter)
+    end)
     data.enable_completion = vim.fn.getcompletion("Tilt enable ", "cmdline")
     H.eq(data.enable_completion, { "greeter" }, "Tilt enable <Tab> once greeter is disabled")
     vim.cmd("Tilt enable greeter")
