@@ -333,3 +333,17 @@ async def test_update_completes_when_the_client_hangs_up(
     # And it still serves the next request.
     reply = await post_update(synclet, app_container.id, UpdateSpec((), (), (), "none"), b"")
     assert reply.names() == ["started", "done"]
+
+
+async def test_stopped_container_is_an_infrastructure_failure(
+    synclet: Synclet, app_container: Any, tmp_path: Path
+) -> None:
+    app_container.stop(timeout=1)
+    spec = UpdateSpec((), ("/app/a.py",), (), "container")
+    reply = await post_update(
+        synclet, app_container.id, spec, build_archive(_files(tmp_path, a_py="x\n"))
+    )
+    assert reply.names() == ["started", "failed"]
+    failed = reply.events[-1]
+    assert isinstance(failed, Failed) and failed.kind == "infrastructure"
+    assert failed.message == f"container {app_container.id} is exited; live update needs it running"
