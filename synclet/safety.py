@@ -215,6 +215,8 @@ def _kind(m: tarfile.TarInfo) -> str:
 
 
 def check_update(spec: UpdateSpec, archive: bytes, limits: Limits | None = None) -> ArchiveSummary:
-    """Validate a whole update (deletes and archive) before anything is applied."""
+    """Validate a whole update (dest, deletes and archive) before anything is applied."""
+    if not spec.dest.startswith("/") or ".." in _parts(spec.dest):
+        raise Refused(f"destination {spec.dest!r} must be an absolute container path without '..'")
     check_deletes(spec)
     return check_archive(archive, spec.dest, limits)

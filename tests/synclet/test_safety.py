@@ -133,3 +133,8 @@ def test_unsafe_deletes(deletes: tuple[str, ...], needle: str) -> None:
 
 def test_deletes_normalised() -> None:
     assert check_deletes(_spec(("/app//src/./old.py",))) == ["/app/src/old.py"]
+
+
+def test_dest_with_dot_dot_is_refused() -> None:
+    with pytest.raises(Refused, match="destination '/app/../etc' must be an absolute"):
+        check_update(_spec(dest="/app/../etc"), make_tar((member("passwd"), b"x")))
