@@ -487,14 +487,10 @@ class ComposeController:
     # -- live update --------------------------------------------------------------------
 
     async def _live_update(self, decision: Plan) -> bool:
+        # What runs is known from the events: no inspect on the hot path. If the container
+        # vanished meanwhile, the synclet says so and the fallback is a full build.
         cid = self._container
-        running = False
-        if cid is not None:
-            try:
-                state = (await self._docker(lambda api: api.inspect_container(cid)))["State"]
-                running = bool(state.get("Running"))
-            except Exception:
-                cid = None
+        running = self._running
         self._record(decision.syncs, decision.deletes)
         if cid is None:
             self._log("live update: the container is gone; fast build")
@@ -648,6 +644,9 @@ class ComposeController:
                 return
             self._running = self._ready = False
             self._report_exit(event.exit_code or 0, oom=False)
+        elif event.action == "destroy" and event.container_id == self._container:
+            self._container = None  # removed behind our back: the next change recreates it
+            self._running = self._ready = False
         elif event.action == "oom":
             self._log("the container ran out of memory and was killed (OOM)")
 
