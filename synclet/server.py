@@ -41,7 +41,7 @@ from synclet.protocol import (
     UpdateSpec,
     is_final,
 )
-from synclet.safety import ArchiveSummary, Limits, Refused, check_update
+from synclet.safety import ArchiveSummary, Limits, Refused, check_deletes, check_update
 
 log = logging.getLogger("synclet")
 
@@ -205,8 +205,6 @@ async def _validate(
     limits = Limits(max_members=config.max_members, max_bytes=config.max_body)
 
     def check() -> tuple[ArchiveSummary, list[str]]:
-        from synclet.safety import check_deletes
-
         return check_update(spec, archive, limits), check_deletes(spec)
 
     try:
