@@ -1,6 +1,7 @@
 // The Tilt Resources tree view: one item per resource with its state, fed by tilt/status.
 import * as vscode from "vscode";
 import { Command, RESOURCES_VIEW, ResourceStatus, TiltStatus } from "./constants";
+import { describeResource, resourceIconName } from "./describe";
 import { TiltServer } from "./server";
 
 export class ResourcesView implements vscode.TreeDataProvider<ResourceStatus>, vscode.Disposable {
@@ -59,67 +60,9 @@ export class ResourcesView implements vscode.TreeDataProvider<ResourceStatus>, v
   }
 }
 
-/** Pure: the short state shown next to a resource's name. */
-export function describeResource(r: ResourceStatus): string {
-  if (!r.enabled) {
-    return "disabled";
-  }
-  let text: string;
-  switch (r.buildStatus) {
-    case "building":
-      text = "building";
-      break;
-    case "pending":
-      text = r.waitingFor ? `waiting for ${r.waitingFor}` : "pending";
-      break;
-    case "error":
-      text = "build failed";
-      break;
-    default:
-      text = describeRuntime(r);
-  }
-  if (r.pendingChanges.length > 0) {
-    const n = r.pendingChanges.length;
-    text += ` · ${n} pending ${n === 1 ? "change" : "changes"}`;
-  }
-  return text;
-}
-
-function describeRuntime(r: ResourceStatus): string {
-  const pid = r.pid != null ? ` · pid ${r.pid}` : "";
-  switch (r.runtimeStatus) {
-    case "ready":
-    case "running":
-    case "starting":
-      return `${r.runtimeStatus}${pid}`;
-    case "crashed":
-      return r.exitCode != null ? `crashed (exit ${r.exitCode})` : "crashed";
-    case "exited":
-      return "exited";
-    case "none":
-      return r.buildStatus === "ok" ? "ok" : r.buildStatus;
-    default:
-      return r.runtimeStatus.replace("_", " ");
-  }
-}
-
 function resourceIcon(r: ResourceStatus): vscode.ThemeIcon {
-  if (!r.enabled) {
-    return new vscode.ThemeIcon("circle-slash");
-  }
-  if (r.buildStatus === "building" || r.runtimeStatus === "starting") {
-    return new vscode.ThemeIcon("sync~spin");
-  }
-  if (r.buildStatus === "error" || r.runtimeStatus === "crashed") {
-    return new vscode.ThemeIcon("error", new vscode.ThemeColor("errorForeground"));
-  }
-  if (r.buildStatus === "pending") {
-    return new vscode.ThemeIcon("clock");
-  }
-  if (r.runtimeStatus === "running") {
-    return new vscode.ThemeIcon("circle-filled");
-  }
-  return new vscode.ThemeIcon("pass", new vscode.ThemeColor("testing.iconPassed"));
+  const { id, color } = resourceIconName(r);
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 }
 
 function resourceTooltip(r: ResourceStatus): vscode.MarkdownString {

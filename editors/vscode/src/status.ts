@@ -1,6 +1,7 @@
 // The status-bar item: the aggregate state from tilt/status, or why there is none.
 import * as vscode from "vscode";
 import { RESOURCES_VIEW, TiltStatus } from "./constants";
+import { describeStatus } from "./describe";
 import { ServerState, TiltServer } from "./server";
 
 export class StatusBar implements vscode.Disposable {
@@ -56,27 +57,4 @@ export class StatusBar implements vscode.Disposable {
     this.item.tooltip = tooltip;
     this.item.backgroundColor = state === "failed" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   }
-}
-
-/** Pure: what the status bar says for one tilt/status. */
-export function describeStatus(status: TiltStatus): { text: string; tooltip: string; error: boolean } {
-  const lines: string[] = [];
-  for (const r of status.resources) {
-    lines.push(`${r.name}: ${r.enabled ? `${r.buildStatus} / ${r.runtimeStatus}` : "disabled"}`);
-  }
-  if (status.tiltfile.error) {
-    lines.unshift(`Tiltfile: ${status.tiltfile.error}`);
-  }
-  const tooltip = lines.length ? lines.join("\n") : "No resources";
-  if (status.state === "building") {
-    const names = status.building.length ? ` ${status.building.join(", ")}` : "";
-    return { text: "$(sync~spin) Tilt: building", tooltip: `Building${names}\n${tooltip}`, error: false };
-  }
-  if (status.state === "error") {
-    const n = status.errors;
-    const text = n > 0 ? `$(error) Tilt: ${n} ${n === 1 ? "error" : "errors"}` : "$(error) Tilt: error";
-    return { text, tooltip, error: true };
-  }
-  const warnings = status.warnings > 0 ? ` (${status.warnings} ${status.warnings === 1 ? "warning" : "warnings"})` : "";
-  return { text: "$(check) Tilt: ok", tooltip: `OK${warnings}\n${tooltip}`, error: false };
 }
