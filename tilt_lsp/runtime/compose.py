@@ -381,7 +381,8 @@ class ComposeController:
             self._log(f"fast build failed ({err}); full build")
             return await self._full_build(force=False, recreate=False)
         self._log(
-            f"fast build: {len(files)} synced files layered onto {self._full.ref} "
+            f"fast build: {_files(len(files))} synced since the last full build, layered onto "
+            f"{self._full.ref} "
             f"in {(time.monotonic() - t0) * 1000:.0f} ms"
         )
         self._dispatch(BuildChanged(self.name, BuildStatus.OK))

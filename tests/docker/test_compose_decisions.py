@@ -1,0 +1,163 @@
+"""The live-update decisions on the real engine, through the Engine (no editor): a failing run
+step is the user's error (shown on its line, no rebuild); a container removed behind our back
+is recreated by the fast build (synced files layered onto the last full build); an
+unreachable synclet falls back to a full build."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.docker.test_compose_loop import http_get
+from tests.docker.test_engine import free_port
+from tilt_lsp.build import labels as lbl
+from tilt_lsp.diagnostics.model import Problem
+from tilt_lsp.engine.engine import Engine
+from tilt_lsp.engine.listener import NullListener, Published
+
+pytestmark = pytest.mark.docker
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "compose-python"
+RUN_STEP = """
+        run('python3 /app/check.py', trigger=['check.py']),"""
+
+
+class Problems(NullListener):
+    def __init__(self) -> None:
+        self.by_path: dict[str, list[Problem]] = {}
+
+    def diagnostics_changed(self, published: Published) -> None:
+        for path, items in published.items():
+            self.by_path[path] = [p for _, _, p in items]
+
+
+class Loop:
+    def __init__(self, engine: Engine, root: Path, port: int, problems: Problems) -> None:
+        self.engine = engine
+        self.root = root
+        self.port = port
+        self.problems = problems
+
+    def save(self, name: str, text: str) -> None:
+        path = self.root / name
+        path.write_text(text)
+        self.engine.files_changed([str(path)], origin="test")
+
+    def log(self) -> list[str]:
+        return self.engine.logs("web", 0)
+
+    async def until(self, cond: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = cond()
+            if value:
+                return value
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}; log: {self.log()[-25:]}")
+
+    async def serving(self, text: str) -> None:
+        await self.until(lambda: http_get(self.port) == text, f"serving {text!r}")
+
+
+@pytest.fixture
+async def loop(tmp_path: Path, base_image: str, docker_client: Any) -> AsyncIterator[Loop]:
+    root = tmp_path / "ws"
+    shutil.copytree(EXAMPLE, root)
+    tiltfile = root / "Tiltfile"
+    tiltfile.write_text(
+        tiltfile.read_text().replace("sync('.', '/app'),", "sync('.', '/app')," + RUN_STEP)
+    )
+    (root / "check.py").write_text("print('check ok')\n")
+    project = f"tiltlsptest{uuid.uuid4().hex[:10]}"
+    port = free_port()
+    env = {**os.environ, "BASE_IMAGE": base_image, "WEB_PORT": str(port),
+           "COMPOSE_PROJECT_NAME": project}
+    problems = Problems()
+    engine = Engine(str(tiltfile), env=env, listener=problems)
+    await engine.start()
+    try:
+        yield Loop(engine, root, port, problems)
+    finally:
+        await engine.stop()
+        api = docker_client.api
+        for c in api.containers(all=True, filters={"label": [f"com.docker.compose.project={project}"]}):
+            with contextlib.suppress(Exception):
+                api.remove_container(c["Id"], force=True, v=True)
+        lbl.remove_containers(api, lbl.managed_labels(str(root)))
+        lbl.remove_stale_images(api, lbl.managed_labels(str(root)), keep=())
+
+
+def builds(lines: list[str]) -> int:
+    return sum(1 for line in lines if line.startswith("building compose-python-web:tilt-"))
+
+
+async def test_failing_run_step_is_a_user_error_with_problems_and_no_rebuild(loop: Loop) -> None:
+    assert await loop.engine.wait_settled(180)
+    await loop.serving("Hello from compose-python!")
+    built = builds(loop.log())
+    check = loop.root / "check.py"
+    loop.save("check.py", "import sys\n\n\ndef check():\n    raise SystemExit('config is wrong')\n\n\nraise ValueError('bad config')\n")
+    status = loop.engine.statuses["web"]
+    await loop.until(lambda: status.build.value == "error", "the run step to fail")
+    assert "exited with code 1" in (status.last_error or "")
+    found = await loop.until(lambda: loop.problems.by_path.get(str(check)), "a problem on check.py")
+    assert {p.line for p in found} == {8}
+    assert builds(loop.log()) == built  # not rebuilt
+
+    loop.save("check.py", "print('fixed')\n")
+    await loop.until(lambda: status.build.value == "ok", "the fixed run step")
+    await loop.until(lambda: not loop.problems.by_path.get(str(check)), "check.py to clear")
+    assert builds(loop.log()) == built
+
+
+async def test_removed_container_is_recreated_by_the_fast_build(loop: Loop, docker_client: Any) -> None:
+    assert await loop.engine.wait_settled(180)
+    await loop.serving("Hello from compose-python!")
+    app = (loop.root / "app.py").read_text()
+    loop.save("app.py", app.replace("Hello from compose-python!", "Hello synced"))
+    await loop.serving("Hello synced")
+    built = builds(loop.log())
+
+    project = loop.engine.statuses["web"].resource.compose.project_name  # type: ignore[union-attr]
+    (container,) = docker_client.containers.list(
+        all=True, filters={"label": [f"com.docker.compose.project={project}"]})
+    await asyncio.to_thread(container.remove, force=True)
+    await loop.until(lambda: loop.engine.statuses["web"].runtime.value == "crashed", "the death")
+
+    loop.save("app.py", app.replace("Hello from compose-python!", "Hello layered"))
+    await loop.serving("Hello layered")
+    lines = loop.log()
+    assert any(line.startswith("fast build: 1 file synced since the last full build, layered")
+               for line in lines), lines[-20:]
+    assert builds(lines) == built  # no Dockerfile run
+    (new,) = docker_client.containers.list(
+        all=True, filters={"label": [f"com.docker.compose.project={project}"]})
+    assert docker_client.images.get(new.image.id).labels[lbl.BUILD_KIND] == "layered"
+
+
+async def test_unreachable_synclet_falls_back_to_a_full_build(loop: Loop) -> None:
+    assert await loop.engine.wait_settled(180)
+    await loop.serving("Hello from compose-python!")
+    built = builds(loop.log())
+    host = loop.engine._docker_host
+    assert host is not None
+
+    async def unreachable() -> tuple[str, str]:
+        return "http://127.0.0.1:9", "nobody-listens"
+
+    host.updater._endpoint = unreachable
+    app = (loop.root / "app.py").read_text()
+    loop.save("app.py", app.replace("Hello from compose-python!", "Hello rebuilt"))
+    await loop.serving("Hello rebuilt")
+    lines = loop.log()
+    assert any("the synclet is unreachable" in line and "full build" in line for line in lines)
+    assert builds(lines) == built + 1
