@@ -172,6 +172,7 @@ def run_spec(
         )
         pytest.fail(f"{spec} did not finish within {SPEC_TIMEOUT_S} s\n{stderr}")
     seconds = time.monotonic() - t0
+    print(f"{spec}: {seconds:.1f} s")
     if not results.exists():
         pytest.fail(
             f"{spec} wrote no results (nvim exit {proc.returncode})\n"
@@ -271,6 +272,11 @@ def test_resources_come_up(loop_spec: Spec) -> None:
     assert loop_spec.check("the resources come up")["pid"] > 0
 
 
+def test_statusline_follows_status(loop_spec: Spec) -> None:
+    data = loop_spec.check("the statusline and User TiltStatus follow tilt/status")
+    assert data["statusline"] == "tilt: ok" and data["status_events"] > 0
+
+
 def test_restart_completion_lists_resources(loop_spec: Spec) -> None:
     data = loop_spec.check("completion of :Tilt restart lists the resources")
     assert data["restart"] == ["greeter", "tests"]
@@ -283,6 +289,7 @@ def test_broken_save_diagnostic_on_its_line_then_cleared(loop_spec: Spec) -> Non
     assert hits[0]["source"].startswith("tilt-lsp (")
     assert any(q["file"].endswith("greeting.py") and q["lnum"] == 6 for q in data["qflist"])
     assert data["after_ready"] == []
+    assert re.fullmatch(r"tilt: \d+ errors?", data["statusline_broken"])
     print(
         f"diagnostic {data['seconds_to_diagnostic']:.2f} s after the save, "
         f"cleared {data['seconds_to_clear']:.2f} s after the fix"

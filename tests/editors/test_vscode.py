@@ -71,9 +71,16 @@ def editors_required() -> bool:
 @pytest.fixture
 def vscode_tools() -> dict[str, Path]:
     missing = [f"{name} ({path})" for name, path in tools().items() if not path.exists()]
+    if not missing:
+        # The .vsix must be built from the extension as it is now, not from an older one.
+        check = subprocess.run(
+            [str(REPO / "scripts" / "setup-vscode"), "--check"], capture_output=True, text=True
+        )
+        if check.returncode != 0:
+            missing.append(check.stdout.strip() or check.stderr.strip())
     if missing:
         reason = (
-            "VS Code test tools missing: " + ", ".join(missing) + "; run ./scripts/setup-vscode"
+            "VS Code test tools not ready: " + ", ".join(missing) + "; run ./scripts/setup-vscode"
         )
         if editors_required():
             pytest.fail(reason + " (required: TILT_LSP_REQUIRE_EDITORS=1)", pytrace=False)

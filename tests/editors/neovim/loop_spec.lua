@@ -58,6 +58,15 @@ local function plain(diags)
   end, diags)
 end
 
+-- Every User TiltStatus the plugin fired (one per tilt/status notification).
+local status_events = 0
+vim.api.nvim_create_autocmd("User", {
+  pattern = "TiltStatus",
+  callback = function()
+    status_events = status_events + 1
+  end,
+})
+
 H.run(function()
   vim.cmd.cd(ws)
 
@@ -95,6 +104,17 @@ H.run(function()
       return "greeter ready; resources: " .. vim.inspect(resources())
     end)
     data.pid = r.pid
+  end)
+
+  H.it("the statusline and User TiltStatus follow tilt/status", function(data)
+    H.wait(10000, function()
+      return require("tilt_lsp").statusline() == "tilt: ok"
+    end, function()
+      return "statusline 'tilt: ok'; it is " .. vim.inspect(require("tilt_lsp").statusline())
+    end)
+    data.statusline = require("tilt_lsp").statusline()
+    data.status_events = status_events
+    H.truthy(status_events > 0, "no User TiltStatus event")
   end)
 
   H.it("completion of :Tilt restart lists the resources", function(data)
@@ -142,6 +162,12 @@ H.run(function()
       return "a TypeError at line " .. BUG_LINE .. "; diagnostics: " .. vim.inspect(plain(vim.diagnostic.get(buf)))
     end)
     data.seconds_to_diagnostic = (vim.uv.hrtime() - t0) / 1e9
+    data.statusline_broken = H.wait(10000, function()
+      local line = require("tilt_lsp").statusline()
+      return line:find("^tilt: %d+ errors?$") and line
+    end, function()
+      return "statusline 'tilt: N errors'; it is " .. vim.inspect(require("tilt_lsp").statusline())
+    end)
     data.diagnostics = plain(tilt_diagnostics(buf))
     H.eq(diags[1].severity, vim.diagnostic.severity.ERROR, "severity")
     -- Native vim.diagnostic: the quickfix list gets it without anything from the plugin.

@@ -117,7 +117,7 @@ local function report(mark, text, fix)
   elseif mark == "ERR" then
     health.error(text, advice)
   else
-    health.info(text .. " (not needed by this Tiltfile)" .. (fix and ("; fix: " .. fix) or ""))
+    health.info(text .. " — not needed by this Tiltfile" .. (fix and (" (to set it up: " .. fix .. ")") or ""))
   end
 end
 
