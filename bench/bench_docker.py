@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import io
 import os
 import shutil
@@ -148,11 +147,12 @@ def bench_vanilla(client: Any, root: Path, runs: int) -> dict[str, float]:
     edit(root / "app.py", DEFAULT)
     tag = f"tilt-lsp-bench/vanilla:{uuid.uuid4().hex[:8]}"
     port = free_port()
-    build(client, root, tag)
-    container = run(client, tag, port)
-    wait_serving(port, DEFAULT, time.perf_counter())
     samples = []
+    container = None
     try:
+        build(client, root, tag)
+        container = run(client, tag, port)
+        wait_serving(port, DEFAULT, time.perf_counter())
         for i in range(runs + 1):
             text = f"vanilla {i} {uuid.uuid4().hex[:6]}"
             edit(root / "app.py", text)
@@ -164,9 +164,10 @@ def bench_vanilla(client: Any, root: Path, runs: int) -> dict[str, float]:
             if i:
                 samples.append(elapsed)
     finally:
-        container.remove(force=True)
-        with contextlib.suppress(Exception):
-            client.images.remove(tag, force=True)
+        if container is not None:
+            container.remove(force=True)
+        # Each build re-tags: earlier builds are left untagged, with the bench label.
+        lbl.remove_stale_images(client.api, BENCH_LABELS, keep=())
     return stats(samples)
 
 
@@ -184,11 +185,12 @@ def bench_floor(client: Any, root: Path, runs: int) -> dict[str, float]:
     edit(root / "app.py", DEFAULT)
     tag = f"tilt-lsp-bench/floor:{uuid.uuid4().hex[:8]}"
     port = free_port()
-    build(client, root, tag)
-    container = run(client, tag, port)
-    wait_serving(port, DEFAULT, time.perf_counter())
     samples = []
+    container = None
     try:
+        build(client, root, tag)
+        container = run(client, tag, port)
+        wait_serving(port, DEFAULT, time.perf_counter())
         for i in range(runs + 1):
             text = f"floor {i} {uuid.uuid4().hex[:6]}"
             edit(root / "app.py", text)
@@ -200,9 +202,10 @@ def bench_floor(client: Any, root: Path, runs: int) -> dict[str, float]:
             if i:
                 samples.append(elapsed)
     finally:
-        container.remove(force=True)
-        with contextlib.suppress(Exception):
-            client.images.remove(tag, force=True)
+        if container is not None:
+            container.remove(force=True)
+        # Each build re-tags: earlier builds are left untagged, with the bench label.
+        lbl.remove_stale_images(client.api, BENCH_LABELS, keep=())
     return stats(samples)
 
 
