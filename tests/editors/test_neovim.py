@@ -30,7 +30,7 @@ PLUGIN = REPO / "editors" / "neovim"
 SPECS = Path(__file__).resolve().parent / "neovim"
 EXAMPLE = REPO / "examples" / "hello-local"
 MIN_VERSION = (0, 10)
-SPEC_TIMEOUT_S = 90
+SPEC_TIMEOUT_S = 120  # a safety net: the slowest spec takes ~10 s (~35 s on a loaded machine)
 
 
 def _version(nvim: str) -> tuple[int, int] | None:
@@ -108,6 +108,7 @@ class Spec:
         self.messages = data.get("messages", [])
         self.stderr = stderr
         self.seconds = seconds
+        self.lsp_log = ""
 
     def check(self, name: str) -> dict[str, Any]:
         """The data the spec recorded for `name`, failing with its error if it failed."""
@@ -122,6 +123,7 @@ class Spec:
         if not result["ok"]:
             pytest.fail(
                 f"{self.name}: {name}:\n{result['error']}\n--- nvim stderr ---\n{self.stderr}"
+                f"\n--- Neovim's LSP log (last lines) ---\n{self.lsp_log}"
             )
         return result["data"] or {}
 
@@ -178,7 +180,11 @@ def run_spec(
             f"{spec} wrote no results (nvim exit {proc.returncode})\n"
             f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
         )
-    return Spec(spec, json.loads(results.read_text()), proc.stderr, seconds)
+    result = Spec(spec, json.loads(results.read_text()), proc.stderr, seconds)
+    lsp_log = tmp / "state" / "nvim" / "lsp.log"
+    if lsp_log.exists():
+        result.lsp_log = "\n".join(lsp_log.read_text(errors="replace").splitlines()[-40:])
+    return result
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,9 @@ end
 ---@return string?
 function M.root(bufnr)
   local cfg = config.current or config.defaults
-  if vim.bo[bufnr].buftype ~= "" or vim.api.nvim_buf_get_name(bufnr) == "" then
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  -- Only real files: not help, terminals, scratch buffers or fugitive://-style names.
+  if vim.bo[bufnr].buftype ~= "" or name == "" or name:match("^%a[%w+.-]*://") then
     return nil
   end
   return vim.fs.root(bufnr, cfg.root_markers)
