@@ -159,5 +159,5 @@ async def test_unreachable_synclet_falls_back_to_a_full_build(loop: Loop) -> Non
     loop.save("app.py", app.replace("Hello from compose-python!", "Hello rebuilt"))
     await loop.serving("Hello rebuilt")
     lines = loop.log()
-    assert any("the synclet is unreachable" in line and "full build" in line for line in lines)
+    assert any("lost the synclet" in line and "full build" in line for line in lines)
     assert builds(lines) == built + 1

@@ -115,7 +115,7 @@ async def test_an_unreachable_synclet_is_infrastructure() -> None:
     updater = SyncletUpdater(endpoint)
     result = await updater.update("abc", SPEC, b"", lambda e: None)
     await updater.close()
-    assert result.outcome == "infrastructure" and "unreachable" in result.message
+    assert result.outcome == "infrastructure" and "lost the synclet" in result.message
 
 
 def test_expand_walks_directories_and_reports_vanished_files(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Applying a live update to a running container: the ``ContainerUpdater`` interface and the
 synclet client behind it.
 
-One update is one streamed HTTP request to the synclet (``synclet.protocol``): deletes, a tar
+One update is one streamed HTTP request to the synclet (``synclet.protocol``, sent by
+``synclet.client``): deletes, a tar
 of the synced files, the triggered run steps and the restart mode go in; NDJSON events come
 back (step output line by line, the exit codes, then ``done`` or ``failed``). The caller gets
 every event as it arrives, so run-step output reaches the log and the problem parsers live.
@@ -99,49 +100,26 @@ class SyncletUpdater:
     ) -> UpdateResult:
         import aiohttp
 
+        from synclet.client import update_events
+
         try:
             url, token = await self._endpoint()
         except Exception as err:
             return UpdateResult("infrastructure", f"the synclet could not start: {err}")
         session = await self._client()
         assert isinstance(session, aiohttp.ClientSession)
-        body = sp.encode_request(spec, archive)
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": sp.UPDATE_CONTENT_TYPE,
-        }
-        final: sp.Event | None = None
         restarted = False
-        try:
-            async with session.post(
-                url.rstrip("/") + sp.update_path(container_id), data=body, headers=headers
-            ) as resp:
-                if resp.status != 200:
-                    text = (await resp.text())[:500]
-                    return UpdateResult(
-                        "infrastructure", f"the synclet refused the update ({resp.status}): {text}"
-                    )
-                async for raw in resp.content:
-                    line = raw.strip()
-                    if not line:
-                        continue
-                    try:
-                        event = sp.event_from_json(line)
-                    except sp.ProtocolError as err:
-                        return UpdateResult("infrastructure", f"bad event from the synclet: {err}")
-                    on_event(event)
-                    if isinstance(event, sp.Restarted):
-                        restarted = True
-                    if sp.is_final(event):
-                        final = event
-                        break
-        except (aiohttp.ClientError, OSError, TimeoutError) as err:
-            return UpdateResult("infrastructure", f"the synclet is unreachable: {err}")
-        if isinstance(final, sp.Done):
-            return UpdateResult("done", restarted=restarted, duration_ms=final.duration_ms)
-        if isinstance(final, sp.Failed):
-            outcome: Outcome = "user" if final.kind == "user" else "infrastructure"
-            return UpdateResult(outcome, final.message, restarted)
+        # The synclet's client ends every outcome (refusal, lost connection, cut stream) in
+        # exactly one done or failed event.
+        async for event in update_events(session, url, token, container_id, spec, archive):
+            on_event(event)
+            if isinstance(event, sp.Restarted):
+                restarted = True
+            if isinstance(event, sp.Done):
+                return UpdateResult("done", restarted=restarted, duration_ms=event.duration_ms)
+            if isinstance(event, sp.Failed):
+                outcome: Outcome = "user" if event.kind == "user" else "infrastructure"
+                return UpdateResult(outcome, event.message, restarted)
         return UpdateResult("infrastructure", "the synclet's answer ended before done or failed")
 
 
