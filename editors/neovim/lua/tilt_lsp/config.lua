@@ -75,10 +75,13 @@ local schema = {
 --- vim.validate in the form this Neovim understands (0.11 added the positional form).
 ---@return boolean ok, string? err
 local function check(name, value, validator, message)
-  if vim.fn.has("nvim-0.11") == 1 then
-    return pcall(vim.validate, name, value, validator, true, message)
+  if value == nil then
+    return true -- every option is optional
   end
-  local spec = type(validator) == "function" and { value, validator, message } or { value, validator, true }
+  if vim.fn.has("nvim-0.11") == 1 then
+    return pcall(vim.validate, name, value, validator, message)
+  end
+  local spec = type(validator) == "function" and { value, validator, message } or { value, validator }
   ---@diagnostic disable-next-line: deprecated
   return pcall(vim.validate, { [name] = spec })
 end
