@@ -64,11 +64,24 @@ class FakeCluster:
 
     def stop(self) -> None:
         if self._runner is not None:
-            self.store.expire_watches()
-            self._await(self._runner.cleanup(), timeout=10)
+            self._await(self._shutdown(), timeout=15)
             self._runner = None
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
+
+    async def _shutdown(self) -> None:
+        # End what streams forever (watches, followed logs) before the runner waits for it.
+        self.store.expire_watches(bookmark=False)
+        for state in self.cluster.containers.values():
+            for book in state.instances:
+                book.end()
+        assert self._runner is not None
+        await self._runner.cleanup()
+        me = asyncio.current_task()
+        rest = [t for t in asyncio.all_tasks() if t is not me]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
 
     @property
     def url(self) -> str:

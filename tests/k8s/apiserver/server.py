@@ -326,6 +326,9 @@ class ApiServer:
         async def pump(index: int, reader: asyncio.StreamReader) -> None:
             while data := await reader.read(65536):
                 await ws.send_bytes(bytes([index * 2]) + data)
+            # The pod closed its side. The python client's forwarding thread dies if the
+            # websocket closes while it still writes (BrokenPipe): let in-flight data land.
+            await asyncio.sleep(0.2)
             await ws.close()
 
         for i, port in enumerate(ports):
