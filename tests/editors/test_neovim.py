@@ -183,7 +183,8 @@ def run_spec(
     result = Spec(spec, json.loads(results.read_text()), proc.stderr, seconds)
     lsp_log = tmp / "state" / "nvim" / "lsp.log"
     if lsp_log.exists():
-        result.lsp_log = "\n".join(lsp_log.read_text(errors="replace").splitlines()[-40:])
+        tail = lsp_log.read_text(errors="replace").splitlines()[-20:]
+        result.lsp_log = "\n".join(line[:400] + (" …" if len(line) > 400 else "") for line in tail)
     return result
 
 
@@ -315,6 +316,21 @@ def test_tilt_logs_buffer_follows(loop_spec: Spec) -> None:
         ":Tilt restart greeter restarts it (new pid), and its log buffer follows"
     )
     assert data["listening_after"] > data["listening_before"]
+
+
+def test_tilt_rebuild_picks_resource_and_rebuilds(loop_spec: Spec) -> None:
+    data = loop_spec.check(":Tilt rebuild with no resource asks which, then rebuilds it")
+    assert data["items"] == ["greeter", "tests"]
+    assert data["update_count"][1] > data["update_count"][0]
+
+
+@pytest.mark.xfail(
+    reason="server: tilt/logs answers \"no resource named '(Tiltfile)'\" although "
+    "docs/protocol.md documents the (Tiltfile) log",
+    strict=False,
+)
+def test_tiltfile_log(loop_spec: Spec) -> None:
+    loop_spec.check(":Tilt logs (Tiltfile) shows the Tiltfile's own output")
 
 
 def test_unknown_resource_error(loop_spec: Spec) -> None:

@@ -224,6 +224,39 @@ H.run(function()
     data.listening_after = listening()
   end)
 
+  H.it(":Tilt rebuild with no resource asks which, then rebuilds it", function(data)
+    local before = H.wait(10000, ready("greeter"), "greeter ready")
+    local select = vim.ui.select
+    vim.ui.select = function(items, opts, on_choice)
+      data.items, data.prompt = items, opts.prompt
+      on_choice("greeter")
+    end
+    vim.cmd("Tilt rebuild")
+    vim.ui.select = select
+    H.eq(data.items, { "greeter", "tests" }, "choices offered")
+    local after = H.wait(20000, function()
+      local r = ready("greeter")()
+      return r and r.updateCount > before.updateCount and r.pid ~= before.pid and r
+    end, "greeter rebuilt (updateCount up, new pid)")
+    data.update_count = { before.updateCount, after.updateCount }
+    data.reason = after.lastUpdateReason
+  end)
+
+  H.it(":Tilt logs (Tiltfile) shows the Tiltfile's own output", function(data)
+    local win = vim.api.nvim_get_current_win()
+    vim.cmd("Tilt logs (Tiltfile)")
+    local buf = vim.api.nvim_get_current_buf()
+    data.name = vim.api.nvim_buf_get_name(buf)
+    H.wait(5000, function()
+      return H.text(buf) ~= ""
+    end, "the Tiltfile log (or a message in the buffer)")
+    data.text = H.text(buf)
+    vim.cmd("close")
+    vim.api.nvim_set_current_win(win)
+    H.truthy(data.name:find("/%(Tiltfile%)$"), "buffer name " .. data.name)
+    H.truthy(not data.text:find("^%[tilt/logs"), "the log buffer says: " .. data.text)
+  end)
+
   H.it(":Tilt restart of an unknown resource shows the server's error", function(data)
     local from = #H.messages + 1
     vim.cmd("Tilt restart nope")

@@ -22,15 +22,6 @@ local function notify(msg, level)
   vim.notify("tilt_lsp: " .. msg, level or vim.log.levels.INFO)
 end
 
---- The user-facing part of a JSON-RPC error: pygls prefixes the server's exception class
---- ("tilt_lsp.engine.engine.EngineError: no resource named 'x' (resources: …)").
----@param err lsp.ResponseError|table
----@return string
-function M.error_text(err)
-  local text = tostring(err.message or vim.inspect(err))
-  return (text:gsub("^[%w_]+[%w_.]*Error: ", ""))
-end
-
 --- Run a `tilt.*` command on the server; its outcome arrives as tilt/status.
 ---@param name string subcommand, a key of protocol.commands
 ---@param client vim.lsp.Client
@@ -40,12 +31,12 @@ function M.execute(name, client, resource, done)
   local params = { command = protocol.commands[name], arguments = { resource } }
   lsp.request(client, protocol.execute_command, params, function(err, result)
     if err then
-      notify(("%s %s: %s"):format(name, resource, M.error_text(err)), vim.log.levels.ERROR)
+      notify(("%s %s: %s"):format(name, resource, lsp.error_text(err)), vim.log.levels.ERROR)
     else
       notify(("%s %s"):format(name, resource))
     end
     if done then
-      done(err and M.error_text(err) or nil, result)
+      done(err and lsp.error_text(err) or nil, result)
     end
   end)
 end

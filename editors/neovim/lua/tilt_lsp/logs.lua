@@ -119,8 +119,12 @@ local function fill(client, resource, entry, done)
   lsp.request(client, protocol.request.logs, { resource = resource, lines = cfg.log_lines }, function(err, result)
     entry.pending = false
     if err or not result then
-      local msg = "tilt_lsp: " .. (err and err.message or "no answer to tilt/logs")
-      vim.notify(msg, vim.log.levels.ERROR)
+      local msg = ("tilt/logs %s failed: %s"):format(resource, err and lsp.error_text(err) or "no answer")
+      vim.notify("tilt_lsp: " .. msg, vim.log.levels.ERROR)
+      -- Say it in the buffer too, where the user is looking.
+      entry.empty = true
+      append(entry, { "[" .. msg .. "]" })
+      entry.empty = true
       return done and done(nil, msg)
     end
     local lines = clean(result.lines or {})

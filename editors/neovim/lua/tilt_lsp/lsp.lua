@@ -54,6 +54,15 @@ function M.client_for(bufnr)
   return nil
 end
 
+--- The user-facing part of a JSON-RPC error: pygls prefixes the server's exception class
+--- ("tilt_lsp.engine.engine.EngineError: no resource named 'x' (resources: …)").
+---@param err lsp.ResponseError|table|string
+---@return string
+function M.error_text(err)
+  local text = type(err) == "table" and tostring(err.message or vim.inspect(err)) or tostring(err)
+  return (text:gsub("^[%w_]+[%w_.]*Error: ", ""))
+end
+
 --- Send a request; `handler(err, result)` runs on the main loop.
 ---@param client vim.lsp.Client
 ---@param method string
@@ -92,7 +101,7 @@ function M.request_sync(client, method, params, timeout_ms)
     return nil, err or "no answer"
   end
   if response.err then
-    return nil, response.err.message or vim.inspect(response.err)
+    return nil, M.error_text(response.err)
   end
   return response.result
 end

@@ -167,7 +167,7 @@ end
 function M.show(client, done)
   lsp.request(client, protocol.request.resources, {}, function(err, result)
     if err or not result then
-      local msg = "tilt_lsp: " .. (err and err.message or "no answer to tilt/resources")
+      local msg = "tilt_lsp: " .. (err and lsp.error_text(err) or "no answer to tilt/resources")
       vim.notify(msg, vim.log.levels.ERROR)
       return done and done(nil, msg)
     end
