@@ -28,8 +28,6 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import yaml
-
 from synclet import protocol as sp
 from tilt_lsp.build import labels as lbl
 from tilt_lsp.build.builder import (
@@ -40,153 +38,30 @@ from tilt_lsp.build.builder import (
     image_mapper,
 )
 from tilt_lsp.build.layered import layer_image
-from tilt_lsp.diagnostics.model import Problem
 from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.diagnostics.stream import ProblemStream
 from tilt_lsp.engine.actions import (
     BuildChanged,
     LogLines,
-    ProblemsFound,
     ProblemsReset,
     RuntimeChanged,
 )
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 from tilt_lsp.liveupdate.plan import Plan, plan
 from tilt_lsp.liveupdate.updater import ArchiveError, expand, make_archive
+from tilt_lsp.runtime.composecli import ComposeCli, files_text, started_at
 from tilt_lsp.runtime.containers import ContainerEvent, EventWatcher, LogFollower
 from tilt_lsp.runtime.controller import Dispatch
 from tilt_lsp.runtime.dockerhost import DockerHost, DockerUnavailable
-from tilt_lsp.tiltfile.model import ComposeSpec, ImageBuild, Resource
+from tilt_lsp.runtime.sink import Sink
+from tilt_lsp.tiltfile.model import ImageBuild, Resource
 
-QUIET_FLUSH_S = 0.3
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 RESTART_SIGNAL_LABEL = "dev.tilt-lsp.restart-signal"  # the synclet's "process" restart mode
 CRASH_LOOP = (3, 60.0)  # this many deaths within this many seconds is a crash loop
 _OURS_S = 0.05  # slack around our own operations when telling our starts from others'
 _EXPECT_S = 5.0  # how long a die we caused (restart, recreate) is expected
-
-
-class Sink:
-    """One stream of lines: to the resource log, and through a ProblemStream to problems."""
-
-    def __init__(
-        self, resource: str, source: str, stream: ProblemStream, dispatch: Dispatch
-    ) -> None:
-        self._resource = resource
-        self._source = source
-        self._stream = stream
-        self._dispatch = dispatch
-        self._timer: asyncio.TimerHandle | None = None
-
-    def __call__(self, line: str) -> None:
-        self._dispatch(LogLines(self._resource, (line,)))
-        self._found(self._stream.feed(line))
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(QUIET_FLUSH_S, self._flush)
-
-    def _flush(self) -> None:
-        self._timer = None
-        self._found(self._stream.flush())
-
-    def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._found(self._stream.close())
-
-    def _found(self, problems: list[Problem]) -> None:
-        if problems:
-            self._dispatch(ProblemsFound(self._resource, self._source, tuple(problems)))
-
-
-class ComposeCli:
-    """The compose command line for one service, with tilt-lsp's override file."""
-
-    def __init__(self, host: DockerHost, spec: ComposeSpec, resource: str) -> None:
-        self.host = host
-        self.spec = spec
-        self.resource = resource
-        first = spec.config_paths[0]
-        base = [*host.compose_command(), "--project-name", spec.project_name,
-                "--project-directory", os.path.dirname(first)]
-        if spec.env_file:
-            base += ["--env-file", spec.env_file]
-        for profile in spec.profiles:
-            base += ["--profile", profile]
-        for path in spec.config_paths:
-            base += ["-f", path]
-        self.base = base
-        host.projects.setdefault(spec.project_name, base)
-        self.override = os.path.join(
-            host.state_dir(), spec.project_name, f"{spec.service}.override.yml"
-        )
-
-    def write_override(self, image_ref: str | None) -> None:
-        """Point the service at ``image_ref`` and label its container; the user's files are
-        never touched."""
-        service: dict[str, Any] = {
-            "labels": {**self.host.labels, lbl.RESOURCE: self.resource},
-        }
-        if image_ref:
-            service["image"] = image_ref
-        doc: dict[str, Any] = {"services": {self.spec.service: service}}
-        version = _compose_version(self.spec.config_paths[0])
-        if version:
-            doc = {"version": version, **doc}
-        os.makedirs(os.path.dirname(self.override), exist_ok=True)
-        with open(self.override, "w", encoding="utf-8") as f:
-            yaml.safe_dump(doc, f, sort_keys=False)
-
-    def command(self, *args: str) -> list[str]:
-        return [*self.base, "-f", self.override, *args]
-
-    async def run(self, on_line: Callable[[str], None], *args: str) -> tuple[int, list[str]]:
-        proc = await asyncio.create_subprocess_exec(
-            *self.command(*args),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL,
-            env=self.host.env,
-        )
-        assert proc.stdout is not None
-        tail: deque[str] = deque(maxlen=10)
-        async for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            tail.append(line)
-            on_line(line)
-        return await proc.wait(), list(tail)
-
-
-def _files(n: int) -> str:
-    return f"{n} file{'s' if n != 1 else ''}"
-
-
-def _compose_version(path: str) -> str | None:
-    """The user's ``version:`` (compose v1 wants every file of a project to agree)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = yaml.safe_load(f)
-    except (OSError, yaml.YAMLError):
-        return None
-    version = doc.get("version") if isinstance(doc, dict) else None
-    return str(version) if version is not None else None
-
-
-def _started_at(value: str) -> float | None:
-    """Docker's ``State.StartedAt`` (RFC 3339 with nanoseconds) as epoch seconds."""
-    from datetime import datetime
-
-    if not value or value.startswith("0001-"):
-        return None
-    head, _, frac = value.rstrip("Z").partition(".")
-    try:
-        base = datetime.fromisoformat(head + "+00:00").timestamp()
-    except ValueError:
-        return None
-    digits = "".join(ch for ch in frac if ch.isdigit())
-    return base + (int(digits) / 10 ** len(digits) if digits else 0.0)
 
 
 class ComposeController:
@@ -381,7 +256,7 @@ class ComposeController:
             self._log(f"fast build failed ({err}); full build")
             return await self._full_build(force=False, recreate=False)
         self._log(
-            f"fast build: {_files(len(files))} synced since the last full build, layered onto "
+            f"fast build: {files_text(len(files))} synced since the last full build, layered onto "
             f"{self._full.ref} "
             f"in {(time.monotonic() - t0) * 1000:.0f} ms"
         )
@@ -473,7 +348,7 @@ class ComposeController:
         labels = (info.get("Config") or {}).get("Labels") or {}
         self._signal[cid] = labels.get(RESTART_SIGNAL_LABEL)
         state = info.get("State") or {}
-        started = _started_at(str(state.get("StartedAt") or ""))
+        started = started_at(str(state.get("StartedAt") or ""))
         self._attach(cid, started)
         if state.get("Running"):
             self._running = self._ready = True
@@ -554,7 +429,7 @@ class ComposeController:
             elif isinstance(event, sp.StepExited) and event.exit_code != 0:
                 self._log(f"run step exited with code {event.exit_code}")
 
-        what = _files(len(files))
+        what = files_text(len(files))
         if all_deletes:
             what += f", {len(all_deletes)} deleted"
         if mode == "container":
@@ -607,7 +482,7 @@ class ComposeController:
                 self._log(f"live update into the stopped container failed ({err}); fast build")
                 return await self._layered_build()
         self._log(
-            f"live update: {_files(len(files))} into stopped container {cid[:12]}, started, "
+            f"live update: {files_text(len(files))} into stopped container {cid[:12]}, started, "
             f"in {(time.monotonic() - t0) * 1000:.0f} ms"
         )
         self._dispatch(BuildChanged(self.name, BuildStatus.OK))
