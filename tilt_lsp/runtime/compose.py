@@ -232,7 +232,7 @@ class ComposeController:
     async def _warm_synclet(self) -> None:
         """Start the synclet now, so the first save does not wait for it."""
         try:
-            await self.host.synclet_endpoint()
+            await self.host.updater.warm()
         except Exception as err:
             self._log(f"the synclet did not start ({err}); live updates will rebuild instead")
 
@@ -440,7 +440,10 @@ class ComposeController:
         ms = (time.monotonic() - t0) * 1000
         if result.outcome == "done":
             restart = f", restart ({mode})" if mode != "none" else ""
-            self._log(f"live update: {what} synced to {cid[:12]}{restart} in {ms:.0f} ms")
+            self._log(
+                f"live update: {what} synced to {cid[:12]}{restart} in {ms:.0f} ms "
+                f"(synclet {result.duration_ms} ms)"
+            )
             self._dispatch(BuildChanged(name, BuildStatus.OK))
             if mode == "process":
                 self._new_runtime_sink()  # the old process's problems are history
