@@ -163,7 +163,12 @@ function M.run(opts)
   end
   if sub.needs_resource and not resource then
     -- No name given: pick one.
-    vim.ui.select(resource_choices(sub, client), { prompt = ("Tilt %s: "):format(name) }, function(choice)
+    local choices = resource_choices(sub, client)
+    if #choices == 0 then
+      notify(("no resource to %s"):format(name), vim.log.levels.WARN)
+      return
+    end
+    vim.ui.select(choices, { prompt = ("Tilt %s: "):format(name) }, function(choice)
       if choice then
         sub.run(client, choice, opts)
       end
@@ -197,7 +202,8 @@ function M.complete(arglead, cmdline, _)
   end, candidates)
 end
 
---- Define `:Tilt` (idempotent; plugin/tilt_lsp.lua calls it at start-up).
+--- Define `:Tilt` here (idempotent). plugin/tilt_lsp.lua defines the same command without
+--- loading this module; setup() calls this only when plugin/ was not sourced.
 function M.create()
   vim.api.nvim_create_user_command("Tilt", function(opts)
     M.run(opts)
