@@ -1,0 +1,50 @@
+"""synclet/deploy: the synclet-as-DaemonSet manifests are consistent, and apply through the
+same server-side apply tilt-lsp uses (a real cluster is needed to run them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.k8s.apiserver import FakeCluster
+from tilt_lsp.runtime.k8s.api import KubeApi
+from tilt_lsp.tiltfile.k8s import parse_objects
+
+DEPLOY = Path(__file__).resolve().parents[2] / "synclet" / "deploy"
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    return parse_objects((DEPLOY / name).read_text(), name)
+
+
+def test_the_daemonset_mounts_the_docker_socket_and_the_token_it_is_told_to_read() -> None:
+    [ds] = load("daemonset.yaml")
+    [secret] = load("secret.example.yaml")
+    spec = ds["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["docker-sock"]["hostPath"]["path"] == "/var/run/docker.sock"
+    assert volumes["token"]["secret"]["secretName"] == secret["metadata"]["name"]
+    [container] = spec["containers"]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    token_file = container["args"][container["args"].index("--token-file") + 1]
+    assert token_file == f"{mounts['token']}/{next(iter(secret['stringData']))}"
+    assert "--allow-remote" in container["args"]
+    assert not any("hostPort" in p for p in container["ports"]), "reached by port-forward only"
+    assert ds["spec"]["selector"]["matchLabels"].items() <= ds["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_the_role_allows_port_forward_and_reading_only_the_token() -> None:
+    role, binding = load("rbac.yaml")
+    rules = {tuple(r["resources"]): r for r in role["rules"]}
+    assert "create" in rules[("pods/portforward",)]["verbs"]
+    assert rules[("secrets",)]["resourceNames"] == ["tilt-lsp-synclet-token"]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+
+
+def test_the_manifests_apply_with_server_side_apply(fake: FakeCluster) -> None:
+    api = KubeApi({"KUBECONFIG": str(fake.kubeconfig)})
+    for name in ("namespace.yaml", "secret.example.yaml", "daemonset.yaml"):
+        for obj in load(name):
+            applied = api.apply(obj)
+            assert applied["metadata"]["managedFields"][0]["manager"] == "tilt-lsp"
+    assert fake.get("daemonsets", "tilt-lsp-synclet", "tilt-lsp-system") is not None
