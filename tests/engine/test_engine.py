@@ -162,6 +162,7 @@ async def test_tiltfile_error_keeps_the_last_good_model_and_recovers(engine_for,
     (_, source, problem), = engine.problems.for_path(str(tiltfile))
     assert (source, problem.line) == ("tiltfile", 2)
     assert engine.statuses["r"].pid == pid  # still running
+    assert any("Tiltfile error" in line for line in engine.logs(TILTFILE))
     tiltfile.write_text("local_resource('r', serve_cmd='sleep 300')\nlocal_resource('s', cmd='true')\n")
     engine.files_changed([str(tiltfile)], "save")
     await until(lambda: "s" in engine.statuses and engine.tiltfile_error is None, what="recovery")

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ from tilt_lsp.diagnostics.model import Problem, Severity
 from tilt_lsp.engine import actions as a
 from tilt_lsp.engine.listener import EngineListener, NullListener
 from tilt_lsp.engine.problems import ProblemStore
-from tilt_lsp.engine.status import BuildStatus, ResourceStatus, RuntimeStatus
+from tilt_lsp.engine.status import LOG_LINES, BuildStatus, ResourceStatus, RuntimeStatus
 from tilt_lsp.runtime.controller import Controller, Dispatch
 from tilt_lsp.runtime.local import LocalController, MapperFactory
 from tilt_lsp.runtime.processes import LocalProcesses, ProcessRunner
@@ -160,6 +161,7 @@ class Engine:
         self.statuses: dict[str, ResourceStatus] = {}
         self.workers: dict[str, _Worker] = {}
         self.problems = ProblemStore()
+        self.tiltfile_log: deque[str] = deque(maxlen=LOG_LINES)  # print() output and errors
         self.ignores = IgnoreRules(os.path.dirname(self.tiltfile))
         self._watches: Watches | None = None
         self._seen: dict[str, tuple[int, int] | None] = {}
@@ -288,8 +290,8 @@ class Engine:
         self.workers[name].request(_Request("update", reason="enabled"))
 
     def logs(self, name: str, lines: int = 200) -> list[str]:
-        status = self._status(name)
-        return list(status.log)[-lines:] if lines > 0 else list(status.log)
+        log = self.tiltfile_log if name == TILTFILE else self._status(name).log
+        return list(log)[-lines:] if lines > 0 else list(log)
 
     # -- waiting ----------------------------------------------------------------------------
 
@@ -343,6 +345,8 @@ class Engine:
         if isinstance(action, a.LogLines):
             if status is not None:
                 status.log.extend(action.lines)
+            elif action.resource == TILTFILE:
+                self.tiltfile_log.extend(action.lines)
             self.listener.log_lines(action.resource, action.lines)
             changed = False
         elif isinstance(action, a.ProblemsFound):
@@ -537,7 +541,9 @@ class Engine:
         if self._docker_host is None:
             self._docker_host = DockerHost(self.root, self.env)
         images = [i for ref in resource.image_refs if (i := self.model.image(ref)) is not None]
-        return ComposeController(resource, images[0] if images else None, self._docker_host, dispatch)
+        return ComposeController(
+            resource, images[0] if images else None, self._docker_host, dispatch
+        )
 
 
 class _NotYetController:
