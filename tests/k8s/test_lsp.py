@@ -91,7 +91,7 @@ def workspace(tmp_path: Path, request: pytest.FixtureRequest, cluster: FakeClust
         )
     else:
         (root / "k8s.yaml").write_text(DEPLOYMENT.replace("IMAGE", "python:3.12-slim"))
-        (root / "Tiltfile").write_text("k8s_yaml('k8s.yaml')\nk8s_resource('web')\n")
+        (root / "Tiltfile").write_text("allow_k8s_contexts('tilt-lsp-test')\nk8s_yaml('k8s.yaml')\nk8s_resource('web')\n")
     yield root
     if request.function.__name__.endswith("_docker"):
         _remove_built_images(request, root)
@@ -141,7 +141,7 @@ async def test_a_crashing_pod_is_reported_and_restart_replaces_it(client: Langua
     assert "CrashLoopBackOff" in crashed["lastError"] and "exit code 1" in crashed["lastError"]
     tiltfile = workspace / "Tiltfile"
     found = await wait_for(lambda: [d for d in diagnostics(client, tiltfile) if "crashed" in d.message], what="the Tiltfile diagnostic")
-    assert found[0].range.start.line == 1  # k8s_resource('web')
+    assert found[0].range.start.line == 2  # k8s_resource('web')
 
     await client.workspace_execute_command_async(types.ExecuteCommandParams(command="tilt.restart", arguments=["web"]))
     await pods(cluster, exclude={pod})

@@ -74,6 +74,7 @@ spec:
 """
 
 TILTFILE = """\
+allow_k8s_contexts('tilt-lsp-test')
 docker_build('example.com/web', '.', live_update=[
     fall_back_on(['requirements.txt']),
     sync('.', '/app'),
@@ -162,7 +163,8 @@ async def setup(tmp_path: Path, fake: FakeCluster) -> AsyncIterator[Setup]:
     def controllers(resource: Resource, dispatch: Dispatch) -> Controller:
         assert resource.kind is ResourceKind.K8S and engine.model is not None
         images = [i for ref in resource.image_refs if (i := engine.model.image(ref)) is not None]
-        return K8sController(resource, images, dispatch, engine.root, engine.env, builds=builds)
+        return K8sController(resource, images, dispatch, engine.root, engine.env,
+                             allowed_contexts=engine.model.allowed_k8s_contexts, builds=builds)
 
     engine = Engine(str(root / "Tiltfile"), listener=Recorder(), env={"KUBECONFIG": str(fake.kubeconfig), "PATH": "/usr/bin:/bin"}, controllers=controllers)
     await engine.start()
@@ -374,3 +376,13 @@ async def test_port_forward_reaches_the_pod(setup: Setup) -> None:
     assert answer.endswith(b"hello from the pod")
     server.close()
 
+
+
+async def test_a_context_that_is_not_a_local_cluster_needs_allow_k8s_contexts(setup: Setup) -> None:
+    tiltfile = setup.root / "Tiltfile"
+    tiltfile.write_text(tiltfile.read_text().replace("allow_k8s_contexts('tilt-lsp-test')", ""))
+    k8s = setup.root / "k8s.yaml"
+    k8s.write_text(k8s.read_text().replace("replicas: 1", "replicas: 2"))  # a changed resource: a new controller
+    setup.engine.files_changed([str(tiltfile), str(k8s)])
+    await until(lambda: setup.engine.statuses["web"].build is BuildStatus.ERROR, what="refused")
+    assert "add allow_k8s_contexts('tilt-lsp-test') to the Tiltfile" in (setup.engine.statuses["web"].last_error or "")

@@ -527,7 +527,8 @@ class Engine:
 
             images = [i for ref in resource.image_refs if (i := self.model.image(ref)) is not None]
             return K8sController(
-                resource, images, dispatch, self.root, self.env, self.model.default_registry
+                resource, images, dispatch, self.root, self.env, self.model.default_registry,
+                self.model.allowed_k8s_contexts,
             )
         if resource.kind is ResourceKind.DOCKER_COMPOSE and self.model is not None:
             return self._compose_controller(resource, dispatch)

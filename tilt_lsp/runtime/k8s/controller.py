@@ -71,6 +71,16 @@ def _expand(syncs: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     return files
 
 
+LOCAL_CONTEXTS = ("docker-desktop", "docker-for-desktop", "minikube", "microk8s", "rancher-desktop",
+                  "orbstack", "colima", "krucible")
+LOCAL_PREFIXES = ("kind-", "k3d-", "crc-", "colima-")
+
+
+def is_local_context(name: str) -> bool:
+    """The context names Tilt deploys to without ``allow_k8s_contexts``."""
+    return name in LOCAL_CONTEXTS or name.startswith(LOCAL_PREFIXES)
+
+
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)
 
@@ -84,6 +94,7 @@ class K8sController:
         root: str,
         env: Mapping[str, str],
         default_registry: str = "",
+        allowed_contexts: tuple[str, ...] = (),
         builds: ImageBuilds | None = None,
         api_factory: ApiFactory | None = None,
     ) -> None:
@@ -94,6 +105,7 @@ class K8sController:
         self._root = root
         self._env = dict(env)
         self._registry = default_registry
+        self._allowed_contexts = allowed_contexts
         self._images = {image_repository(i.ref): _ImageState(i) for i in images}
         self._builds: ImageBuilds = builds or DockerImageBuilds(root, resource.name, env)
         self._api_factory = api_factory or (lambda: KubeApi(self._env))
@@ -108,6 +120,7 @@ class K8sController:
         self._order: dict[str, int] = {}
         self._synced_pods: set[str] = set()  # uids holding every live-updated file
         self._resyncing: set[str] = set()
+        self._resync_errors: dict[str, str] = {}  # pod uid -> why it lacks live-updated files
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reported: tuple[Any, ...] = ()
         self._ready = False
@@ -165,6 +178,7 @@ class K8sController:
 
     async def stop(self) -> None:
         self._ready = False
+        self._reported = ()
         for forward in self._forwards:
             forward.stop()
         self._forwards.clear()
@@ -217,11 +231,18 @@ class K8sController:
             self._dispatch(BuildChanged(self.resource.name, BuildStatus.ERROR, err.message))
             self._log(err.message)
             return None
-        self.namespace = (
-            k8sobj.namespace_of(self._workload, self._api.namespace) if self._workload else self._api.namespace
-        )
-        self._log(f"cluster: context {self._api.context!r} at {self._api.server}")
-        return self._api
+        api = self._api
+        self.namespace = k8sobj.namespace_of(self._workload, api.namespace) if self._workload else api.namespace
+        self._log(f"cluster: context {api.context!r} at {api.server}")
+        if not is_local_context(api.context) and api.context not in self._allowed_contexts:
+            # Tilt's guard against deploying a dev loop to production by accident.
+            self._api = None
+            self._fail_build(
+                f"context {api.context!r} does not look like a local development cluster; if deploying "
+                f"there is intended, add allow_k8s_contexts('{api.context}') to the Tiltfile"
+            )
+            return None
+        return api
 
     def _fail_build(self, message: str) -> bool:
         self._log(message)
@@ -280,6 +301,7 @@ class K8sController:
             return False
         self._dispatch(BuildChanged(name, BuildStatus.OK))
         self._synced_pods.clear()
+        self._resync_errors.clear()
         self._dispatch(ProblemsReset(name, "runtime"))
         self._start_following(api)
         self._report()
@@ -364,6 +386,9 @@ class K8sController:
         pending = [k8spods.pod_name(p) for p in current if str(p["metadata"]["uid"]) in self._resyncing]
         if runtime is RuntimeStatus.READY and pending:
             runtime, summary = RuntimeStatus.RUNNING, f"re-syncing live-updated files into {', '.join(pending)}"
+        failed = [self._resync_errors[u] for p in current if (u := str(p["metadata"]["uid"])) in self._resync_errors]
+        if failed and runtime is not RuntimeStatus.CRASHED:
+            runtime, error, summary = RuntimeStatus.CRASHED, failed[0], failed[0]
         key = (runtime, error, state.exit_code, summary)
         self._ready = runtime is RuntimeStatus.READY
         if key == self._reported:
@@ -410,7 +435,8 @@ class K8sController:
                     self._fail_build(f"re-sync into {target}: {err}")
                 except UpdateInfraFailed as err:
                     self._log(f"re-sync into {target} failed: {err}")
-                    self._fail_runtime(f"pod {target.pod} lacks the live-updated files: {err}")
+                    self._resync_errors[uid] = f"pod {target.pod} lacks the live-updated files: {err}"
+                    return
             sink.close()
             self._synced_pods.add(uid)
         finally:
