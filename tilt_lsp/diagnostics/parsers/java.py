@@ -67,7 +67,8 @@ class JavaParser:
                     j = self._javac
                     self._javac = Problem(j.path, j.line, column, j.message, j.severity,
                                           j.source)
-                elif ":" in line and len(self._details) < 10:
+                elif self._javac.column is not None and ":" in line and len(self._details) < 10:
+                    # After the caret: "symbol:   variable count", "location: class X".
                     self._details.append(" ".join(line.split()))
                 return []
             if (

@@ -43,7 +43,6 @@ class NodeParser:
     def _reset(self) -> None:
         self._header: Frame | None = None
         self._header_gap = 0
-        self._previous = ""
         self._message: str | None = None
         self._frames: list[Frame] = []
 
