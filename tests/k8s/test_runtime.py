@@ -386,3 +386,24 @@ async def test_a_context_that_is_not_a_local_cluster_needs_allow_k8s_contexts(se
     setup.engine.files_changed([str(tiltfile), str(k8s)])
     await until(lambda: setup.engine.statuses["web"].build is BuildStatus.ERROR, what="refused")
     assert "add allow_k8s_contexts('tilt-lsp-test') to the Tiltfile" in (setup.engine.statuses["web"].last_error or "")
+
+
+async def test_restart_container_deletes_the_pod_and_its_replacement_is_re_synced(setup: Setup) -> None:
+    tiltfile = setup.root / "Tiltfile"
+    tiltfile.write_text(tiltfile.read_text().replace("trigger=['app.py']),", "trigger=['app.py']),\n    restart_container(),"))
+    setup.engine.files_changed([str(tiltfile)])
+    await until(lambda: len(setup.builds.builds) >= 2, what="the reloaded resource's deploy")
+    await until(
+        lambda: all(p["spec"]["containers"][0]["image"] == setup.builds.refs[-1] for p in setup.fake.pods(selector="app=web"))
+        and setup.engine.statuses["web"].runtime is RuntimeStatus.READY,
+        what="the new pods ready",
+    )
+    before = set(setup.fake.pod_names(selector="app=web"))
+    app = setup.root / "app.py"
+    app.write_text(APP.replace("bad input", "restarted"))
+    setup.engine.files_changed([str(app)])
+    new = (await wait_pods(setup.fake, exclude=before))[0]["metadata"]["name"]
+    root = setup.fake.container_dir(new, "app")
+    await until(lambda: (root / "app" / "app.py").exists() and "restarted" in (root / "app" / "app.py").read_text(), what="the replacement re-synced")
+    await until(lambda: setup.engine.statuses["web"].runtime is RuntimeStatus.READY, what="ready")
+    assert "restart_container(): deleting the updated pods" in "\n".join(setup.engine.statuses["web"].log)

@@ -153,7 +153,9 @@ class LogFollower:
                     _close(resp)
         for obj in pods:
             name = str(obj["metadata"]["name"])
-            for c in (obj.get("status") or {}).get("containerStatuses") or []:
+            status = obj.get("status") or {}
+            # Init containers too: a failing migration's output is the one that matters.
+            for c in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
                 self._sync_container(name, c)
 
     def _sync_container(self, pod: str, c: Mapping[str, Any]) -> None:
