@@ -407,3 +407,24 @@ async def test_restart_container_deletes_the_pod_and_its_replacement_is_re_synce
     await until(lambda: (root / "app" / "app.py").exists() and "restarted" in (root / "app" / "app.py").read_text(), what="the replacement re-synced")
     await until(lambda: setup.engine.statuses["web"].runtime is RuntimeStatus.READY, what="ready")
     assert "restart_container(): deleting the updated pods" in "\n".join(setup.engine.statuses["web"].log)
+
+
+async def test_a_bare_pod_without_images_deploys_and_restart_applies_it_again(tmp_path: Path, fake: FakeCluster) -> None:
+    root = tmp_path / "bare"
+    root.mkdir()
+    (root / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: job, labels: {app: job}}\n"
+        "spec: {containers: [{name: main, image: busybox}]}\n"
+    )
+    (root / "Tiltfile").write_text("allow_k8s_contexts('tilt-lsp-test')\nk8s_yaml('pod.yaml')\n")
+    engine = Engine(str(root / "Tiltfile"), env={"KUBECONFIG": str(fake.kubeconfig)})
+    await engine.start()
+    try:
+        await until(lambda: engine.statuses["job"].runtime is RuntimeStatus.READY, what="the pod ready")
+        first = fake.get("pods", "job")
+        assert first is not None
+        engine.restart("job")
+        await until(lambda: (p := fake.get("pods", "job")) is not None and p["metadata"]["uid"] != first["metadata"]["uid"], what="the pod applied again")
+        await until(lambda: engine.statuses["job"].runtime is RuntimeStatus.READY, what="ready again")
+    finally:
+        await engine.stop()

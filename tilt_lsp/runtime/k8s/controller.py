@@ -173,6 +173,16 @@ class K8sController:
         self._log(f"restart: deleted pod{'s' if len(deleted) != 1 else ''} {', '.join(deleted) or '(none)'}")
         self._dispatch(ProblemsReset(self.resource.name, "runtime"))
         if self._workload is not None and self._workload.get("kind") == "Pod":
+            # A bare Pod has no controller to replace it: apply it again once it is gone
+            # (a deleted pod terminates gracefully; patching it meanwhile would fail).
+            workload = self._workload
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 90
+            while await asyncio.to_thread(api.get, workload) is not None:
+                if loop.time() > deadline:
+                    self._fail_runtime(f"restart: pod {k8sobj.name_of(workload)} is still terminating after 90 s")
+                    return False
+                await asyncio.sleep(0.5)
             return await self._apply_objects(api)
         return True
 
