@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,9 +196,11 @@ class KubeApi:
                           timeout=(10, None))
 
     def exec(self, namespace: str, pod: str, container: str, argv: list[str],
-             stdin: bytes | None = None, timeout_s: float = 300) -> ExecResult:
+             stdin: bytes | None = None, timeout_s: float = 300,
+             on_output: Callable[[int, bytes], None] | None = None) -> ExecResult:
         """Run ``argv`` in the container over the websocket channel protocol; stdin (if any)
-        is sent whole, then closed."""
+        is sent whole, then closed. ``on_output(channel, data)`` sees stdout (1) and stderr
+        (2) as they arrive; the result holds all of it too."""
         from kubernetes import client, stream
 
         core = client.CoreV1Api(self.client)
@@ -209,33 +212,39 @@ class KubeApi:
             )
         except Exception as err:
             raise _error(err) from None
-        out, errb = bytearray(), bytearray()
+        out = {CHANNEL_STDOUT: bytearray(), CHANNEL_STDERR: bytearray()}
         status: dict[str, Any] | None = None
+
+        def drain() -> None:
+            for channel, buf in out.items():
+                data = ws.read_channel(channel) or b""
+                if data:
+                    buf += data
+                    if on_output is not None:
+                        on_output(channel, data)
+
         try:
             if stdin is not None:
                 for i in range(0, len(stdin), 1 << 20):
                     ws.write_stdin(stdin[i : i + (1 << 20)])
                 ws.close_channel(CHANNEL_STDIN)
-            import time
-
             deadline = time.monotonic() + timeout_s
-            while ws.is_open() and time.monotonic() < deadline:
+            while status is None and ws.is_open() and time.monotonic() < deadline:
                 ws.update(timeout=1)
-                out += ws.read_channel(CHANNEL_STDOUT) or b""
-                errb += ws.read_channel(CHANNEL_STDERR) or b""
+                drain()
                 raw = ws.read_channel(CHANNEL_ERROR)
                 if raw:
                     status = json.loads(raw)
-                    break
-            out += ws.read_channel(CHANNEL_STDOUT) or b""
-            errb += ws.read_channel(CHANNEL_STDERR) or b""
+            drain()
+            if status is None and (raw := ws.read_channel(CHANNEL_ERROR)):
+                status = json.loads(raw)
         except Exception as err:
             raise KubeError(0, "ExecFailed", f"exec into {pod}/{container} failed: {err}") from None
         finally:
             ws.close()
         if status is None:
             raise KubeError(0, "ExecFailed", f"exec into {pod}/{container} ended without an exit status")
-        return exec_result(status, bytes(out), bytes(errb))
+        return exec_result(status, bytes(out[CHANNEL_STDOUT]), bytes(out[CHANNEL_STDERR]))
 
 
 def exec_result(status: Mapping[str, Any], stdout: bytes, stderr: bytes) -> ExecResult:

@@ -41,10 +41,24 @@ class Target:
         return f"{self.pod}/{self.container}"
 
 
-def _emit(result: ExecResult, on_line: LineSink) -> None:
-    for stream in (result.stdout, result.stderr):
-        for line in stream.decode("utf-8", "replace").splitlines():
-            on_line(line)
+class _Lines:
+    """Complete lines of a run step's stdout and stderr, each as it arrives."""
+
+    def __init__(self, on_line: LineSink) -> None:
+        self._on_line = on_line
+        self._pending: dict[int, bytes] = {}
+
+    def feed(self, channel: int, data: bytes) -> None:
+        *lines, rest = (self._pending.get(channel, b"") + data).split(b"\n")
+        self._pending[channel] = rest
+        for line in lines:
+            self._on_line(line.decode("utf-8", "replace").rstrip("\r"))
+
+    def close(self) -> None:
+        for rest in self._pending.values():
+            if rest:
+                self._on_line(rest.decode("utf-8", "replace"))
+        self._pending.clear()
 
 
 def _plain(result: ExecResult, what: str, target: Target) -> str:
@@ -84,8 +98,10 @@ class ExecUpdater:
             for step in run_steps:
                 if not step.echo_off:
                     on_line(f"$ {step.command.display}")
-                result = self.api.exec(target.namespace, target.pod, target.container, list(step.command.argv))
-                _emit(result, on_line)
+                lines = _Lines(on_line)
+                result = self.api.exec(target.namespace, target.pod, target.container,
+                                       list(step.command.argv), on_output=lines.feed)
+                lines.close()
                 if result.error:
                     raise RunStepFailed(step.command.display, result.exit_code, result.error)
                 if result.exit_code:
