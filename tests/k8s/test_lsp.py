@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -70,6 +71,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[FakeCluster]:
         yield fake
     finally:
         fake.stop()
+        shutil.rmtree(CLUSTER_DIR / "containers", ignore_errors=True)
 
 
 @pytest.fixture
