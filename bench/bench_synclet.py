@@ -49,6 +49,7 @@ def _fmt(ms: list[float]) -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--large-mb", type=int, default=20, help="size of the large update")
     parser.add_argument(
         "--image",
         default=os.environ.get("TILT_LSP_TEST_BASE_IMAGE", "tilt-lsp-test-base:bookworm-py3"),
@@ -69,11 +70,18 @@ async def main() -> None:
     with open(local, "w") as fh:
         fh.write("def greet(name):\n    return f'Hello, {name}!'\n" * 5)
     archive = build_archive([(local, "/app/main.py")])
+    big_files = []
+    for i in range(200):
+        path = os.path.join(tmp, f"blob{i}.bin")
+        with open(path, "wb") as blob:
+            blob.write(os.urandom(args.large_mb * 1024 * 1024 // 200))
+        big_files.append((path, f"/app/data/blob{i}.bin"))
+    big = build_archive(big_files)
 
     try:
         async with start_local_synclet() as (_proc, url, token), aiohttp.ClientSession() as session:
 
-            def via_synclet(spec: UpdateSpec) -> Callable[[], Awaitable[None]]:
+            def via_synclet(spec: UpdateSpec, archive: bytes) -> Callable[[], Awaitable[None]]:
                 body = encode_request(spec, archive)
                 headers = {"Authorization": f"Bearer {token}", "Content-Type": UPDATE_CONTENT_TYPE}
 
@@ -92,7 +100,7 @@ async def main() -> None:
                 return run
 
             def via_sdk(
-                restart: bool = False, step: bool = False, tar: bool = False
+                archive: bytes, restart: bool = False, step: bool = False, tar: bool = False
             ) -> Callable[[], Awaitable[None]]:
                 """The floor: put_archive (or the synclet's exec tar, ``tar``) without HTTP."""
 
@@ -114,17 +122,25 @@ async def main() -> None:
                 return run
 
             changed = ("/app/main.py",)
-            cases = [
-                ("one file, no restart", UpdateSpec((), changed, (), "none"), {}),
+            cases: list[tuple[str, UpdateSpec, bytes, dict[str, bool]]] = [
+                ("one file, no restart", UpdateSpec((), changed, (), "none"), archive, {}),
                 (
                     "one file + a run step (`true`)",
                     UpdateSpec((), changed, (RunStep(("true",)),), "none"),
+                    archive,
                     {"step": True},
                 ),
                 (
                     "one file + restart container",
                     UpdateSpec((), changed, (), "container"),
+                    archive,
                     {"restart": True},
+                ),
+                (
+                    f"200 files, {args.large_mb} MB, no restart",
+                    UpdateSpec((), ("/app/data",), (), "none"),
+                    big,
+                    {},
                 ),
             ]
             print(f"{runs} runs each, interleaved, image {args.image}; median (min)\n")
@@ -133,11 +149,11 @@ async def main() -> None:
                 "| synclet - floor |"
             )
             print("| --- | --- | --- | --- | --- |")
-            for name, spec, kw in cases:
+            for name, spec, data, kw in cases:
                 fns = [
-                    via_synclet(spec),
-                    via_sdk(tar=True, **kw),
-                    via_sdk(**kw),
+                    via_synclet(spec, data),
+                    via_sdk(data, tar=True, **kw),
+                    via_sdk(data, **kw),
                 ]
                 for fn in fns:  # warm up: connection pools, page cache
                     await fn()
