@@ -161,3 +161,22 @@ async def test_unreachable_synclet_falls_back_to_a_full_build(loop: Loop) -> Non
     lines = loop.log()
     assert any("lost the synclet" in line and "full build" in line for line in lines)
     assert builds(lines) == built + 1
+
+
+async def test_disable_removes_the_container_and_enable_brings_back_the_synced_code(
+    loop: Loop, docker_client: Any
+) -> None:
+    assert await loop.engine.wait_settled(180)
+    app = (loop.root / "app.py").read_text()
+    loop.save("app.py", app.replace("Hello from compose-python!", "Hello kept"))
+    await loop.serving("Hello kept")
+    project = loop.engine.statuses["web"].resource.compose.project_name  # type: ignore[union-attr]
+    mine = {"label": [f"com.docker.compose.project={project}"]}
+
+    await loop.engine.disable("web")
+    assert docker_client.containers.list(all=True, filters=mine) == []
+    assert loop.engine.statuses["web"].runtime.value == "disabled"
+
+    loop.engine.enable("web")
+    await loop.serving("Hello kept")  # the synced file was layered onto the last full build
+    assert len(docker_client.containers.list(filters=mine)) == 1

@@ -170,6 +170,8 @@ class ComposeController:
         always = [self._dockerfile(), os.path.join(self.image.context, ".dockerignore")]
         decision = plan(self.image.live_update, paths - deleted, deleted, always)
         if decision.kind == "nothing":
+            if self._container is None:  # removed (disabled, or behind our back): bring it back
+                return await self._layered_build()
             return True
         if decision.kind == "full_build":
             self._log(f"full build: {decision.reason}")
@@ -239,6 +241,8 @@ class ComposeController:
     async def _layered_build(self) -> bool:
         """The fast build: every file synced since the last full build, layered onto it."""
         assert self._full is not None and self.image is not None
+        if not self._since_full and not self._deleted_since_full:
+            return await self._full_build(force=False, recreate=False)  # the tag exists: no build
         files, missing = expand(self._since_full.items())
         if missing or self._deleted_since_full:
             self._log("full build: files were deleted since the last full build")
