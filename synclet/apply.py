@@ -3,7 +3,8 @@
 Synchronous on purpose: the docker SDK is, so the server runs :func:`apply_update` in a
 thread (``asyncio.to_thread``) and receives events through the ``emit`` callback.
 
-Order, as in Tilt's container updater: deletes (``rm -rf --`` via exec), then the archive
+Order, as in Tilt's container updater (after :mod:`synclet.confine` has checked the links
+already in the container): deletes (``rm -rf --`` via exec), then the archive
 (``tar -x`` via exec with the archive on stdin: faster than Docker's copy API and it honours
 the container's user, Tilt #3708; falling back to ``put_archive`` when the image has no tar),
 then the triggered run steps with their output streamed line by line, then the restart.
@@ -17,6 +18,7 @@ half-applied update). Messages say what happened in plain words.
 from __future__ import annotations
 
 import contextlib
+import posixpath
 import re
 import shlex
 import socket
@@ -27,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from synclet import confine
 from synclet.archive import rebase_archive
 from synclet.protocol import (
     Deleted,
@@ -348,8 +351,13 @@ def apply_update(
     info = container_state(api, container_id)
     if spec.restart == "process" and restart_signal(info) is None:
         raise UpdateFailed("refused", process_mode_unsupported(container_id))
-    doing = "starting"
+    doing = "checking the container's links"
     try:
+        parents = {posixpath.dirname(path) for path in deletes} | set(summary.parents)
+        try:
+            confine.check_confined(api, container_id, spec.dest, sorted(parents))
+        except confine.Escapes as exc:
+            raise UpdateFailed("refused", str(exc)) from None
         if deletes:
             doing = "deleting files"
             delete_paths(api, container_id, deletes)

@@ -39,11 +39,17 @@ class Limits:
 
 @dataclass(frozen=True)
 class ArchiveSummary:
-    """What a validated archive holds: ``files`` non-directory members, ``bytes`` of content."""
+    """What a validated archive holds: ``files`` non-directory members, ``bytes`` of content.
+
+    ``parents`` are the directories members will be written into, after following the
+    archive's own links: :mod:`synclet.confine` checks them against the links already in the
+    container, which this pure module cannot see.
+    """
 
     files: int
     bytes: int
     members: int
+    parents: tuple[str, ...] = ()
 
 
 def _parts(path: str) -> list[str]:
@@ -151,16 +157,21 @@ def check_archive(archive: bytes, dest: str, limits: Limits | None = None) -> Ar
     resolver = _Resolver(dest, links)
 
     files = 0
+    parents: set[str] = set()
     for m in members:
         try:
-            files += _check_member(m, dest, resolver, links)
+            files += _check_member(m, dest, resolver, links, parents)
         except _LinkLoop:
             raise Refused(f"archive member {m.name!r} is part of a symlink loop") from None
-    return ArchiveSummary(files=files, bytes=total, members=len(members))
+    return ArchiveSummary(
+        files=files, bytes=total, members=len(members), parents=tuple(sorted(parents))
+    )
 
 
-def _check_member(m: tarfile.TarInfo, dest: str, resolver: _Resolver, links: dict[str, str]) -> int:
-    """Refuse one unsafe member; 1 if it counts as a file, else 0."""
+def _check_member(
+    m: tarfile.TarInfo, dest: str, resolver: _Resolver, links: dict[str, str], parents: set[str]
+) -> int:
+    """Refuse one unsafe member; 1 if it counts as a file, else 0. Adds to ``parents``."""
     path = _member_path(m.name, dest)
     if path == dest:
         if not m.isdir():
@@ -171,8 +182,10 @@ def _check_member(m: tarfile.TarInfo, dest: str, resolver: _Resolver, links: dic
             f"archive member {m.name!r} is a {_kind(m)}; "
             "only files, directories and links can be synced"
         )
-    if resolver.resolve(posixpath.dirname(path)) is None:
+    parent = resolver.resolve(posixpath.dirname(path))
+    if parent is None:
         raise Refused(f"archive member {m.name!r} would be written through a link outside {dest}")
+    parents.add(parent)
     if m.issym():
         if not m.linkname:
             raise Refused(f"archive member {m.name!r} is a symlink with an empty target")
@@ -183,10 +196,12 @@ def _check_member(m: tarfile.TarInfo, dest: str, resolver: _Resolver, links: dic
     if m.islnk():
         target = m.linkname
         outside = target.startswith("/") or ".." in _parts(target)
-        if outside or resolver.resolve(posixpath.join(dest, target)) is None:
+        resolved = None if outside else resolver.resolve(posixpath.join(dest, target))
+        if resolved is None:
             raise Refused(
                 f"archive member {m.name!r} is a hard link to {target!r}, which is outside {dest}"
             )
+        parents.add(posixpath.dirname(resolved))
     return 0 if m.isdir() else 1
 
 
