@@ -29,6 +29,7 @@ def test_plain_archive_is_summarised() -> None:
     )
     summary = check_archive(data, "/app")
     assert (summary.files, summary.bytes, summary.members) == (4, 9, 5)
+    assert summary.parents == ("/app", "/app/src")  # what confine.py walks in the container
     assert check_archive(b"", "/app").members == 0
 
 
@@ -98,7 +99,10 @@ def test_links_inside_dest_are_fine() -> None:
         (member("abs", tarfile.SYMTYPE, linkname="/app/src/./x"), None),
         (member("here/x.txt"), b"through a link that stays inside"),
     )
-    assert check_archive(data, "/app").files == 4
+    summary = check_archive(data, "/app")
+    assert summary.files == 4
+    # Parents are given after following the archive's own links: here/x.txt is written in /app.
+    assert summary.parents == ("/app", "/app/node_modules/.bin")
     # With dest "/" every absolute link target is inside.
     assert (
         check_archive(make_tar((member("conf", tarfile.SYMTYPE, linkname="/etc"), None)), "/").files
