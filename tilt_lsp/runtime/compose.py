@@ -84,9 +84,7 @@ class ComposeController:
         self._lock = asyncio.Lock()
         self._cli: ComposeCli | None = None
         self._builder: ImageBuilder | None = None
-        self._mapper: PathMapper = (
-            image_mapper(host.root, image) if image is not None else PathMapper(host.root)
-        )
+        self._mapper = PathMapper(host.root)  # with the Dockerfile's paths from the first build
         self._full: BuiltImage | None = None  # the last full build
         self._deployed: str | None = None  # the image ref the current container runs
         self._since_full: dict[str, str] = {}  # local → container, synced since the full build
@@ -191,8 +189,12 @@ class ComposeController:
         self._dispatch(ProblemsReset(name, "build"))
         self._dispatch(ProblemsReset(name, "liveupdate"))
         self._dispatch(BuildChanged(name, BuildStatus.BUILDING))
-        stream = ProblemStream(self._mapper, dockerfile_source(self.image))
-        sink = Sink(name, "build", stream, self._dispatch)
+        # Read the Dockerfile again (off the loop): its WORKDIR and COPYs map paths.
+        image = self.image
+        self._mapper, source = await asyncio.to_thread(
+            lambda: (image_mapper(self.host.root, image), dockerfile_source(image))
+        )
+        sink = Sink(name, "build", ProblemStream(self._mapper, source), self._dispatch)
         loop = asyncio.get_running_loop()
         changed = None if self._builder is None else set(self._unscanned)
         self._unscanned.clear()
@@ -201,8 +203,8 @@ class ComposeController:
             loop.call_soon_threadsafe(sink, line)
 
         def build() -> BuiltImage:
+            assert self.image is not None
             if self._builder is None:
-                assert self.image is not None
                 self._builder = ImageBuilder(
                     self.image, self.host.client().api,
                     {**self.host.labels, lbl.RESOURCE: self.name},
