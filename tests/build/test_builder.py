@@ -127,3 +127,26 @@ def test_dockerfile_contents_and_build_error_in_plain_words(
         assert docker_client.images.get(built.ref)
     finally:
         cleanup(docker_client, workspace)
+
+
+def test_target_and_build_args(docker_client: Any, workspace: Path, base_image: str) -> None:
+    contents = (
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE} AS dev\nARG FLAVOUR\n"
+        "RUN echo \"dev-$FLAVOUR\" > /stage\n"
+        "FROM ${BASE_IMAGE} AS prod\nRUN echo prod > /stage\n"
+    )
+    image = image_for(workspace, base_image, dockerfile=None, dockerfile_contents=contents,
+                      target="dev", build_args={"BASE_IMAGE": base_image, "FLAVOUR": "mint"})
+    builder = ImageBuilder(image, docker_client.api, lbl.managed_labels(str(workspace)))
+    try:
+        built = builder.build(None, lambda line: None)
+        out = docker_client.containers.run(built.ref, ["cat", "/stage"], remove=True)
+        assert out.strip() == b"dev-mint"
+        # Another build arg is another content tag.
+        other = ImageBuilder(
+            dataclasses.replace(image, build_args={"BASE_IMAGE": base_image, "FLAVOUR": "lime"}),
+            docker_client.api, lbl.managed_labels(str(workspace)),
+        )
+        assert other.tag_for(other.context.scan(), contents) != built.ref
+    finally:
+        cleanup(docker_client, workspace)

@@ -12,6 +12,7 @@ import contextlib
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,6 +49,7 @@ class DockerHost:
         self.env = dict(env)
         self.labels = lbl.managed_labels(root)
         self._client: Any = None
+        self._client_lock = threading.Lock()  # client() is called from worker threads
         self._compose: list[str] | None = None
         self._compose_checked = False
         self._state_dir: str | None = None
@@ -61,6 +63,10 @@ class DockerHost:
 
     def client(self) -> Any:
         """The docker SDK client (blocking: call from a worker thread)."""
+        with self._client_lock:
+            return self._get_client()
+
+    def _get_client(self) -> Any:
         if self._client is None:
             import docker
 
