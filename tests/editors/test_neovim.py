@@ -87,16 +87,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of examples/hello-local on a free port."""
-    root = tmp_path_factory.mktemp("nvim") / "hello-local"
+def copy_example(root: Path) -> Path:
+    """A copy of examples/hello-local at `root`, on a free port."""
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__"))
     tiltfile = root / "Tiltfile"
     text = tiltfile.read_text()
     assert "'8765'" in text, "examples/hello-local/Tiltfile no longer has the default port '8765'"
     tiltfile.write_text(text.replace("'8765'", f"'{free_port()}'"))
     return root
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_example(tmp_path_factory.mktemp("nvim") / "hello-local")
 
 
 class Spec:
@@ -202,6 +205,7 @@ def loop_spec(nvim: str, workspace: Path, tmp_path_factory: pytest.TempPathFacto
     outside.write_text("not under any Tiltfile\n")
     env = {
         "TILT_LSP_WORKSPACE": str(workspace),
+        "TILT_LSP_WORKSPACE2": str(copy_example(tmp / "second-root")),
         "TILT_LSP_SERVER": find_server(),
         "TILT_LSP_OUTSIDE": str(outside),
     }
@@ -275,6 +279,11 @@ def test_one_client_per_root(loop_spec: Spec, workspace: Path) -> None:
     assert data["root_dir"] == str(workspace)
 
 
+def test_second_root_gets_its_own_client(loop_spec: Spec, workspace: Path) -> None:
+    data = loop_spec.check("a second Tiltfile root gets its own client; :Tilt there talks to it")
+    assert len(data["roots"]) == 2 and data["left"] == [str(workspace)]
+
+
 def test_resources_come_up(loop_spec: Spec) -> None:
     assert loop_spec.check("the resources come up")["pid"] > 0
 
@@ -324,11 +333,6 @@ def test_tilt_rebuild_picks_resource_and_rebuilds(loop_spec: Spec) -> None:
     assert data["update_count"][1] > data["update_count"][0]
 
 
-@pytest.mark.xfail(
-    reason="server: tilt/logs answers \"no resource named '(Tiltfile)'\" although "
-    "docs/protocol.md documents the (Tiltfile) log",
-    strict=False,
-)
 def test_tiltfile_log(loop_spec: Spec) -> None:
     loop_spec.check(":Tilt logs (Tiltfile) shows the Tiltfile's own output")
 

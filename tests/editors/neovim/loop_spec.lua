@@ -3,6 +3,7 @@
 -- :Tilt drives the resources. Environment (set by test_neovim.py):
 --   TILT_LSP_WORKSPACE  the copy of examples/hello-local (free port patched in)
 --   TILT_LSP_SERVER     the tilt-lsp executable
+--   TILT_LSP_WORKSPACE2 another copy, on another port (a second root)
 --   TILT_LSP_OUTSIDE    a file under no Tiltfile
 local H = dofile(vim.env.TILT_LSP_SPEC_DIR .. "/harness.lua")
 local protocol = require("tilt_lsp.protocol")
@@ -99,6 +100,32 @@ H.run(function()
     vim.cmd.edit(greeting)
   end)
 
+  H.it("a second Tiltfile root gets its own client; :Tilt there talks to it", function(data)
+    local ws2 = assert(vim.env.TILT_LSP_WORKSPACE2)
+    vim.cmd.edit(ws2 .. "/server.py")
+    local buf2 = vim.api.nvim_get_current_buf()
+    local second = H.wait(10000, function()
+      return vim.lsp.get_clients({ name = "tilt-lsp", bufnr = buf2 })[1]
+    end, "tilt-lsp to attach in the second root")
+    data.roots = vim.tbl_map(function(c)
+      return c.root_dir
+    end, vim.lsp.get_clients({ name = "tilt-lsp" }))
+    table.sort(data.roots)
+    local want = { ws, ws2 }
+    table.sort(want)
+    H.eq(data.roots, want, "one client per root")
+    vim.cmd("Tilt stop")
+    H.wait(10000, function()
+      return #vim.lsp.get_clients({ id = second.id }) == 0
+    end, "the second root's server to stop")
+    data.left = vim.tbl_map(function(c)
+      return c.root_dir
+    end, vim.lsp.get_clients({ name = "tilt-lsp" }))
+    H.eq(data.left, { ws }, "clients after :Tilt stop in the second root")
+    vim.cmd("bwipeout " .. buf2)
+    vim.cmd.edit(greeting)
+  end)
+
   H.it("the resources come up", function(data)
     local r = H.wait(30000, ready("greeter"), function()
       return "greeter ready; resources: " .. vim.inspect(resources())
@@ -147,7 +174,8 @@ H.run(function()
   end)
 
   H.it("a save with the bug puts a TypeError on its line; the fix clears it", function(data)
-    local buf = vim.fn.bufnr(greeting)
+    vim.cmd.edit(greeting)
+    local buf = vim.api.nvim_get_current_buf()
     local good = vim.api.nvim_buf_get_lines(buf, BUG_LINE, BUG_LINE + 1, false)[1]
     H.eq(good, '    return " ".join(words) + "!"', "line 6 of greeting.py")
     vim.api.nvim_buf_set_lines(buf, BUG_LINE, BUG_LINE + 1, false, { '    return " ".join(words) + 1' })
