@@ -85,13 +85,14 @@ async def start_local_synclet(
     drain: asyncio.Task[None] | None = None
     try:
         assert process.stdout is not None
-        url = await asyncio.wait_for(_wait_ready(process, process.stdout), ready_timeout)
+        try:
+            url = await asyncio.wait_for(_wait_ready(process, process.stdout), ready_timeout)
+        except TimeoutError:
+            raise SyncletStartError(
+                f"the synclet did not report ready within {ready_timeout:g} s"
+            ) from None
         drain = asyncio.create_task(_drain(process.stdout))
         yield LocalSynclet(process=process, url=url, token=token)
-    except TimeoutError:
-        raise SyncletStartError(
-            f"the synclet did not report ready within {ready_timeout:g} s"
-        ) from None
     finally:
         await _stop(process, grace=5.0)
         if drain is not None:

@@ -41,3 +41,11 @@ async def test_a_synclet_that_cannot_start_is_reported() -> None:
     with pytest.raises(SyncletStartError, match="exited with code 2 before it was ready"):
         async with start_local_synclet(extra_args=["--max-body", "not-a-number"]):
             pass
+
+
+async def test_errors_inside_the_block_are_not_mistaken_for_start_failures() -> None:
+    with pytest.raises(TimeoutError, match="the caller's own timeout"):
+        async with start_local_synclet() as running:
+            process = running.process
+            raise TimeoutError("the caller's own timeout")
+    assert process.returncode is not None
