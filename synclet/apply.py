@@ -212,6 +212,7 @@ def delete_paths(api: Any, container_id: str, paths: list[str]) -> None:
             "cannot delete files in the container: the image has no 'rm' "
             "(a scratch or distroless image?); a full rebuild applies the deletion instead",
         )
+    container_state(api, container_id)  # a container that died under us says so
     raise UpdateFailed("infrastructure", f"deleting files failed (exit {result.exit_code}): {text}")
 
 
@@ -241,6 +242,7 @@ def extract(api: Any, container_id: str, archive: bytes, dest: str) -> str:
                 "the image has neither tar nor a writable filesystem",
             )
         return "archive-api"
+    container_state(api, container_id)  # a container that died under us says so
     raise UpdateFailed(
         "infrastructure", f"extracting files with tar failed (exit {result.exit_code}): {text}"
     )
