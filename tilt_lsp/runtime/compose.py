@@ -286,6 +286,10 @@ class ComposeController:
                 with contextlib.suppress(Exception):
                     keep.add(str(builder.api.inspect_image(deployed)["Id"]))
             builder.cleanup(keep)
+            # Containers a fast build left when it was interrupted (they are never started).
+            lbl.remove_containers(
+                builder.api, {**self.host.labels, lbl.RESOURCE: self.name, lbl.BUILD_KIND: "layer"}
+            )
 
         with contextlib.suppress(Exception):
             await asyncio.to_thread(work)
