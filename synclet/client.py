@@ -24,6 +24,7 @@ from synclet.protocol import (
     UPDATE_CONTENT_TYPE,
     Event,
     Failed,
+    FailureKind,
     ProtocolError,
     UpdateSpec,
     encode_request,
@@ -47,7 +48,9 @@ async def update_events(
     try:
         async with session.post(target, data=encode_request(spec, archive), headers=headers) as r:
             if r.status != 200:
-                yield Failed(kind="refused", message=await _refusal(r))
+                # 4xx: the synclet refused the request; anything else: the synclet is broken.
+                kind: FailureKind = "refused" if 400 <= r.status < 500 else "infrastructure"
+                yield Failed(kind=kind, message=await _refusal(r))
                 return
             if not r.headers.get("Content-Type", "").startswith(EVENTS_CONTENT_TYPE):
                 yield Failed(
@@ -85,7 +88,8 @@ async def _refusal(response: aiohttp.ClientResponse) -> str:
         error = json.loads(text)["error"]
     except (ValueError, KeyError, TypeError):
         error = text.strip()[:500] or response.reason or "no reason given"
-    return f"synclet refused the update ({response.status}): {error}"
+    verb = "refused" if 400 <= response.status < 500 else "failed"
+    return f"synclet {verb} the update ({response.status}): {error}"
 
 
 async def healthz(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
