@@ -356,6 +356,11 @@ def test_tilt_disable_enable(loop_spec: Spec) -> None:
     assert data["enable_completion"] == ["greeter"]
 
 
+def test_follow_logs_off(loop_spec: Spec) -> None:
+    data = loop_spec.check("follow_logs = false: no log notifications, :Tilt logs is a snapshot")
+    assert data["init_options"]["logNotifications"] is False
+
+
 # --- :checkhealth ---------------------------------------------------------------------------
 
 

@@ -340,5 +340,32 @@ H.run(function()
       return not vim.uv.kill(pid, 0)
     end, "greeter (pid " .. pid .. ") to end")
     data.pid = pid
+    local logbuf = vim.fn.bufnr("tilt-logs://" .. ws .. "/greeter")
+    H.wait(5000, function()
+      local lines = vim.api.nvim_buf_get_lines(logbuf, -2, -1, false)
+      return lines[1] == "[tilt-lsp stopped]"
+    end, "the log buffer to say the server stopped")
+  end)
+
+  H.it("follow_logs = false: no log notifications, :Tilt logs is a snapshot", function(data)
+    H.eq(require("tilt_lsp").setup({ cmd = { vim.env.TILT_LSP_SERVER, "serve" }, follow_logs = false }), true, "setup()")
+    vim.cmd.edit(ws .. "/server.py")
+    local c = H.wait(10000, function()
+      return vim.lsp.get_clients({ name = "tilt-lsp", bufnr = 0 })[1]
+    end, "a new client after setup()")
+    data.init_options = c.config.init_options
+    H.eq(data.init_options, { watch = true, logNotifications = false }, "initializationOptions")
+    H.wait(30000, ready("greeter"), "greeter ready")
+    local from = #H.messages + 1
+    vim.cmd("Tilt logs greeter")
+    local buf = vim.api.nvim_get_current_buf()
+    H.eq(vim.api.nvim_buf_get_name(buf), "tilt-logs://" .. ws .. "/greeter", "log buffer name (the old one reused)")
+    H.wait(5000, function()
+      return H.text(buf):find("greeter listening on")
+    end, "the log snapshot")
+    data.text = H.text(buf)
+    H.truthy(not data.text:find("tilt%-lsp stopped"), "the old server's log was cleared")
+    data.notified = H.notified("snapshot", from)
+    H.eq(#data.notified, 1, "told that the log is a snapshot")
   end)
 end)

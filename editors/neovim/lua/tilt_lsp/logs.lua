@@ -143,6 +143,16 @@ local function fill(client, resource, entry, done)
   end)
 end
 
+---@param name string
+---@return integer?
+local function find_buffer(name)
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_get_name(buf) == name and vim.b[buf].tilt_lsp_resource then
+      return buf
+    end
+  end
+end
+
 --- Open (or show again) the log buffer of `resource`.
 ---@param client vim.lsp.Client
 ---@param resource string
@@ -154,9 +164,16 @@ function M.open(client, resource, mods, done)
   local entry = buffers[client.id][resource]
   local cfg = config.current or config.defaults
   if not (entry and vim.api.nvim_buf_is_valid(entry.bufnr)) then
-    local buf = vim.api.nvim_create_buf(false, true)
     local name = ("tilt-logs://%s/%s"):format(client.root_dir or client.id, resource)
-    pcall(vim.api.nvim_buf_set_name, buf, name)
+    -- The buffer of an earlier server for this root (stopped, restarted) is reused.
+    local buf = find_buffer(name)
+    if buf then
+      vim.bo[buf].modifiable = true
+      vim.api.nvim_buf_set_lines(buf, 0, -1, false, {})
+    else
+      buf = vim.api.nvim_create_buf(false, true)
+      vim.api.nvim_buf_set_name(buf, name)
+    end
     vim.bo[buf].filetype = "tiltlog"
     vim.bo[buf].bufhidden = "hide"
     vim.bo[buf].modifiable = false
