@@ -158,7 +158,9 @@ async def _docker(state: _State) -> Any:
 def _default_docker() -> Any:
     import docker
 
-    return docker.from_env(timeout=300)
+    # The timeout bounds each socket read, including a run step's silence between two lines of
+    # output: generous, so a quiet `pip install` is not mistaken for a dead engine.
+    return docker.from_env(timeout=3600)
 
 
 async def healthz(request: web.Request) -> web.Response:
