@@ -5,8 +5,10 @@ thread (``asyncio.to_thread``) and receives events through the ``emit`` callback
 
 Order, as in Tilt's container updater (after :mod:`synclet.confine` has checked the links
 already in the container): deletes (``rm -rf --`` via exec), then the archive
-(``tar -x`` via exec with the archive on stdin: faster than Docker's copy API and it honours
-the container's user, Tilt #3708; falling back to ``put_archive`` when the image has no tar),
+(``tar -x`` via exec with the archive on stdin, as Tilt does since #3708: it runs as the
+container's user, so files get the owner the app expects and a permission problem shows as
+one; it costs ~5 ms more than Docker's copy API per update, see docs/benchmarks.md; falling
+back to ``put_archive`` when the image has no tar),
 then the triggered run steps with their output streamed line by line, then the restart.
 
 Failures are classified for the engine: a run step that exits non-zero is the user's
@@ -36,6 +38,7 @@ from synclet.protocol import (
     Done,
     Event,
     Extracted,
+    ExtractMethod,
     FailureKind,
     Output,
     Restarted,
@@ -216,7 +219,7 @@ def delete_paths(api: Any, container_id: str, paths: list[str]) -> None:
     raise UpdateFailed("infrastructure", f"deleting files failed (exit {result.exit_code}): {text}")
 
 
-def extract(api: Any, container_id: str, archive: bytes, dest: str) -> str:
+def extract(api: Any, container_id: str, archive: bytes, dest: str) -> ExtractMethod:
     """Write the archive into the container; returns the method used."""
     rooted = rebase_archive(archive, dest)
     result = exec_with_stdin(api, container_id, ["tar", "-x", "-f", "-", "-C", "/"], rooted)
@@ -367,7 +370,7 @@ def apply_update(
         if summary.members:
             doing = "extracting files"
             method = extract(api, container_id, archive, spec.dest)
-            emit(Extracted(files=summary.files, bytes=summary.bytes, method=method))  # type: ignore[arg-type]
+            emit(Extracted(files=summary.files, bytes=summary.bytes, method=method))
         for index, step in spec.triggered_steps():
             doing = f"running step {index} ({shlex.join(step.command)})"
             emit(StepStarted(index=index, command=step.command))
