@@ -428,3 +428,47 @@ async def test_a_bare_pod_without_images_deploys_and_restart_applies_it_again(tm
         await until(lambda: engine.statuses["job"].runtime is RuntimeStatus.READY, what="ready again")
     finally:
         await engine.stop()
+
+
+@pytest.mark.docker
+async def test_live_update_goes_through_the_synclet_on_the_pods_node(setup: Setup, docker_client: Any, base_image: str, docker_resources: Any) -> None:
+    """A synclet pod on the node (here: a local synclet behind the test server's
+    port-forward) updates a container that runs on Docker (here: a real container)."""
+    import base64
+
+    from synclet.local import start_local_synclet
+    from tilt_lsp.runtime.k8s.api import KubeApi
+
+    container = docker_resources.track_container(
+        docker_client.containers.run(base_image, ["sleep", "infinity"], detach=True, labels=docker_resources.labels)
+    )
+    async with start_local_synclet() as (_process, url, token):
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        setup.fake.set(port_targets={8790: ("127.0.0.1", port)}, container_ids={"example.com/web": f"docker://{container.id}"})
+        api = KubeApi({"KUBECONFIG": str(setup.fake.kubeconfig)})
+        for obj in (
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tilt-lsp-system"}},
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tilt-lsp-synclet-token", "namespace": "tilt-lsp-system"},
+             "data": {"token": base64.b64encode(token.encode()).decode()}},
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "synclet-abc", "namespace": "tilt-lsp-system", "labels": {"app.kubernetes.io/name": "tilt-lsp-synclet"}},
+             "spec": {"nodeName": "fake-node", "containers": [{"name": "synclet", "image": "tilt-lsp-synclet:dev"}]}},
+        ):
+            await asyncio.to_thread(api.apply, obj)
+        before = set(setup.fake.pod_names(selector="app=web"))
+        setup.engine.restart("web")  # the new pod's container is the Docker one
+        await wait_pods(setup.fake, exclude=before)
+        await until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready")
+
+        app = setup.root / "app.py"
+        app.write_text(APP.replace("bad input", "via the synclet"))
+        setup.engine.files_changed([str(app)])
+
+        def synced() -> bool:
+            code, out = container.exec_run(["cat", "/app/app.py"])
+            return code == 0 and b"via the synclet" in out
+
+        await until(synced, timeout=20, what="the file in the Docker container")
+        await until(lambda: setup.status.build is BuildStatus.OK, what="update done")
+        assert "go through synclet pod synclet-abc" in setup.log()
+        code, out = container.exec_run(["cat", "/ran.txt"])
+        assert code == 0 and out.strip() == b"ran", "the run step ran in the container"

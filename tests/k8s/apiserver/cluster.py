@@ -86,6 +86,7 @@ class Cluster:
         self.port_targets: dict[int, tuple[str, int]] = {}  # container port -> local address
         self.startup_logs: dict[str, list[str]] = {}  # image repository -> lines each start logs
         self.image_workdirs: dict[str, str] = {}  # image repository -> its WORKDIR (default /)
+        self.container_ids: dict[str, str] = {}  # image repository -> containerID to report
         self.log_requests: list[dict[str, str]] = []
         store.listeners.append(self._on_event)
         for name in ("default", "kube-system"):
@@ -327,7 +328,7 @@ class Cluster:
         status["state"] = {"running": {"startedAt": now_rfc3339()}}
         status["ready"] = ready
         status["started"] = True
-        status["containerID"] = f"containerd://{suffix(12)}"
+        status["containerID"] = self.container_ids.get(_repository(state.image)) or f"containerd://{suffix(12)}"
         self._update_container(ns, pod, container, status)
         for line in self.startup_logs.get(_repository(state.image), []):
             state.current.add(line)

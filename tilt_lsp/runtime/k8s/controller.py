@@ -31,9 +31,10 @@ from tilt_lsp.runtime.k8s.builds import DockerImageBuilds, ImageBuilds
 from tilt_lsp.runtime.k8s.images import Delivery, DeliveryError, detect
 from tilt_lsp.runtime.k8s.liveupdate import ExecUpdater, RunStepFailed, Target, UpdateInfraFailed
 from tilt_lsp.runtime.k8s.portforward import PortForwarder
+from tilt_lsp.runtime.k8s.synclet import Endpoint, NodeSynclets, docker_container_id
 from tilt_lsp.runtime.k8s.watch import LogFollower, PodWatcher
 from tilt_lsp.runtime.local import OutputSink
-from tilt_lsp.tiltfile.model import ImageBuild, Resource, image_repository
+from tilt_lsp.tiltfile.model import ImageBuild, Resource, RunStep, image_repository
 
 ApiFactory = Callable[[], KubeApi]
 
@@ -115,6 +116,7 @@ class K8sController:
         self._watcher: PodWatcher | None = None
         self._logs: LogFollower | None = None
         self._forwards: list[PortForwarder] = []
+        self._synclets: NodeSynclets | None = None
         self._log_sink: OutputSink | None = None
         self._pods: dict[str, dict[str, Any]] = {}
         self._order: dict[str, int] = {}
@@ -192,6 +194,9 @@ class K8sController:
         for forward in self._forwards:
             forward.stop()
         self._forwards.clear()
+        if self._synclets is not None:
+            self._synclets.stop()
+            self._synclets = None
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
@@ -418,7 +423,10 @@ class K8sController:
             repo = image_repository(spec_images.get(c.get("name"), ""))
             for mine, state in self._images.items():
                 if (repos is None or mine in repos) and (repo == mine or repo == image_repository(state.ref)):
-                    out.append((mine, Target(str(pod["metadata"]["namespace"]), str(pod["metadata"]["name"]), str(c["name"]))))
+                    out.append((mine, Target(
+                        str(pod["metadata"]["namespace"]), str(pod["metadata"]["name"]), str(c["name"]),
+                        str((pod.get("spec") or {}).get("nodeName") or ""), str(c.get("containerID") or ""),
+                    )))
         return out
 
     async def _resync(self, pod: Mapping[str, Any]) -> None:
@@ -435,11 +443,9 @@ class K8sController:
                     continue
                 self._log(f"re-syncing {len(state.synced)} file(s) changed since the image was built into new pod {target}")
                 syncs = _expand(tuple((local, container) for container, local in state.synced.items()))
-                updater = ExecUpdater(api)
                 runs = state.image.live_update.runs if state.image.live_update else ()
                 try:
-                    await asyncio.to_thread(updater.update, target, syncs, sorted(state.deleted), runs,
-                                            self._threadsafe(sink))
+                    await self._update_target(api, target, syncs, sorted(state.deleted), runs, self._threadsafe(sink))
                 except RunStepFailed as err:
                     # The user's code failing in the new pod: the same error as in a live update.
                     self._fail_build(f"re-sync into {target}: {err}")
@@ -454,6 +460,60 @@ class K8sController:
             self._report()
 
     # -- live update --------------------------------------------------------------------------
+
+    async def _update_target(self, api: KubeApi, target: Target, syncs: list[tuple[str, str]],
+                             deletes: list[str], runs: tuple[RunStep, ...],
+                             on_line: Callable[[str], None]) -> None:
+        """Through the node's synclet when there is one and the container runs on Docker,
+        else (or when the synclet fails) by exec. Raises RunStepFailed / UpdateInfraFailed."""
+        docker_id = docker_container_id(target.container_id)
+        if docker_id is not None and target.node:
+            if self._synclets is None:
+                self._synclets = NodeSynclets(api, self._threadsafe(self._note))
+            endpoint = await asyncio.to_thread(self._synclets.endpoint_for, target.node)
+            if endpoint is not None:
+                outcome, message = await self._synclet_update(endpoint, docker_id, syncs, deletes, runs, on_line)
+                if outcome == "done":
+                    return
+                if outcome == "user":
+                    raise RunStepFailed(message)
+                self._log(f"synclet {endpoint.pod} failed ({message}); updating {target} by exec")
+                self._synclets.forget(target.node)
+        await asyncio.to_thread(ExecUpdater(api).update, target, syncs, deletes, runs, on_line)
+
+    async def _synclet_update(self, endpoint: Endpoint, docker_id: str, syncs: list[tuple[str, str]],
+                              deletes: list[str], runs: tuple[RunStep, ...],
+                              on_line: Callable[[str], None]) -> tuple[str, str]:
+        from synclet import protocol as sp
+        from synclet.archive import ArchiveError, build_archive
+        from tilt_lsp.liveupdate.updater import SyncletUpdater
+
+        try:
+            archive = build_archive(syncs) if syncs else b""
+        except ArchiveError as err:
+            return "infrastructure", f"cannot send the changed files: {err}"
+        spec = sp.UpdateSpec(
+            deletes=tuple(deletes),
+            changed=tuple(c for _, c in syncs) + tuple(deletes),
+            run_steps=tuple(sp.RunStep(tuple(step.command.argv)) for step in runs),
+            restart="none",
+        )
+
+        def on_event(event: sp.Event) -> None:
+            if isinstance(event, sp.StepStarted):
+                on_line("$ " + " ".join(event.command))
+            elif isinstance(event, sp.Output):
+                on_line(event.line)
+
+        async def where() -> tuple[str, str]:
+            return endpoint.url, endpoint.token
+
+        updater = SyncletUpdater(where)
+        try:
+            result = await updater.update(docker_id, spec, archive, on_event)
+        finally:
+            await updater.close()
+        return result.outcome, result.message
 
     def _plans(self, paths: frozenset[str]) -> dict[str, Plan]:
         out: dict[str, Plan] = {}
@@ -496,8 +556,7 @@ class K8sController:
                 syncs = _expand(p.syncs)
                 for target in targets:
                     self._log(f"live update of {target}: {len(syncs)} file(s) copied, {len(p.deletes)} deleted, {len(p.run_steps)} run step(s)")
-                    await asyncio.to_thread(ExecUpdater(api).update, target, syncs, list(p.deletes),
-                                            p.run_steps, on_line)
+                    await self._update_target(api, target, syncs, list(p.deletes), p.run_steps, on_line)
                     updated.append(target.pod)
                 restart = restart or p.restart
         except RunStepFailed as err:

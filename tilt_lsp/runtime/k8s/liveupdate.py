@@ -21,10 +21,11 @@ LineSink = Callable[[str], None]
 
 
 class RunStepFailed(Exception):
-    def __init__(self, step: str, exit_code: int, detail: str = "") -> None:
-        super().__init__(f"run step {step!r} failed with exit code {exit_code}" + (f": {detail}" if detail else ""))
-        self.step = step
-        self.exit_code = exit_code
+    """A ``run()`` step failed: the user's error, in the message."""
+
+    @classmethod
+    def of(cls, step: str, exit_code: int, detail: str = "") -> RunStepFailed:
+        return cls(f"run step {step!r} failed with exit code {exit_code}" + (f": {detail}" if detail else ""))
 
 
 class UpdateInfraFailed(Exception):
@@ -36,6 +37,8 @@ class Target:
     namespace: str
     pod: str
     container: str
+    node: str = ""
+    container_id: str = ""  # as the pod status says it: "docker://…", "containerd://…"
 
     def __str__(self) -> str:
         return f"{self.pod}/{self.container}"
@@ -103,8 +106,8 @@ class ExecUpdater:
                                        list(step.command.argv), on_output=lines.feed)
                 lines.close()
                 if result.error:
-                    raise RunStepFailed(step.command.display, result.exit_code, result.error)
+                    raise RunStepFailed.of(step.command.display, result.exit_code, result.error)
                 if result.exit_code:
-                    raise RunStepFailed(step.command.display, result.exit_code)
+                    raise RunStepFailed.of(step.command.display, result.exit_code)
         except KubeError as err:
             raise UpdateInfraFailed(f"exec into {target} failed: {err.message}") from None

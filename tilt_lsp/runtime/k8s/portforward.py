@@ -42,6 +42,7 @@ class PortForwarder:
         self.on_note = on_note
         self._stop = threading.Event()
         self._listener: socket.socket | None = None
+        self.port = forward.local_port  # the port listened on (a free one for local_port 0)
 
     def start(self) -> None:
         host = self.forward.host or "localhost"
@@ -49,6 +50,7 @@ class PortForwarder:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1" if host == "localhost" else host, self.forward.local_port))
         sock.listen(16)
+        self.port = int(sock.getsockname()[1])
         self._listener = sock
         threading.Thread(target=self._accept, daemon=True, name=f"port-forward:{self.forward.local_port}").start()
 
