@@ -472,3 +472,12 @@ async def test_live_update_goes_through_the_synclet_on_the_pods_node(setup: Setu
         assert "go through synclet pod synclet-abc" in setup.log()
         code, out = container.exec_run(["cat", "/ran.txt"])
         assert code == 0 and out.strip() == b"ran", "the run step ran in the container"
+
+
+async def test_rebuild_with_an_unchanged_context_still_replaces_the_pods(setup: Setup) -> None:
+    old = {p["metadata"]["name"] for p in await wait_pods(setup.fake)}
+    setup.engine.rebuild("web")
+    new = await wait_pods(setup.fake, exclude=old)
+    assert new[0]["spec"]["containers"][0]["image"] == setup.builds.refs[0] == setup.builds.refs[-1]
+    assert len(setup.builds.builds) == 2, "built again"
+    await until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready")

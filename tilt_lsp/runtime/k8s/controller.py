@@ -153,9 +153,20 @@ class K8sController:
                 self._on_pods(self._pods)  # pods that appeared meanwhile may need a re-sync
 
     async def rebuild(self) -> bool:
+        """Build everything again and deploy. Content-tagged images of an unchanged context
+        get the same ref, so the apply changes nothing: the pods are replaced then, so that
+        a rebuild always starts the containers afresh."""
         self._busy = True
         try:
-            return await self._deploy(None, force=True)
+            before = {repo: s.ref for repo, s in self._images.items()}
+            was_deployed = self._deployed
+            if not await self._deploy(None, force=True):
+                return False
+            after = {repo: s.ref for repo, s in self._images.items()}
+            if was_deployed and before == after and self._workload is not None:
+                self._log("rebuild: the same images; replacing the pods")
+                return await self.restart()
+            return True
         finally:
             self._busy = False
 
