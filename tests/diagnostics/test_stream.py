@@ -87,3 +87,14 @@ def test_an_evicted_channel_reports_what_it_held() -> None:
     for i in range(MAX_CHANNELS + 1):  # every other channel is busy too: api-1 is the oldest
         got += stream.feed(f"svc{i}-1  | Error: boom {i}".encode())
     assert [p.message for p in got] == ["RangeError: invalid user id -1"]
+
+
+def test_a_repeated_crash_is_reported_once_until_forgotten() -> None:
+    case = "python/traceback_stdlib"
+    mapper = PathMapper(str(DATA / case), [(f"/tmp/tilt-lsp-capture/{case}", str(DATA / case))])
+    stream = ProblemStream(mapper)
+    first = [p for line in output_lines(case) for p in stream.feed(line)]
+    again = [p for line in output_lines(case) for p in stream.feed(line)]
+    stream.forget()
+    after_forget = [p for line in output_lines(case) for p in stream.feed(line)]
+    assert (len(first), len(again), after_forget) == (1, 0, first)

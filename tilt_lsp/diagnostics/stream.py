@@ -135,6 +135,11 @@ class ProblemStream:
             findings.extend(parsers.flush(final=False))
         return self._place(findings)
 
+    def forget(self) -> None:
+        """Report problems again even if this stream reported them before (a container that
+        restarted and crashed the same way, after its diagnostics were cleared)."""
+        self._seen.clear()
+
     def close(self) -> list[Problem]:
         """End of stream: whatever was pending in any channel."""
         findings: list[Finding] = list(self._evicted)
