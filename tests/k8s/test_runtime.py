@@ -481,3 +481,21 @@ async def test_rebuild_with_an_unchanged_context_still_replaces_the_pods(setup: 
     assert new[0]["spec"]["containers"][0]["image"] == setup.builds.refs[0] == setup.builds.refs[-1]
     assert len(setup.builds.builds) == 2, "built again"
     await until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready")
+
+
+async def test_a_rollout_is_judged_by_the_new_pods_while_old_ones_terminate(setup: Setup) -> None:
+    setup.fake.set(termination_grace=1.5)
+    old = {p["metadata"]["name"] for p in await wait_pods(setup.fake)}
+    req = setup.root / "requirements.txt"
+    req.write_text("flask\n")
+    setup.engine.files_changed([str(req)])
+    await wait_pods(setup.fake, exclude=old)
+
+    def ready_while_old_terminate() -> bool:
+        pods = setup.fake.pods(selector="app=web")
+        lingering = [p for p in pods if p["metadata"]["name"] in old and p["metadata"].get("deletionTimestamp")]
+        return bool(lingering) and setup.status.runtime is RuntimeStatus.READY
+
+    await until(ready_while_old_terminate, what="ready on the new pods while the old one terminates")
+    await until(lambda: not set(setup.fake.pod_names(selector="app=web")) & old, what="the old pods gone")
+    assert setup.status.runtime is RuntimeStatus.READY

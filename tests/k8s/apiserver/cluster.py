@@ -87,6 +87,7 @@ class Cluster:
         self.startup_logs: dict[str, list[str]] = {}  # image repository -> lines each start logs
         self.image_workdirs: dict[str, str] = {}  # image repository -> its WORKDIR (default /)
         self.container_ids: dict[str, str] = {}  # image repository -> containerID to report
+        self.termination_grace = 0.0  # seconds a deleted pod stays, terminating
         self.log_requests: list[dict[str, str]] = []
         store.listeners.append(self._on_event)
         for name in ("default", "kube-system"):
@@ -211,7 +212,7 @@ class Cluster:
         rs = self.store.find(RS, ns, event.obj["metadata"]["name"])
         if rs is None:
             return
-        pods = [p for p in self.store.list(PODS, ns) if self._owned_by(p, rs)]
+        pods = [p for p in self.store.list(PODS, ns) if self._owned_by(p, rs) and not p["metadata"].get("deletionTimestamp")]
         want = int(rs["spec"].get("replicas", 1))
         for pod in pods[want:]:
             self.delete_pod(ns, pod["metadata"]["name"])
@@ -237,7 +238,7 @@ class Cluster:
             rs = self.store.find(RS, ns, ref.get("name", ""))
             if rs is None:
                 continue
-            if event.type == "DELETED":
+            if event.type == "DELETED" or event.obj["metadata"].get("deletionTimestamp"):
                 self._reconcile_replicaset(Event(self.store.rv, "MODIFIED", RS, rs))
             for dref in rs["metadata"].get("ownerReferences") or []:
                 deploy = self.store.find(DEPLOY, ns, dref.get("name", ""))
@@ -282,9 +283,32 @@ class Cluster:
             self.start_container(ns, name, c["name"], ready=True, first=True)
 
     def delete_pod(self, ns: str, name: str) -> Obj:
+        """With ``termination_grace`` the pod first terminates (deletionTimestamp set,
+        containers stopped, still listed) and is removed after the grace period, as a
+        kubelet does; without, it goes at once."""
         for (pns, pname, _), state in list(self.containers.items()):
             if pns == ns and pname == name:
                 state.current.end()
+        pod = self.store.find(PODS, ns, name)
+        if self.termination_grace > 0 and pod is not None and not pod["metadata"].get("deletionTimestamp"):
+            pod = copy.deepcopy(pod)
+            pod["metadata"]["deletionTimestamp"] = now_rfc3339()
+            pod["metadata"]["deletionGracePeriodSeconds"] = int(self.termination_grace) or 1
+            for c in pod["status"].get("containerStatuses") or []:
+                started = ((c.get("state") or {}).get("running") or {}).get("startedAt", now_rfc3339())
+                c["state"] = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": now_rfc3339()}}
+                c["ready"] = False
+            pod["status"]["conditions"] = _conditions(False)
+            updated = self.store.put(PODS, pod)
+            asyncio.get_running_loop().call_later(self.termination_grace, self._remove_pod, ns, name)
+            return updated
+        if pod is not None and pod["metadata"].get("deletionTimestamp") and self.termination_grace > 0:
+            return pod  # already terminating
+        return self._remove_pod(ns, name) or {}
+
+    def _remove_pod(self, ns: str, name: str) -> Obj | None:
+        if self.store.find(PODS, ns, name) is None:
+            return None
         obj = self.store.delete(PODS, ns, name)
         shutil.rmtree(os.path.join(self.root, ns, name), ignore_errors=True)
         return obj
