@@ -499,3 +499,31 @@ async def test_a_rollout_is_judged_by_the_new_pods_while_old_ones_terminate(setu
     await until(ready_while_old_terminate, what="ready on the new pods while the old one terminates")
     await until(lambda: not set(setup.fake.pod_names(selector="app=web")) & old, what="the old pods gone")
     assert setup.status.runtime is RuntimeStatus.READY
+
+
+async def test_an_outside_rollout_restart_gets_the_live_updated_files_into_the_new_pods(setup: Setup) -> None:
+    """``kubectl rollout restart`` (another field manager changes the template): the new
+    ReplicaSet's pods run the image, so they are re-synced before the resource is ready."""
+    from tilt_lsp.runtime.k8s.api import KubeApi
+
+    old = {p["metadata"]["name"] for p in await wait_pods(setup.fake)}
+    app = setup.root / "app.py"
+    app.write_text(APP.replace("bad input", "after rollout"))
+    setup.engine.files_changed([str(app)])
+    await until(lambda: "live update of" in setup.log() and setup.status.build is BuildStatus.OK, what="live update")
+
+    api = KubeApi({"KUBECONFIG": str(setup.fake.kubeconfig)})
+    deploy = setup.fake.get("deployments", "web")
+    assert deploy is not None
+    restart = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
+               "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "now"}}}}}
+    await asyncio.to_thread(
+        api._call, "PATCH", "/apis/apps/v1/namespaces/default/deployments/web",
+        body=restart, content_type="application/merge-patch+json",
+    )
+    new = (await wait_pods(setup.fake, exclude=old))[0]["metadata"]["name"]
+    assert new.rsplit("-", 1)[0] != next(iter(old)).rsplit("-", 1)[0], "a new ReplicaSet"
+    root = setup.fake.container_dir(new, "app")
+    await until(lambda: (root / "app" / "app.py").exists() and "after rollout" in (root / "app" / "app.py").read_text(), what="re-synced")
+    await until(lambda: setup.status.runtime is RuntimeStatus.READY and not set(setup.fake.pod_names(selector="app=web")) & old, what="ready on the new pods")
+    assert setup.builds.builds == ["example.com/web"]
