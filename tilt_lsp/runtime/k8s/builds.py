@@ -49,7 +49,7 @@ class DockerImageBuilds:
 
     def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool,
               on_line: LineSink) -> str:
-        from tilt_lsp.build.builder import ImageBuilder
+        from tilt_lsp.build.builder import BuildError, ImageBuilder
         from tilt_lsp.build.labels import managed_labels
 
         builder = self._builders.get(image.ref)
@@ -57,7 +57,16 @@ class DockerImageBuilds:
             labels = managed_labels(self.root, **{"dev.tilt-lsp.resource": self.resource})
             builder = self._builders[image.ref] = ImageBuilder(image, self._docker(), labels)
         paths = None if changed is None else [p for p in changed if p.startswith(os.path.join(image.context, ""))]
-        built = builder.build(paths, on_line, force=force)
+        try:
+            built = builder.build(paths, on_line, force=force)
+        except BuildError:
+            builder.remove_leftovers()  # what the failed build left, never anything else
+            raise
+        # Earlier builds of this image and resource (by our labels): an image a container
+        # still runs stays (Docker refuses), and goes with a later build.
+        removed = builder.cleanup([built.image_id])
+        if removed:
+            on_line(f"removed {len(removed)} earlier build{'s' if len(removed) != 1 else ''} of {image.repository}")
         return str(built.ref)
 
     def deliver(self, delivery: Delivery, ref: str, on_line: LineSink) -> str:
