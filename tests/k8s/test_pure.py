@@ -201,3 +201,28 @@ def test_registry_delivery_tags_and_pushes() -> None:
         ("tag", "example.com/web:tilt-1", "localhost:5000/example.com_web", "tilt-1"),
         ("push", "localhost:5000/example.com_web", "tilt-1"),
     ]
+
+
+def test_an_unreachable_cluster_is_said_plainly(tmp_path: Any) -> None:
+    import yaml
+
+    from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "dead",
+        "clusters": [{"name": "dead", "cluster": {"server": "http://127.0.0.1:1"}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "dead", "context": {"cluster": "dead", "user": "u"}}],
+    }))
+    api = KubeApi({"KUBECONFIG": str(kubeconfig)})
+    with pytest.raises(KubeError) as err:
+        api.version()
+    assert err.value.message == "cannot reach the cluster at http://127.0.0.1:1: [Errno 111] Connection refused"
+
+
+def test_a_missing_kubeconfig_is_said_plainly(tmp_path: Any) -> None:
+    from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
+
+    with pytest.raises(KubeError, match="no usable kubeconfig at"):
+        KubeApi({"KUBECONFIG": str(tmp_path / "nope")})

@@ -31,7 +31,7 @@ class KubeError(Exception):
         self.message = message
 
 
-def _error(err: Exception) -> KubeError:
+def _error(err: Exception, server: str = "") -> KubeError:
     status = int(getattr(err, "status", 0) or 0)
     body = getattr(err, "body", None)
     reason = str(getattr(err, "reason", "") or "")
@@ -44,7 +44,13 @@ def _error(err: Exception) -> KubeError:
         except (ValueError, AttributeError):
             message = str(body)[:500]
     elif status == 0:
-        message = f"cannot reach the cluster: {reason or err}"
+        text = str(reason or err)
+        # urllib3 wraps the cause in layers of repr: keep the last, human part.
+        for marker in ("Failed to establish a new connection: ", "Caused by ", "Handshake status "):
+            if marker in text:
+                text = text.rsplit(marker, 1)[1].rstrip("')\"")
+                break
+        message = f"cannot reach the cluster{f' at {server}' if server else ''}: {text}"
     return KubeError(status, reason, message)
 
 
@@ -106,7 +112,7 @@ class KubeApi:
             )
             resp = self.client.call_api(method, url, headers, body, _request_timeout=timeout)
         except Exception as err:
-            raise _error(err) from None
+            raise _error(err, self.server) from None
         if not 200 <= resp.status <= 299:
             raise _error_from_response(resp.status, resp.reason, resp.read())
         if stream:
@@ -211,7 +217,7 @@ class KubeApi:
                 _preload_content=False, binary=True,
             )
         except Exception as err:
-            raise _error(err) from None
+            raise _error(err, self.server) from None
         out = {CHANNEL_STDOUT: bytearray(), CHANNEL_STDERR: bytearray()}
         status: dict[str, Any] | None = None
 
