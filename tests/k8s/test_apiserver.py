@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import socket
 import tarfile
 import threading
@@ -236,3 +237,30 @@ def test_port_forward_reaches_the_container_port(fake: FakeCluster, api: client.
     assert data == b"hello world"
     sock.close()
     server.close()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI for a self-signed certificate")
+def test_the_same_protocol_over_tls_with_the_kubeconfigs_ca(tmp_path: Path) -> None:
+    """HTTPS with certificate-authority-data, as real clusters do: REST, watch, logs, exec
+    (wss) through tilt-lsp's own API layer."""
+    from tilt_lsp.runtime.k8s.api import KubeApi, stream_lines
+
+    fake = FakeCluster(tmp_path, tls=True).start()
+    try:
+        assert fake.url.startswith("https://")
+        api = KubeApi({"KUBECONFIG": str(fake.kubeconfig)})
+        api.apply(deployment())
+        pod = str(fake.wait_pods("app=web")[0]["metadata"]["name"])
+        pods, rv = api.list_pods("default", "app=web")
+        assert [p["metadata"]["name"] for p in pods] == [pod]
+        fake.log(pod, ["over tls"])
+        fake.crash(pod, "app", 1)
+        lines = [line.decode() for line in stream_lines(api.logs("default", pod, "app", follow=True, previous=False))]
+        assert lines[-1].endswith(" over tls")
+        events = api.watch_pods("default", "app=web", rv, timeout_s=1)
+        assert any(b'"MODIFIED"' in line for line in stream_lines(events))
+        fake.start_container(pod, "app")
+        result = api.exec("default", pod, "app", ["tar", "-x", "-f", "-", "-C", "/"], stdin=make_tar({"srv/x.txt": "x"}))
+        assert result.exit_code == 0 and (fake.container_dir(pod, "app") / "srv" / "x.txt").read_text() == "x"
+    finally:
+        fake.stop()

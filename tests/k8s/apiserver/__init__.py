@@ -11,9 +11,12 @@ and kubelet do, and ``server.py`` for the REST, watch, log, exec and port-forwar
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import os
 import secrets
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -31,9 +34,10 @@ T = TypeVar("T")
 
 
 class FakeCluster:
-    def __init__(self, workdir: Path, context: str = "tilt-lsp-test") -> None:
+    def __init__(self, workdir: Path, context: str = "tilt-lsp-test", tls: bool = False) -> None:
         self.workdir = workdir
         self.context = context
+        self.tls = tls  # HTTPS with a self-signed certificate (needs the openssl CLI)
         self.token = secrets.token_hex(16)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="fake-apiserver", daemon=True)
@@ -58,7 +62,11 @@ class FakeCluster:
         self.server = ApiServer(self.store, self.cluster, self.token)
         self._runner = web.AppRunner(self.server.app, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        ssl_context = None
+        if self.tls:
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(*self._certificate())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=ssl_context)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
@@ -83,19 +91,36 @@ class FakeCluster:
             task.cancel()
         await asyncio.gather(*rest, return_exceptions=True)
 
+    def _certificate(self) -> tuple[str, str]:
+        cert, key = self.workdir / "server.crt", self.workdir / "server.key"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+            check=True, capture_output=True,
+        )
+        return str(cert), str(key)
+
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def kubeconfig_dict(self) -> dict[str, Any]:
         return {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": self.context, "cluster": {"server": self.url}}],
+            "clusters": [{"name": self.context, "cluster": self._cluster_entry()}],
             "users": [{"name": "tester", "user": {"token": self.token}}],
             "contexts": [{"name": self.context, "context": {"cluster": self.context, "user": "tester", "namespace": "default"}}],
             "current-context": self.context,
         }
+
+    def _cluster_entry(self) -> dict[str, str]:
+        entry = {"server": self.url}
+        if self.tls:
+            ca = (self.workdir / "server.crt").read_bytes()
+            entry["certificate-authority-data"] = base64.b64encode(ca).decode()
+        return entry
 
     # -- hopping onto the server loop -----------------------------------------------------
 
