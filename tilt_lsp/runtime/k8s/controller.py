@@ -31,7 +31,7 @@ from tilt_lsp.runtime.k8s.builds import DockerImageBuilds, ImageBuilds
 from tilt_lsp.runtime.k8s.images import Delivery, DeliveryError, detect
 from tilt_lsp.runtime.k8s.liveupdate import ExecUpdater, RunStepFailed, Target, UpdateInfraFailed
 from tilt_lsp.runtime.k8s.portforward import PortForwarder
-from tilt_lsp.runtime.k8s.synclet import Endpoint, NodeSynclets, docker_container_id
+from tilt_lsp.runtime.k8s.synclet import NodeSynclets, docker_container_id, synclet_update
 from tilt_lsp.runtime.k8s.watch import LogFollower, PodWatcher
 from tilt_lsp.runtime.local import OutputSink
 from tilt_lsp.tiltfile.model import ImageBuild, Resource, RunStep, image_repository
@@ -483,7 +483,7 @@ class K8sController:
                 self._synclets = NodeSynclets(api, self._threadsafe(self._note))
             endpoint = await asyncio.to_thread(self._synclets.endpoint_for, target.node)
             if endpoint is not None:
-                outcome, message = await self._synclet_update(endpoint, docker_id, syncs, deletes, runs, on_line)
+                outcome, message = await synclet_update(endpoint, docker_id, syncs, deletes, runs, on_line)
                 if outcome == "done":
                     return
                 if outcome == "user":
@@ -491,40 +491,6 @@ class K8sController:
                 self._log(f"synclet {endpoint.pod} failed ({message}); updating {target} by exec")
                 self._synclets.forget(target.node)
         await asyncio.to_thread(ExecUpdater(api).update, target, syncs, deletes, runs, on_line)
-
-    async def _synclet_update(self, endpoint: Endpoint, docker_id: str, syncs: list[tuple[str, str]],
-                              deletes: list[str], runs: tuple[RunStep, ...],
-                              on_line: Callable[[str], None]) -> tuple[str, str]:
-        from synclet import protocol as sp
-        from synclet.archive import ArchiveError, build_archive
-        from tilt_lsp.liveupdate.updater import SyncletUpdater
-
-        try:
-            archive = build_archive(syncs) if syncs else b""
-        except ArchiveError as err:
-            return "infrastructure", f"cannot send the changed files: {err}"
-        spec = sp.UpdateSpec(
-            deletes=tuple(deletes),
-            changed=tuple(c for _, c in syncs) + tuple(deletes),
-            run_steps=tuple(sp.RunStep(tuple(step.command.argv)) for step in runs),
-            restart="none",
-        )
-
-        def on_event(event: sp.Event) -> None:
-            if isinstance(event, sp.StepStarted):
-                on_line("$ " + " ".join(event.command))
-            elif isinstance(event, sp.Output):
-                on_line(event.line)
-
-        async def where() -> tuple[str, str]:
-            return endpoint.url, endpoint.token
-
-        updater = SyncletUpdater(where)
-        try:
-            result = await updater.update(docker_id, spec, archive, on_event)
-        finally:
-            await updater.close()
-        return result.outcome, result.message
 
     def _plans(self, paths: frozenset[str]) -> dict[str, Plan]:
         out: dict[str, Plan] = {}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
 from tilt_lsp.runtime.k8s.pods import pod_ready
 from tilt_lsp.runtime.k8s.portforward import PortForwarder
-from tilt_lsp.tiltfile.model import PortForward
+from tilt_lsp.tiltfile.model import PortForward, RunStep
 
 NAMESPACE = "tilt-lsp-system"
 SELECTOR = "app.kubernetes.io/name=tilt-lsp-synclet"
@@ -94,3 +94,39 @@ class NodeSynclets:
         for _, forward in self._endpoints.values():
             forward.stop()
         self._endpoints.clear()
+
+
+async def synclet_update(endpoint: Endpoint, docker_id: str, syncs: list[tuple[str, str]],
+                         deletes: list[str], runs: tuple[RunStep, ...],
+                         on_line: Callable[[str], None]) -> tuple[str, str]:
+    """One live update through a synclet: ("done" | "user" | "infrastructure", message)."""
+    from synclet import protocol as sp
+    from synclet.archive import ArchiveError, build_archive
+    from tilt_lsp.liveupdate.updater import SyncletUpdater
+
+    try:
+        archive = build_archive(syncs) if syncs else b""
+    except ArchiveError as err:
+        return "infrastructure", f"cannot send the changed files: {err}"
+    spec = sp.UpdateSpec(
+        deletes=tuple(deletes),
+        changed=tuple(c for _, c in syncs) + tuple(deletes),
+        run_steps=tuple(sp.RunStep(tuple(step.command.argv)) for step in runs),
+        restart="none",
+    )
+
+    def on_event(event: sp.Event) -> None:
+        if isinstance(event, sp.StepStarted):
+            on_line("$ " + " ".join(event.command))
+        elif isinstance(event, sp.Output):
+            on_line(event.line)
+
+    async def where() -> tuple[str, str]:
+        return endpoint.url, endpoint.token
+
+    updater = SyncletUpdater(where)
+    try:
+        result = await updater.update(docker_id, spec, archive, on_event)
+    finally:
+        await updater.close()
+    return result.outcome, result.message
