@@ -44,7 +44,9 @@ async def until(cond: Callable[[], Any], timeout: float = 15.0, what: str = "con
 async def engine_for(tmp_path: Path):
     engines: list[Engine] = []
 
-    async def make(tiltfile: str, files: dict[str, str] | None = None, watch: bool = False) -> Engine:
+    async def make(
+        tiltfile: str, files: dict[str, str] | None = None, watch: bool = False
+    ) -> Engine:
         write(tmp_path, {"Tiltfile": tiltfile, **(files or {})})
         engine = Engine(str(tmp_path / "Tiltfile"), listener=Recorder())
         engines.append(engine)
@@ -56,7 +58,9 @@ async def engine_for(tmp_path: Path):
         await engine.stop()
 
 
-async def test_a_burst_of_1000_files_is_one_update_per_affected_resource(engine_for, tmp_path: Path) -> None:
+async def test_a_burst_of_1000_files_is_one_update_per_affected_resource(
+    engine_for, tmp_path: Path
+) -> None:
     engine = await engine_for(
         """
         local_resource('gen', cmd='ls gen/sub | wc -l', deps=['gen'])
@@ -81,7 +85,9 @@ async def test_a_burst_of_1000_files_is_one_update_per_affected_resource(engine_
 
 
 async def test_a_save_seen_by_editor_and_watcher_updates_once(engine_for, tmp_path: Path) -> None:
-    engine = await engine_for("local_resource('r', cmd='true', deps=['src'])\n", {"src/a.py": "x = 1\n"})
+    engine = await engine_for(
+        "local_resource('r', cmd='true', deps=['src'])\n", {"src/a.py": "x = 1\n"}
+    )
     assert await engine.wait_settled(10)
     path = str(tmp_path / "src" / "a.py")
     (tmp_path / "src" / "a.py").write_text("x = 2\n")
@@ -97,8 +103,16 @@ async def test_noise_is_ignored(engine_for, tmp_path: Path) -> None:
         {".tiltignore": "build/\n*.log\n"},
     )
     assert await engine.wait_settled(10)
-    noise = [".git/index", "src/.main.py.swp", "src/4913", "src/main.py~", "src/.#main.py",
-             "src/__pycache__/main.cpython-311.pyc", "build/out.bin", "debug.log"]
+    noise = [
+        ".git/index",
+        "src/.main.py.swp",
+        "src/4913",
+        "src/main.py~",
+        "src/.#main.py",
+        "src/__pycache__/main.cpython-311.pyc",
+        "build/out.bin",
+        "debug.log",
+    ]
     write(tmp_path, {p: "x" for p in noise})
     assert engine.files_changed([str(tmp_path / p) for p in noise]) == 0
     write(tmp_path, {"src/main.py": "print(1)\n"})
@@ -116,7 +130,9 @@ async def test_resource_deps_start_in_order(engine_for) -> None:
     await until(lambda: engine.statuses["api"].waiting_for == "db", what="api waiting for db")
     assert engine.statuses["api"].update_count == 0
     Path(engine.tiltfile).with_name("ready").write_text("")
-    await until(lambda: engine.statuses["api"].build.value == "ok", what="api built after db is ready")
+    await until(
+        lambda: engine.statuses["api"].build.value == "ok", what="api built after db is ready"
+    )
     assert engine.statuses["db"].runtime.value == "ready"
 
 
@@ -126,7 +142,13 @@ async def test_restart_and_stop_leave_no_orphans(engine_for) -> None:
     first = engine.statuses["r"].pid
     assert first is not None
     engine.restart("r")
-    await until(lambda: engine.statuses["r"].pid not in (None, first) and engine.statuses["r"].runtime.value == "ready", what="restart")
+    await until(
+        lambda: (
+            engine.statuses["r"].pid not in (None, first)
+            and engine.statuses["r"].runtime.value == "ready"
+        ),
+        what="restart",
+    )
     assert not _group_alive(first), "the old process group (shell and both sleeps) must be gone"
     second = engine.statuses["r"].pid
     assert second is not None
@@ -151,7 +173,9 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-async def test_tiltfile_error_keeps_the_last_good_model_and_recovers(engine_for, tmp_path: Path) -> None:
+async def test_tiltfile_error_keeps_the_last_good_model_and_recovers(
+    engine_for, tmp_path: Path
+) -> None:
     engine = await engine_for("local_resource('r', serve_cmd='sleep 300')\n")
     assert await engine.wait_settled(10)
     pid = engine.statuses["r"].pid
@@ -159,11 +183,13 @@ async def test_tiltfile_error_keeps_the_last_good_model_and_recovers(engine_for,
     tiltfile.write_text("local_resource('r', serve_cmd='sleep 300')\nlocal_resource(\n")
     engine.files_changed([str(tiltfile)], "save")
     await until(lambda: engine.tiltfile_error is not None, what="the Tiltfile error")
-    (_, source, problem), = engine.problems.for_path(str(tiltfile))
+    ((_, source, problem),) = engine.problems.for_path(str(tiltfile))
     assert (source, problem.line) == ("tiltfile", 2)
     assert engine.statuses["r"].pid == pid  # still running
     assert any("Tiltfile error" in line for line in engine.logs(TILTFILE))
-    tiltfile.write_text("local_resource('r', serve_cmd='sleep 300')\nlocal_resource('s', cmd='true')\n")
+    tiltfile.write_text(
+        "local_resource('r', serve_cmd='sleep 300')\nlocal_resource('s', cmd='true')\n"
+    )
     engine.files_changed([str(tiltfile)], "save")
     await until(lambda: "s" in engine.statuses and engine.tiltfile_error is None, what="recovery")
     assert engine.problems.for_path(str(tiltfile)) == []
@@ -176,7 +202,18 @@ async def test_disable_and_enable(engine_for) -> None:
     assert await engine.wait_settled(10)
     pid = engine.statuses["r"].pid
     assert pid is not None
-    await engine.disable("r")
-    assert engine.statuses["r"].runtime.value == "disabled" and not _group_alive(pid)
+    engine.disable("r")
+    await until(lambda: engine.statuses["r"].runtime.value == "disabled", what="disabled")
+    assert not _group_alive(pid)
     engine.enable("r")
     await until(lambda: engine.statuses["r"].runtime.value == "ready", what="enabled again")
+
+
+async def test_enable_during_disable_wins(engine_for) -> None:
+    engine = await engine_for("local_resource('r', serve_cmd='sleep 300')\n")
+    assert await engine.wait_settled(10)
+    engine.disable("r")
+    await asyncio.sleep(0.01)  # the worker is now stopping the process
+    engine.enable("r")
+    await until(lambda: engine.statuses["r"].runtime.value == "ready", what="enabled and running")
+    assert engine.statuses["r"].enabled

@@ -53,12 +53,17 @@ class _Request:
     paths: set[str] = field(default_factory=set)
     reason: str = ""
 
-    def merge(self, other: _Request) -> None:
+    def merge(self, other: _Request) -> _Request:
+        """The one request that does what both asked. A stop (disable) replaces whatever
+        was pending; anything asked after a stop (enable) replaces the stop."""
+        if "stop" in (self.kind, other.kind):
+            return other
         rank = {"restart": 0, "update": 1, "rebuild": 2}
         if rank[other.kind] > rank[self.kind]:
             self.kind = other.kind
         self.paths |= other.paths
         self.reason = other.reason if not self.reason else self.reason
+        return self
 
 
 class _Worker:
@@ -76,10 +81,7 @@ class _Worker:
         )
 
     def request(self, req: _Request) -> None:
-        if self.pending is None:
-            self.pending = req
-        else:
-            self.pending.merge(req)
+        self.pending = req if self.pending is None else self.pending.merge(req)
         self._wake.set()
 
     async def _loop(self) -> None:
@@ -92,6 +94,14 @@ class _Worker:
             await self._wait_for_deps()
             req, self.pending = self.pending, None
             if req is None:
+                continue
+            if req.kind == "stop":
+                self.busy = True
+                try:
+                    await self.controller.stop()
+                finally:
+                    self.busy = False
+                self.engine.stopped_by_user(name)
                 continue
             self.busy = True
             self.engine.dispatch(a.UpdateStarted(name, req.reason, frozenset(req.paths)))
@@ -271,14 +281,19 @@ class Engine:
         reason = f"triggered ({len(pending)} pending change{'s' if len(pending) != 1 else ''})"
         self.workers[name].request(_Request("update", pending, reason))
 
-    async def disable(self, name: str) -> None:
+    def disable(self, name: str) -> None:
+        """Stop the resource and ignore its changes until it is enabled again; its worker
+        carries out the stop, so a disable and an enable that race apply in order."""
         status = self._status(name)
         if not status.enabled:
             return
         self.dispatch(a.Enabled(name, False))
-        worker = self.workers[name]
-        worker.pending = None
-        await worker.controller.stop()
+        self.workers[name].request(_Request("stop", reason="disabled"))
+
+    def stopped_by_user(self, name: str) -> None:
+        status = self.statuses.get(name)
+        if status is None or status.enabled:  # enabled again (or removed) meanwhile
+            return
         self.dispatch(a.RuntimeChanged(name, RuntimeStatus.DISABLED))
         self._publish(self.problems.clear(name))
 
@@ -381,6 +396,8 @@ class Engine:
                 )
             if action.pid is not None:
                 status.pid = action.pid
+            if action.runtime in (RuntimeStatus.STOPPED, RuntimeStatus.DISABLED):
+                status.pid = None  # nothing of ours runs
             if action.exit_code is not None:
                 status.exit_code = action.exit_code
             if action.runtime is RuntimeStatus.CRASHED:
@@ -527,7 +544,12 @@ class Engine:
 
             images = [i for ref in resource.image_refs if (i := self.model.image(ref)) is not None]
             return K8sController(
-                resource, images, dispatch, self.root, self.env, self.model.default_registry,
+                resource,
+                images,
+                dispatch,
+                self.root,
+                self.env,
+                self.model.default_registry,
                 self.model.allowed_k8s_contexts,
             )
         if resource.kind is ResourceKind.DOCKER_COMPOSE and self.model is not None:

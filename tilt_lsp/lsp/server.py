@@ -7,13 +7,15 @@ loop, so its listener callbacks can send notifications directly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -114,6 +116,16 @@ def _resource_arg(args: Any) -> str:
     return first
 
 
+@contextlib.contextmanager
+def _plain_errors() -> Iterator[None]:
+    """A user's mistake (unknown resource, bad arguments) goes back as the JSON-RPC error's
+    plain message, without a Python exception name in front."""
+    try:
+        yield
+    except (EngineError, ValueError) as err:
+        raise JsonRpcInvalidParams(message=str(err)) from None
+
+
 def _engine(ls: TiltLanguageServer) -> Engine:
     if ls.engine is None:
         raise EngineError("no Tiltfile is loaded")
@@ -133,10 +145,11 @@ _COMMANDS: dict[str, Callable[[Engine, str], object]] = {
 def _register(command: str, action: Callable[[Engine, str], object]) -> None:
     @server.command(command)
     async def run(ls: TiltLanguageServer, args: Any) -> dict[str, Any]:
-        name = _resource_arg(args)
-        result = action(_engine(ls), name)
-        if inspect.isawaitable(result):
-            await result
+        with _plain_errors():
+            name = _resource_arg(args)
+            result = action(_engine(ls), name)
+            if inspect.isawaitable(result):
+                await result
         return {"resource": name, "accepted": True}
 
 
@@ -157,9 +170,10 @@ def resources(ls: TiltLanguageServer, params: Any) -> dict[str, Any]:
 def logs(ls: TiltLanguageServer, params: Any) -> dict[str, Any]:
     name = _param(params, "resource")
     lines = _param(params, "lines", 200)
-    if not isinstance(name, str):
-        raise ValueError("tilt/logs needs {resource: string, lines?: number}")
-    return {"resource": name, "lines": _engine(ls).logs(name, int(lines))}
+    with _plain_errors():
+        if not isinstance(name, str) or not isinstance(lines, int):
+            raise ValueError("tilt/logs needs {resource: string, lines?: number}")
+        return {"resource": name, "lines": _engine(ls).logs(name, lines)}
 
 
 def _param(params: Any, key: str, default: Any = None) -> Any:
