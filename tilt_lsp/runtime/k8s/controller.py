@@ -391,8 +391,7 @@ class K8sController:
         self._pods = pods
         if self._logs is not None:
             self._logs.sync(list(pods.values()))
-        current = k8spods.current_pods(list(pods.values()), self._order)
-        for pod in current:
+        for pod in self._current():
             uid = str(pod["metadata"]["uid"])
             if uid in self._synced_pods or uid in self._resyncing or self._busy:
                 continue
