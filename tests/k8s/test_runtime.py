@@ -284,6 +284,8 @@ async def test_a_failing_run_step_is_a_user_error_not_a_rebuild(setup: Setup) ->
     assert "broken" in "\n".join(setup.engine.statuses["web"].log)
     await asyncio.sleep(0.3)
     assert len(setup.builds.builds) == builds, "no rebuild after a failing run step"
+    log = "\n".join(setup.engine.statuses["web"].log)
+    assert log.count("$ echo broken >&2; exit 3") == 1, "the failing step ran once, not again as a re-sync"
 
 
 async def test_no_tar_in_the_image_falls_back_to_a_full_deploy_with_advice(setup: Setup) -> None:

@@ -491,6 +491,11 @@ class K8sController:
                 self._synclets.forget(target.node)
         await asyncio.to_thread(ExecUpdater(api).update, target, syncs, deletes, runs, on_line)
 
+    def _mark_synced(self, pods: list[dict[str, Any]], names: list[str]) -> None:
+        for pod in pods:
+            if k8spods.pod_name(pod) in names:
+                self._synced_pods.add(str(pod["metadata"]["uid"]))
+
     def _plans(self, paths: frozenset[str]) -> dict[str, Plan]:
         out: dict[str, Plan] = {}
         for repo, state in self._images.items():
@@ -532,12 +537,13 @@ class K8sController:
                 syncs = _expand(p.syncs)
                 for target in targets:
                     self._log(f"live update of {target}: {len(syncs)} file(s) copied, {len(p.deletes)} deleted, {len(p.run_steps)} run step(s)")
+                    updated.append(target.pod)  # its files are in even if a run step fails
                     await self._update_target(api, target, syncs, list(p.deletes), p.run_steps, on_line)
-                    updated.append(target.pod)
                 restart = restart or p.restart
         except RunStepFailed as err:
             await asyncio.sleep(0)
             sink.close()
+            self._mark_synced(current, updated)  # no re-sync (and no second run) of these pods
             return self._fail_build(str(err))
         except UpdateInfraFailed as err:
             await asyncio.sleep(0)
@@ -549,9 +555,7 @@ class K8sController:
         self._dispatch(BuildChanged(name, BuildStatus.OK))
         self._dispatch(ProblemsReset(name, "runtime"))
         # Pods we updated hold every change so far; replacements will need a re-sync.
-        for pod in current:
-            if k8spods.pod_name(pod) in updated:
-                self._synced_pods.add(str(pod["metadata"]["uid"]))
+        self._mark_synced(current, updated)
         if restart and updated:
             # Tilt deprecates restart_container() for Kubernetes; deleting the pod restarts
             # the process, and the new pod is re-synced before it counts as ready.
