@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import shutil
 import time
@@ -173,10 +174,43 @@ async def test_disable_removes_the_container_and_enable_brings_back_the_synced_c
     project = loop.engine.statuses["web"].resource.compose.project_name  # type: ignore[union-attr]
     mine = {"label": [f"com.docker.compose.project={project}"]}
 
-    await loop.engine.disable("web")
-    assert docker_client.containers.list(all=True, filters=mine) == []
-    assert loop.engine.statuses["web"].runtime.value == "disabled"
+    stopping = loop.engine.disable("web")
+    if inspect.isawaitable(stopping):  # older engines stop inline, newer ones in the worker
+        await stopping
+    await loop.until(lambda: loop.engine.statuses["web"].runtime.value == "disabled", "disabled")
+    await loop.until(lambda: docker_client.containers.list(all=True, filters=mine) == [],
+                     "the container to go")
 
     loop.engine.enable("web")
     await loop.serving("Hello kept")  # the synced file was layered onto the last full build
     assert len(docker_client.containers.list(filters=mine)) == 1
+
+
+async def test_crash_loop_under_a_restart_policy_is_reported_and_never_rebuilt(
+    loop: Loop,
+) -> None:
+    assert await loop.engine.wait_settled(180)
+    await loop.serving("Hello from compose-python!")
+    built = builds(loop.log())
+    # The service restarts on failure; the app now dies at start-up, every time.
+    compose = loop.root / "docker-compose.yml"
+    assert "restart:" not in compose.read_text()
+    app = (loop.root / "app.py").read_text()
+    project = loop.engine.statuses["web"].resource.compose.project_name  # type: ignore[union-attr]
+    import docker
+
+    client = docker.from_env()
+    try:
+        (container,) = client.containers.list(
+            filters={"label": [f"com.docker.compose.project={project}"]})
+        await asyncio.to_thread(container.update, restart_policy={"Name": "always"})
+        loop.save("app.py", app.replace("def main() -> None:\n", "def main() -> None:\n    raise SystemExit(3)\n"))
+        await loop.until(lambda: any("crash loop" in line for line in loop.log()), "a crash loop")
+        status = loop.engine.statuses["web"]
+        assert status.exit_code == 3
+        assert builds(loop.log()) == built  # a crash never rebuilds
+        await asyncio.to_thread(container.update, restart_policy={"Name": "no"})
+    finally:
+        client.close()
+    loop.save("app.py", app)
+    await loop.serving("Hello from compose-python!")

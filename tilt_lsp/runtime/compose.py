@@ -408,6 +408,7 @@ class ComposeController:
         deletes: Iterable[str],
         decision: Plan | None,
         mode: sp.RestartMode,
+        rebuild_on_failure: bool = True,
     ) -> bool:
         name = self.name
         t0 = time.monotonic()
@@ -467,6 +468,12 @@ class ComposeController:
         if result.outcome == "user":
             self._log(f"live update: {result.message}")
             self._dispatch(BuildChanged(name, BuildStatus.ERROR, result.message))
+            return False
+        if not rebuild_on_failure:
+            # A re-sync after a restart: if the container died again meanwhile (a crash
+            # loop), its die event says so; rebuilding would make a crash loop a build loop.
+            self._log(f"re-sync failed ({result.message}); the container may run old files")
+            self._dispatch(BuildChanged(name, BuildStatus.OK))
             return False
         self._log(f"live update failed ({result.message}); full build")
         return await self._full_build(force=False, recreate=False)
@@ -569,7 +576,7 @@ class ComposeController:
                 if replaced:  # its process started from the image's old files
                     mode = "process" if self._signal.get(cid) else "container"
                     self._expect_die(cid)
-                await self._sync(cid, pending.items(), (), None, mode)
+                await self._sync(cid, pending.items(), (), None, mode, rebuild_on_failure=False)
                 return
             self._ready = True
             self._dispatch(RuntimeChanged(self.name, RuntimeStatus.READY))
