@@ -26,6 +26,8 @@ from .store import (
     Obj,
     Store,
     Watcher,
+    apply,
+    merge,
     parse_field_selector,
     parse_label_selector,
     status_obj,
@@ -213,8 +215,6 @@ class ApiServer:
         text = await request.text()
         if ctype != "application/apply-patch+yaml":
             if ctype in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
-                from .store import merge
-
                 obj = merge(self.store.get(kind, ns, name), json.loads(text))
                 return json_response(self.store.put(kind, obj))
             raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml, application/merge-patch+json (got {ctype})")
@@ -230,8 +230,6 @@ class ApiServer:
         if kind.namespaced:
             meta["namespace"] = ns
         existing = self.store.find(kind, ns, name)
-        from .store import apply
-
         obj = apply(existing, body, manager, truthy(request.query.get("force")))
         if existing is None:
             return json_response(self._create(kind, obj), 201)
