@@ -104,6 +104,7 @@ class ComposeController:
         self._exit_reported: str | None = None  # the container whose exit is reported
         self._deaths: deque[float] = deque(maxlen=CRASH_LOOP[0])
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._inflight: asyncio.Future[BuiltImage] | None = None
         self._stopped = False
 
     # -- Controller ---------------------------------------------------------------------
@@ -138,6 +139,9 @@ class ComposeController:
         self._stopped = True
         for task in list(self._tasks):
             task.cancel()
+        if self._inflight is not None and not self._inflight.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._inflight), 300)
         async with self._lock:
             if self._events is not None:
                 self._events.close()
@@ -211,8 +215,11 @@ class ComposeController:
                 )
             return self._builder.build(changed, on_line, force=force)
 
+        # A build thread cannot be cancelled: remember it, so stop() waits for it and nothing
+        # is tagged after tilt-lsp (or a test) cleaned up.
+        self._inflight = asyncio.ensure_future(asyncio.to_thread(build))
         try:
-            built = await asyncio.to_thread(build)
+            built = await asyncio.shield(self._inflight)
         except (BuildError, DockerUnavailable) as err:
             await asyncio.sleep(0)  # let queued lines reach the sink first
             sink.close()
