@@ -214,3 +214,33 @@ async def test_crash_loop_under_a_restart_policy_is_reported_and_never_rebuilt(
         client.close()
     loop.save("app.py", app)
     await loop.serving("Hello from compose-python!")
+
+
+async def test_a_broken_dockerfile_is_a_problem_on_its_line_until_a_build_works(
+    loop: Loop,
+) -> None:
+    assert await loop.engine.wait_settled(180)
+    await loop.serving("Hello from compose-python!")
+    dockerfile = loop.root / "Dockerfile"
+    good = dockerfile.read_text()
+    broken = good.replace("COPY . /app\n", "COPY . /app\nRUN python3 -c 'import app, sys; sys.exit(7)'\n")
+    loop.save("Dockerfile", broken)
+    status = loop.engine.statuses["web"]
+    await loop.until(lambda: status.build.value == "error", "the build to fail")
+    run_line = broken.splitlines().index("RUN python3 -c 'import app, sys; sys.exit(7)'") + 1
+    found = await loop.until(lambda: loop.problems.by_path.get(str(dockerfile)), "a Dockerfile problem")
+    assert {p.line for p in found} == {run_line}
+    await loop.serving("Hello from compose-python!")  # the old container keeps serving
+
+    # A synced file alone does not hide the failed build: it builds again (and fails again).
+    app = (loop.root / "app.py").read_text()
+    failures = sum(1 for line in loop.log() if line.startswith("build failed"))
+    loop.save("app.py", app.replace("Hello from compose-python!", "Hello after fix"))
+    await loop.until(
+        lambda: sum(1 for line in loop.log() if line.startswith("build failed")) == failures + 1,
+        "another full build")
+
+    loop.save("Dockerfile", good)
+    await loop.serving("Hello after fix")
+    await loop.until(lambda: not loop.problems.by_path.get(str(dockerfile)), "the Dockerfile to clear")
+    assert status.build.value == "ok"

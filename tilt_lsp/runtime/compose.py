@@ -105,6 +105,7 @@ class ComposeController:
         self._deaths: deque[float] = deque(maxlen=CRASH_LOOP[0])
         self._tasks: set[asyncio.Task[Any]] = set()
         self._inflight: asyncio.Future[BuiltImage] | None = None
+        self._build_failed = False  # until a full build works, every change needs one
         self._stopped = False
 
     # -- Controller ---------------------------------------------------------------------
@@ -168,6 +169,9 @@ class ComposeController:
             return await self._deploy_only()
         if self._full is None or (self._container is None and not self._since_full):
             return await self._full_build(force=False, recreate=False)
+        if self._build_failed:
+            self._log("full build: the last image build failed")
+            return await self._full_build(force=False, recreate=False)
         deleted = {p for p in paths if not os.path.lexists(p)}
         always = [self._dockerfile(), os.path.join(self.image.context, ".dockerignore")]
         decision = plan(self.image.live_update, paths - deleted, deleted, always)
@@ -226,7 +230,9 @@ class ComposeController:
             reason = err.reason if isinstance(err, BuildError) else str(err)
             self._log(f"build failed: {reason}")
             self._dispatch(BuildChanged(name, BuildStatus.ERROR, f"image build failed: {reason}"))
+            self._build_failed = True
             return False
+        self._build_failed = False
         sink.close()
         self._dispatch(BuildChanged(name, BuildStatus.OK))
         self._full = built
