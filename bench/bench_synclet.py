@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import docker
@@ -164,8 +167,117 @@ async def main() -> None:
                 overhead = statistics.median(times[0]) - statistics.median(times[2])
                 cells = " | ".join(_fmt(t) for t in times)
                 print(f"| {name} | {cells} | {overhead:+.1f} ms |")
+            await serving_again(client, args.image, session, url, token, runs, tmp)
     finally:
         container.remove(force=True)
+
+
+WRAPPER = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "synclet", "restart-wrapper.sh"
+)
+APP = """
+import http.server
+body = open('/app/msg.txt', 'rb').read()
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(('0.0.0.0', 8000), Handler).serve_forever()
+"""
+
+
+async def serving_again(
+    client: Any,
+    image: str,
+    session: aiohttp.ClientSession,
+    url: str,
+    token: str,
+    runs: int,
+    tmp: str,
+) -> None:
+    """Save -> the app answers with the new file: restart 'container' vs 'process' (wrapper)."""
+    containers = {}
+    try:
+        for mode in ("container", "process"):
+            containers[mode] = client.containers.run(
+                image,
+                [
+                    "sh",
+                    "-c",
+                    'mkdir -p /app && { [ -f /app/msg.txt ] || echo 0 > /app/msg.txt; } && exec sh /rw.sh python3 -c "$APP"',
+                ],
+                detach=True,
+                init=True,
+                environment={"APP": APP},
+                volumes={os.path.abspath(WRAPPER): {"bind": "/rw.sh", "mode": "ro"}},
+                # A fixed host port: Docker may pick a new ephemeral one on restart.
+                ports={"8000/tcp": ("127.0.0.1", _free_port())},
+                labels={**LABELS, "dev.tilt-lsp.restart-signal": "SIGHUP"},
+            )
+        ports = {}
+        for mode, c in containers.items():
+            c.reload()
+            ports[mode] = int(c.attrs["NetworkSettings"]["Ports"]["8000/tcp"][0]["HostPort"])
+
+        async def answer(port: int) -> bytes | None:
+            try:
+                async with session.get(
+                    f"http://127.0.0.1:{port}/", timeout=aiohttp.ClientTimeout(total=1)
+                ) as r:
+                    return await r.read()
+            except (aiohttp.ClientError, TimeoutError):
+                return None
+
+        counter = 0
+
+        async def save_and_wait(mode: str) -> float:
+            nonlocal counter
+            counter += 1
+            message = f"v{counter}\n".encode()
+            local = os.path.join(tmp, "msg.txt")
+            with open(local, "wb") as fh:
+                fh.write(message)
+            spec = UpdateSpec((), ("/app/msg.txt",), (), mode)  # type: ignore[arg-type]
+            body = encode_request(spec, build_archive([(local, "/app/msg.txt")]))
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": UPDATE_CONTENT_TYPE}
+            t0 = time.perf_counter()
+            async with session.post(
+                url + update_path(containers[mode].id), data=body, headers=headers
+            ) as r:
+                lines = [event_from_json(line) async for line in r.content]
+                assert isinstance(lines[-1], Done), lines
+            while await answer(ports[mode]) != message:
+                if time.perf_counter() - t0 > 30:
+                    raise RuntimeError(f"restart {mode}: the app did not serve the new file")
+                await asyncio.sleep(0.002)
+            return (time.perf_counter() - t0) * 1000
+
+        for mode in containers:  # wait for both apps, warm up
+            while await answer(ports[mode]) is None:
+                await asyncio.sleep(0.05)
+            await save_and_wait(mode)
+        times: dict[str, list[float]] = {"container": [], "process": []}
+        for _ in range(runs):
+            for mode in containers:
+                times[mode].append(await save_and_wait(mode))
+        print("\nsave -> the app answers HTTP with the synced file (the app reads it at start)\n")
+        print("| restart | median (min) |")
+        print("| --- | --- |")
+        print(f"| `container` (docker restart) | {_fmt(times['container'])} |")
+        print(f"| `process` (SIGHUP to synclet/restart-wrapper.sh) | {_fmt(times['process'])} |")
+    finally:
+        for c in containers.values():
+            c.remove(force=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def _one(fn: Callable[[], Awaitable[None]]) -> float:
@@ -175,4 +287,5 @@ async def _one(fn: Callable[[], Awaitable[None]]) -> float:
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     asyncio.run(main())
