@@ -86,16 +86,21 @@ def _docker_errors() -> tuple[type[BaseException], ...]:
     return (docker.errors.DockerException, requests.RequestException, OSError)
 
 
-def container_state(api: Any, container_id: str) -> dict[str, Any]:
-    """The container's inspect data; ``infrastructure`` if it is gone or not running."""
+def container_state(
+    api: Any, container_id: str, info: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The container's inspect data (``info`` if the caller just fetched it);
+    ``infrastructure`` if it is gone or not running."""
     import docker.errors
 
-    try:
-        info: dict[str, Any] = api.inspect_container(container_id)
-    except docker.errors.NotFound:
-        raise UpdateFailed(
-            "infrastructure", f"container {container_id} not found: it was removed or replaced"
-        ) from None
+    if info is None:
+        try:
+            info = api.inspect_container(container_id)
+        except docker.errors.NotFound:
+            raise UpdateFailed(
+                "infrastructure", f"container {container_id} not found: it was removed or replaced"
+            ) from None
+    assert info is not None
     state = info.get("State") or {}
     if not state.get("Running") or state.get("Paused") or state.get("Restarting"):
         status = state.get("Status", "not running")
@@ -347,13 +352,16 @@ def apply_update(
     *,
     restart_timeout: int = 10,
     started: float | None = None,
+    info: dict[str, Any] | None = None,
 ) -> None:
     """Apply a validated update, emitting events; raises :class:`UpdateFailed` on failure.
 
     ``deletes`` and ``summary`` come from :mod:`synclet.safety`: this function trusts them.
+    ``info`` is the container's inspect data if the caller fetched it a moment ago (one Docker
+    call less on the hot path); otherwise it is fetched here.
     """
     t0 = started if started is not None else time.monotonic()
-    info = container_state(api, container_id)
+    info = container_state(api, container_id, info)
     if spec.restart == "process" and restart_signal(info) is None:
         raise UpdateFailed("refused", process_mode_unsupported(container_id))
     doing = "checking the container's links"

@@ -167,12 +167,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "version": VERSION, "protocol": PROTOCOL_VERSION})
 
 
-async def _check_process_mode(state: _State, container_id: str) -> None:
-    """Refuse ``restart: process`` up front when the container does not support it."""
+async def _check_process_mode(state: _State, container_id: str) -> dict[str, Any] | None:
+    """Refuse ``restart: process`` up front when the container does not support it.
+
+    Returns the inspect data, which the update then reuses (None: the stream will report why).
+    """
     try:
         client = await _docker(state)
     except apply.UpdateFailed:
-        return  # the stream reports it
+        return None
 
     def inspect() -> dict[str, Any] | None:
         import docker.errors
@@ -181,16 +184,25 @@ async def _check_process_mode(state: _State, container_id: str) -> None:
             info: dict[str, Any] = client.api.inspect_container(container_id)
             return info
         except docker.errors.NotFound:
-            return None  # the stream reports it as an infrastructure failure
+            return None
 
     info = await asyncio.to_thread(inspect)
     if info is not None and apply.restart_signal(info) is None:
         raise HTTPRefusal(400, apply.process_mode_unsupported(container_id))
+    return info
 
 
-async def _validate(
-    request: web.Request, state: _State
-) -> tuple[UpdateSpec, bytes, ArchiveSummary, list[str]]:
+@dataclass(frozen=True)
+class _Checked:
+    """An update that passed every check of the request itself."""
+
+    spec: UpdateSpec
+    archive: bytes
+    summary: ArchiveSummary
+    deletes: list[str]
+
+
+async def _validate(request: web.Request, state: _State) -> _Checked:
     config = state.config
     if not authorised(request.headers.get("Authorization"), config.token):
         raise HTTPRefusal(401, "missing or wrong bearer token")
@@ -213,9 +225,7 @@ async def _validate(
         summary, deletes = await asyncio.to_thread(check)
     except Refused as exc:
         raise HTTPRefusal(400, f"refused: {exc}; nothing was applied") from None
-    if spec.restart == "process":
-        await _check_process_mode(state, request.match_info["id"])
-    return spec, archive, summary, deletes
+    return _Checked(spec, archive, summary, deletes)
 
 
 async def update(request: web.Request) -> web.StreamResponse:
@@ -223,12 +233,35 @@ async def update(request: web.Request) -> web.StreamResponse:
     container_id = request.match_info["id"]
     t0 = time.monotonic()
     try:
-        spec, archive, summary, deletes = await _validate(request, state)
+        checked = await _validate(request, state)
     except HTTPRefusal as exc:
-        log.info("refused update of %s: %s", container_id, exc.message)
-        extra = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        return _error(exc.status, exc.message, **extra)
+        return _refuse(container_id, exc)
+    async with state.container_lock(container_id):
+        info = None
+        if checked.spec.restart == "process":
+            # Inside the lock, so the inspect data is fresh when the update reuses it.
+            try:
+                info = await _check_process_mode(state, container_id)
+            except HTTPRefusal as exc:
+                return _refuse(container_id, exc)
+        return await _stream_update(request, state, container_id, checked, info, t0)
 
+
+def _refuse(container_id: str, exc: HTTPRefusal) -> web.Response:
+    log.info("refused update of %s: %s", container_id, exc.message)
+    extra = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return _error(exc.status, exc.message, **extra)
+
+
+async def _stream_update(
+    request: web.Request,
+    state: _State,
+    container_id: str,
+    checked: _Checked,
+    info: dict[str, Any] | None,
+    t0: float,
+) -> web.StreamResponse:
+    """Apply the update (the caller holds the container's lock), streaming its events."""
     response = web.StreamResponse(status=200, headers={"Content-Type": EVENTS_CONTENT_TYPE})
     await response.prepare(request)
     writable = True
@@ -243,42 +276,42 @@ async def update(request: web.Request) -> web.StreamResponse:
             writable = False  # the client left; finish the update anyway, it is half-done
 
     await send(Started())
-    async with state.container_lock(container_id):
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
 
-        def emit(event: Event) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
+    def emit(event: Event) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, event)
 
-        async def work() -> None:
-            try:
-                client = await _docker(state)
-                await asyncio.to_thread(
-                    apply.apply_update,
-                    client.api,
-                    container_id,
-                    spec,
-                    archive,
-                    summary,
-                    deletes,
-                    emit,
-                    restart_timeout=state.config.restart_timeout,
-                    started=t0,
-                )
-            except apply.UpdateFailed as exc:
-                emit(Failed(kind=exc.kind, message=exc.message))
-            except Exception as exc:
-                log.exception("update of %s failed", container_id)
-                emit(Failed(kind="infrastructure", message=f"synclet error: {exc}"))
+    async def work() -> None:
+        try:
+            client = await _docker(state)
+            await asyncio.to_thread(
+                apply.apply_update,
+                client.api,
+                container_id,
+                checked.spec,
+                checked.archive,
+                checked.summary,
+                checked.deletes,
+                emit,
+                restart_timeout=state.config.restart_timeout,
+                started=t0,
+                info=info,
+            )
+        except apply.UpdateFailed as exc:
+            emit(Failed(kind=exc.kind, message=exc.message))
+        except Exception as exc:
+            log.exception("update of %s failed", container_id)
+            emit(Failed(kind="infrastructure", message=f"synclet error: {exc}"))
 
-        task = asyncio.create_task(work())
-        while True:
-            event = await queue.get()
-            await send(event)
-            if is_final(event):
-                break
-        await task
-        log.info("update of %s: %s", container_id, json.dumps(event.to_dict()))
+    task = asyncio.create_task(work())
+    while True:
+        event = await queue.get()
+        await send(event)
+        if is_final(event):
+            break
+    await task
+    log.info("update of %s: %s", container_id, json.dumps(event.to_dict()))
     if writable:
         with contextlib.suppress(ConnectionError, RuntimeError):
             await response.write_eof()  # a client may hang up as soon as it reads done
