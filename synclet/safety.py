@@ -8,7 +8,7 @@ is whole: nothing is deleted, nothing extracted. Pure: bytes and a spec in, a su
 
 Links are resolved lexically, following the symlinks the archive itself defines (a link to
 ``.`` followed by ``..`` would otherwise slip through). Symlinks already present in the
-container cannot be seen from here; the synclet only promises not to *create* a way out.
+container cannot be seen from here: :mod:`synclet.confine` checks those.
 """
 
 from __future__ import annotations
@@ -146,8 +146,15 @@ def check_archive(archive: bytes, dest: str, limits: Limits | None = None) -> Ar
         raise Refused(f"not a valid uncompressed tar archive: {exc}") from None
 
     links: dict[str, str] = {}
+    seen: dict[str, bool] = {}  # path -> is a directory
     for m in members:
         path = _member_path(m.name, dest)
+        # A name given twice makes the result depend on the extractor (GNU tar defers
+        # symlinks, so an earlier link can win over a later one): refuse, unless both are
+        # directories. Honest archives never repeat a name.
+        if path in seen and not (seen[path] and m.isdir()):
+            raise Refused(f"archive member {m.name!r} appears more than once")
+        seen[path] = m.isdir()
         if m.issym():
             links[path] = (
                 m.linkname
@@ -160,7 +167,7 @@ def check_archive(archive: bytes, dest: str, limits: Limits | None = None) -> Ar
     parents: set[str] = set()
     for m in members:
         try:
-            files += _check_member(m, dest, resolver, links, parents)
+            files += _check_member(m, dest, resolver, parents)
         except _LinkLoop:
             raise Refused(f"archive member {m.name!r} is part of a symlink loop") from None
     return ArchiveSummary(
@@ -168,9 +175,7 @@ def check_archive(archive: bytes, dest: str, limits: Limits | None = None) -> Ar
     )
 
 
-def _check_member(
-    m: tarfile.TarInfo, dest: str, resolver: _Resolver, links: dict[str, str], parents: set[str]
-) -> int:
+def _check_member(m: tarfile.TarInfo, dest: str, resolver: _Resolver, parents: set[str]) -> int:
     """Refuse one unsafe member; 1 if it counts as a file, else 0. Adds to ``parents``."""
     path = _member_path(m.name, dest)
     if path == dest:
@@ -189,7 +194,12 @@ def _check_member(
     if m.issym():
         if not m.linkname:
             raise Refused(f"archive member {m.name!r} is a symlink with an empty target")
-        if resolver.resolve(links[path]) is None:
+        own = (
+            m.linkname
+            if m.linkname.startswith("/")
+            else posixpath.join(posixpath.dirname(path), m.linkname)
+        )
+        if resolver.resolve(own) is None:
             raise Refused(
                 f"archive member {m.name!r} is a symlink to {m.linkname!r}, which is outside {dest}"
             )
