@@ -1,9 +1,9 @@
 """Whatever the archive checks accept, GNU tar extracts without leaving the destination.
 
 Random archives of files, directories, symlinks and hard links with names and targets built
-from ``a``, ``b``, ``c``, ``.`` and ``..``; every one the checks accept is extracted for real with
+from ``a``, ``b``, ``c``, ``.`` and ``..`` (targets also ``outside`` and ``secret``); every one the checks accept is extracted for real with
 the host's GNU tar (the same tar as the base image) into ``sandbox/dest``, next to an
-``outside`` directory. Nothing may appear outside ``dest`` and no link in it may resolve out
+``outside`` directory holding a ``secret``. Nothing may appear outside ``dest`` and no link in it may resolve out
 of it. Link targets are relative here: absolute ones name the container's root, which the
 sandbox cannot stand in for (they are covered by test_safety.py).
 """
@@ -30,7 +30,9 @@ pytestmark = pytest.mark.skipif(shutil.which("tar") is None, reason="needs GNU t
 name = st.lists(st.sampled_from(["a", "b", "c", ".", "a", "b", ".."]), min_size=1, max_size=3).map(
     "/".join
 )
-target = st.lists(st.sampled_from(["a", "b", "c", ".", ".."]), min_size=1, max_size=4).map("/".join)
+target = st.lists(
+    st.sampled_from(["a", "b", "c", ".", "..", "outside", "secret"]), min_size=1, max_size=4
+).map("/".join)
 kind = st.sampled_from(
     [tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE]
 )
@@ -68,11 +70,13 @@ def test_accepted_archives_stay_inside_dest(spec: list[tuple[str, bytes, str]]) 
         dest, outside = sandbox / "dest", sandbox / "outside"
         dest.mkdir()
         outside.mkdir()
+        (outside / "secret").write_text("s")
         subprocess.run(
             ["tar", "-x", "-f", "-", "-C", str(dest)], input=data, capture_output=True, check=False
         )
         assert sorted(p.name for p in sandbox.iterdir()) == ["dest", "outside"], spec
-        assert list(outside.iterdir()) == [], spec
+        assert [p.name for p in outside.iterdir()] == ["secret"], spec
+        assert (outside / "secret").stat().st_nlink == 1, spec  # no hard link reaches it
         real_dest = os.path.realpath(dest)
         for root, dirs, files in os.walk(dest):
             for name in dirs + files:
