@@ -1,11 +1,12 @@
 """Whatever the archive checks accept, GNU tar extracts without leaving the destination.
 
-Random archives of files, directories, symlinks and hard links with names and targets built
-from ``a``, ``b``, ``c``, ``.`` and ``..`` (targets also ``outside`` and ``secret``); every one the checks accept is extracted for real with
-the host's GNU tar (the same tar as the base image) into ``sandbox/dest``, next to an
-``outside`` directory holding a ``secret``. Nothing may appear outside ``dest`` and no link in it may resolve out
-of it. Link targets are relative here: absolute ones name the container's root, which the
-sandbox cannot stand in for (they are covered by test_safety.py).
+Random archives of files, directories, symlinks and hard links with names built from ``a``,
+``b``, ``c``, ``.`` and ``..`` (targets also ``outside`` and ``secret``); every one the checks
+accept is extracted for real with the host's GNU tar (the same tar as the base image) into
+``sandbox/dest``, next to an ``outside`` directory holding a ``secret``. Nothing may appear
+outside ``dest``, no link in it may resolve out of it, and no hard link may reach the secret.
+Link targets are relative here: absolute ones name the container's root, which the sandbox
+cannot stand in for (they are covered by test_safety.py).
 """
 
 from __future__ import annotations
