@@ -9,13 +9,11 @@ import os
 import signal
 from collections.abc import Mapping
 
-from tilt_lsp.diagnostics.model import Problem
 from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.diagnostics.stream import ProblemStream
 from tilt_lsp.engine.actions import (
     BuildChanged,
     LogLines,
-    ProblemsFound,
     ProblemsReset,
     RuntimeChanged,
 )
@@ -23,9 +21,8 @@ from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 from tilt_lsp.runtime import probe as probes
 from tilt_lsp.runtime.controller import Dispatch
 from tilt_lsp.runtime.processes import ProcessHandle, ProcessRunner
+from tilt_lsp.runtime.sink import Sink
 from tilt_lsp.tiltfile.model import Command, Resource
-
-QUIET_FLUSH_S = 0.3  # a multi-line problem is complete when its stream goes quiet
 
 
 def exit_description(code: int) -> str:
@@ -37,36 +34,11 @@ def exit_description(code: int) -> str:
     return f"exited with code {code}"
 
 
-class OutputSink:
-    """One run's output: lines to the log, lines through a ProblemStream to problems."""
+class OutputSink(Sink):
+    """A Sink whose problems are placed through ``mapper``."""
 
     def __init__(self, resource: str, source: str, mapper: PathMapper, dispatch: Dispatch) -> None:
-        self._resource = resource
-        self._source = source
-        self._stream = ProblemStream(mapper)
-        self._dispatch = dispatch
-        self._timer: asyncio.TimerHandle | None = None
-
-    def __call__(self, line: str) -> None:
-        self._dispatch(LogLines(self._resource, (line,)))
-        self._found(self._stream.feed(line))
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(QUIET_FLUSH_S, self._flush)
-
-    def _flush(self) -> None:
-        self._timer = None
-        self._found(self._stream.flush())
-
-    def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._found(self._stream.close())
-
-    def _found(self, problems: list[Problem]) -> None:
-        if problems:
-            self._dispatch(ProblemsFound(self._resource, self._source, tuple(problems)))
+        super().__init__(resource, source, ProblemStream(mapper), dispatch)
 
 
 class LocalController:
