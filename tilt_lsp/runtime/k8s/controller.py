@@ -23,6 +23,7 @@ from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.engine.actions import BuildChanged, LogLines, ProblemsReset, RuntimeChanged
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 from tilt_lsp.liveupdate.plan import Plan, plan
+from tilt_lsp.liveupdate.updater import expand
 from tilt_lsp.runtime.controller import Dispatch
 from tilt_lsp.runtime.k8s import objects as k8sobj
 from tilt_lsp.runtime.k8s import pods as k8spods
@@ -58,22 +59,16 @@ class _ImageState:
         return bool(self.synced or self.deleted)
 
 
-def _expand(syncs: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
-    files: list[tuple[str, str]] = []
-    for local, container in syncs:
-        if os.path.isdir(local) and not os.path.islink(local):
-            for dirpath, _dirs, names in os.walk(local):
-                for name in names:
-                    full = os.path.join(dirpath, name)
-                    rel = os.path.relpath(full, local).replace(os.sep, "/")
-                    files.append((full, f"{container.rstrip('/')}/{rel}"))
-        elif os.path.lexists(local):
-            files.append((local, container))
-    return files
-
-
-LOCAL_CONTEXTS = ("docker-desktop", "docker-for-desktop", "minikube", "microk8s", "rancher-desktop",
-                  "orbstack", "colima", "krucible")
+LOCAL_CONTEXTS = (
+    "docker-desktop",
+    "docker-for-desktop",
+    "minikube",
+    "microk8s",
+    "rancher-desktop",
+    "orbstack",
+    "colima",
+    "krucible",
+)
 LOCAL_PREFIXES = ("kind-", "k3d-", "crc-", "colima-")
 
 
@@ -140,7 +135,9 @@ class K8sController:
                 return await self._deploy(None if not self._deployed else paths, force=False)
             plans = self._plans(paths)
             if any(p.kind == "full_build" for p in plans.values()) or not plans:
-                why = next((p.reason for p in plans.values() if p.kind == "full_build"), "changed files")
+                why = next(
+                    (p.reason for p in plans.values() if p.kind == "full_build"), "changed files"
+                )
                 self._log(f"full build: {why}")
                 return await self._deploy(paths, force=False)
             live = {repo: p for repo, p in plans.items() if p.kind == "live_update"}
@@ -179,11 +176,15 @@ class K8sController:
         if not self._deployed:
             return await self.update(frozenset(), "restart")
         try:
-            deleted = await asyncio.to_thread(api.delete_pods, self.namespace, k8sobj.pod_selector(self.resource.name))
+            deleted = await asyncio.to_thread(
+                api.delete_pods, self.namespace, k8sobj.pod_selector(self.resource.name)
+            )
         except KubeError as err:
             self._fail_runtime(f"restart failed: {err.message}")
             return False
-        self._log(f"restart: deleted pod{'s' if len(deleted) != 1 else ''} {', '.join(deleted) or '(none)'}")
+        self._log(
+            f"restart: deleted pod{'s' if len(deleted) != 1 else ''} {', '.join(deleted) or '(none)'}"
+        )
         self._dispatch(ProblemsReset(self.resource.name, "runtime"))
         if self._workload is not None and self._workload.get("kind") == "Pod":
             # A bare Pod has no controller to replace it: apply it again once it is gone
@@ -193,7 +194,9 @@ class K8sController:
             deadline = loop.time() + 90
             while await asyncio.to_thread(api.get, workload) is not None:
                 if loop.time() > deadline:
-                    self._fail_runtime(f"restart: pod {k8sobj.name_of(workload)} is still terminating after 90 s")
+                    self._fail_runtime(
+                        f"restart: pod {k8sobj.name_of(workload)} is still terminating after 90 s"
+                    )
                     return False
                 await asyncio.sleep(0.5)
             return await self._apply_objects(api)
@@ -258,7 +261,9 @@ class K8sController:
             self._log(err.message)
             return None
         api = self._api
-        self.namespace = k8sobj.namespace_of(self._workload, api.namespace) if self._workload else api.namespace
+        self.namespace = (
+            k8sobj.namespace_of(self._workload, api.namespace) if self._workload else api.namespace
+        )
         self._log(f"cluster: context {api.context!r} at {api.server}")
         if not is_local_context(api.context) and api.context not in self._allowed_contexts:
             # Tilt's guard against deploying a dev loop to production by accident.
@@ -307,19 +312,29 @@ class K8sController:
             sink = self._build_sink()
             on_line = self._threadsafe(sink)
             for repo, state in self._images.items():
-                changed = None if paths is None else frozenset(p for p in paths if _under(p, state.image.context))
+                changed = (
+                    None
+                    if paths is None
+                    else frozenset(p for p in paths if _under(p, state.image.context))
+                )
                 if paths is not None and not changed and state.ref:
                     continue  # nothing of this image changed
                 try:
-                    ref = await asyncio.to_thread(self._builds.build, state.image, changed, force, on_line)
-                    ref = await asyncio.to_thread(self._builds.deliver, self._delivery, ref, on_line)
+                    ref = await asyncio.to_thread(
+                        self._builds.build, state.image, changed, force, on_line
+                    )
+                    ref = await asyncio.to_thread(
+                        self._builds.deliver, self._delivery, ref, on_line
+                    )
                 except DeliveryError as err:
                     sink.close()
                     return self._fail_build(f"image delivery failed: {err}")
                 except Exception as err:  # BuildError and the engine's own errors
                     await asyncio.sleep(0)  # let queued build lines reach the log first
                     sink.close()
-                    return self._fail_build(f"image build of {repo} failed: {getattr(err, 'reason', err)}")
+                    return self._fail_build(
+                        f"image build of {repo} failed: {getattr(err, 'reason', err)}"
+                    )
                 state.reset(ref)
             await asyncio.sleep(0)
             sink.close()
@@ -335,7 +350,9 @@ class K8sController:
 
     async def _apply_objects(self, api: KubeApi) -> bool:
         refs = {repo: s.ref for repo, s in self._images.items() if s.ref}
-        prepared = k8sobj.apply_order(k8sobj.prepare(list(self.spec.objects), self.resource.name, refs))
+        prepared = k8sobj.apply_order(
+            k8sobj.prepare(list(self.spec.objects), self.resource.name, refs)
+        )
         for obj in prepared:
             what = f"{obj.get('kind')}/{k8sobj.name_of(obj)}"
             try:
@@ -343,7 +360,9 @@ class K8sController:
             except (KubeError, k8sobj.UnsupportedKind) as err:
                 message = err.message if isinstance(err, KubeError) else str(err)
                 return self._fail_build(f"deploy of {what} failed: {message}")
-            self._log(f"applied {what} (resourceVersion {result.get('metadata', {}).get('resourceVersion', '?')})")
+            self._log(
+                f"applied {what} (resourceVersion {result.get('metadata', {}).get('resourceVersion', '?')})"
+            )
         self._deployed = True
         return True
 
@@ -356,17 +375,29 @@ class K8sController:
         loop = asyncio.get_running_loop()
         self._log_sink = OutputSink(self.resource.name, "runtime", self._mapper(), self._dispatch)
         self._logs = LogFollower(api, self.namespace, loop, self._log_sink, self._note)
-        self._watcher = PodWatcher(api, self.namespace, k8sobj.pod_selector(self.resource.name), loop,
-                                   self._on_pods, self._note)
+        self._watcher = PodWatcher(
+            api,
+            self.namespace,
+            k8sobj.pod_selector(self.resource.name),
+            loop,
+            self._on_pods,
+            self._note,
+        )
         self._watcher.start()
         for forward in self.spec.port_forwards:
-            pf = PortForwarder(api, self.namespace, forward, self._pick_pod, self._threadsafe(self._note))
+            pf = PortForwarder(
+                api, self.namespace, forward, self._pick_pod, self._threadsafe(self._note)
+            )
             try:
                 pf.start()
                 self._forwards.append(pf)
-                self._log(f"port-forward: localhost:{forward.local_port} -> pod port {forward.container_port}")
+                self._log(
+                    f"port-forward: localhost:{forward.local_port} -> pod port {forward.container_port}"
+                )
             except OSError as err:
-                self._log(f"port-forward localhost:{forward.local_port} cannot listen: {err.strerror or err}")
+                self._log(
+                    f"port-forward localhost:{forward.local_port} cannot listen: {err.strerror or err}"
+                )
 
     def _note(self, text: str) -> None:
         self._log(text)
@@ -384,8 +415,13 @@ class K8sController:
 
     def _on_pods(self, pods: dict[str, dict[str, Any]]) -> None:
         # Pods listed at once are ordered by creation: the newest template's pods come last.
-        fresh = sorted((p for uid, p in pods.items() if uid not in self._order),
-                       key=lambda p: (str(p["metadata"].get("creationTimestamp", "")), str(p["metadata"].get("name"))))
+        fresh = sorted(
+            (p for uid, p in pods.items() if uid not in self._order),
+            key=lambda p: (
+                str(p["metadata"].get("creationTimestamp", "")),
+                str(p["metadata"].get("name")),
+            ),
+        )
         for p in fresh:
             self._order[str(p["metadata"]["uid"])] = len(self._order)
         self._pods = pods
@@ -408,10 +444,19 @@ class K8sController:
         current = self._current()
         state = k8spods.describe(current)
         runtime, error, summary = state.runtime, state.error, state.summary
-        pending = [k8spods.pod_name(p) for p in current if str(p["metadata"]["uid"]) in self._resyncing]
+        pending = [
+            k8spods.pod_name(p) for p in current if str(p["metadata"]["uid"]) in self._resyncing
+        ]
         if runtime is RuntimeStatus.READY and pending:
-            runtime, summary = RuntimeStatus.RUNNING, f"re-syncing live-updated files into {', '.join(pending)}"
-        failed = [self._resync_errors[u] for p in current if (u := str(p["metadata"]["uid"])) in self._resync_errors]
+            runtime, summary = (
+                RuntimeStatus.RUNNING,
+                f"re-syncing live-updated files into {', '.join(pending)}",
+            )
+        failed = [
+            self._resync_errors[u]
+            for p in current
+            if (u := str(p["metadata"]["uid"])) in self._resync_errors
+        ]
         if failed and runtime is not RuntimeStatus.CRASHED:
             runtime, error, summary = RuntimeStatus.CRASHED, failed[0], failed[0]
         key = (runtime, error, state.exit_code, summary)
@@ -420,23 +465,40 @@ class K8sController:
             return
         self._reported = key
         self._log(f"pods: {summary}")
-        self._dispatch(RuntimeChanged(self.resource.name, runtime, exit_code=state.exit_code, error=error))
+        self._dispatch(
+            RuntimeChanged(self.resource.name, runtime, exit_code=state.exit_code, error=error)
+        )
 
-    def _running_targets(self, pod: Mapping[str, Any], repos: set[str] | None = None) -> list[tuple[str, Target]]:
+    def _running_targets(
+        self, pod: Mapping[str, Any], repos: set[str] | None = None
+    ) -> list[tuple[str, Target]]:
         """(image repository, container) of the pod's running containers that run one of
         our images."""
         out = []
-        spec_images = {c.get("name"): str(c.get("image", "")) for c in (pod.get("spec") or {}).get("containers") or []}
+        spec_images = {
+            c.get("name"): str(c.get("image", ""))
+            for c in (pod.get("spec") or {}).get("containers") or []
+        }
         for c in (pod.get("status") or {}).get("containerStatuses") or []:
             if "running" not in (c.get("state") or {}):
                 continue
             repo = image_repository(spec_images.get(c.get("name"), ""))
             for mine, state in self._images.items():
-                if (repos is None or mine in repos) and (repo == mine or repo == image_repository(state.ref)):
-                    out.append((mine, Target(
-                        str(pod["metadata"]["namespace"]), str(pod["metadata"]["name"]), str(c["name"]),
-                        str((pod.get("spec") or {}).get("nodeName") or ""), str(c.get("containerID") or ""),
-                    )))
+                if (repos is None or mine in repos) and (
+                    repo == mine or repo == image_repository(state.ref)
+                ):
+                    out.append(
+                        (
+                            mine,
+                            Target(
+                                str(pod["metadata"]["namespace"]),
+                                str(pod["metadata"]["name"]),
+                                str(c["name"]),
+                                str((pod.get("spec") or {}).get("nodeName") or ""),
+                                str(c.get("containerID") or ""),
+                            ),
+                        )
+                    )
         return out
 
     async def _resync(self, pod: Mapping[str, Any]) -> None:
@@ -451,17 +513,25 @@ class K8sController:
                 state = self._images[repo]
                 if not state.dirty:
                     continue
-                self._log(f"re-syncing {len(state.synced)} file(s) changed since the image was built into new pod {target}")
-                syncs = _expand(tuple((local, container) for container, local in state.synced.items()))
+                self._log(
+                    f"re-syncing {len(state.synced)} file(s) changed since the image was built into new pod {target}"
+                )
+                syncs, _gone = expand(
+                    (local, container) for container, local in state.synced.items()
+                )
                 runs = state.image.live_update.runs if state.image.live_update else ()
                 try:
-                    await self._update_target(api, target, syncs, sorted(state.deleted), runs, self._threadsafe(sink))
+                    await self._update_target(
+                        api, target, syncs, sorted(state.deleted), runs, self._threadsafe(sink)
+                    )
                 except RunStepFailed as err:
                     # The user's code failing in the new pod: the same error as in a live update.
                     self._fail_build(f"re-sync into {target}: {err}")
                 except UpdateInfraFailed as err:
                     self._log(f"re-sync into {target} failed: {err}")
-                    self._resync_errors[uid] = f"pod {target.pod} lacks the live-updated files: {err}"
+                    self._resync_errors[uid] = (
+                        f"pod {target.pod} lacks the live-updated files: {err}"
+                    )
                     return
             sink.close()
             self._synced_pods.add(uid)
@@ -471,9 +541,15 @@ class K8sController:
 
     # -- live update --------------------------------------------------------------------------
 
-    async def _update_target(self, api: KubeApi, target: Target, syncs: list[tuple[str, str]],
-                             deletes: list[str], runs: tuple[RunStep, ...],
-                             on_line: Callable[[str], None]) -> None:
+    async def _update_target(
+        self,
+        api: KubeApi,
+        target: Target,
+        syncs: list[tuple[str, str]],
+        deletes: list[str],
+        runs: tuple[RunStep, ...],
+        on_line: Callable[[str], None],
+    ) -> None:
         """Through the node's synclet when there is one and the container runs on Docker,
         else (or when the synclet fails) by exec. Raises RunStepFailed / UpdateInfraFailed."""
         docker_id = docker_container_id(target.container_id)
@@ -482,7 +558,9 @@ class K8sController:
                 self._synclets = NodeSynclets(api, self._threadsafe(self._note))
             endpoint = await asyncio.to_thread(self._synclets.endpoint_for, target.node)
             if endpoint is not None:
-                outcome, message = await synclet_update(endpoint, docker_id, syncs, deletes, runs, on_line)
+                outcome, message = await synclet_update(
+                    endpoint, docker_id, syncs, deletes, runs, on_line
+                )
                 if outcome == "done":
                     return
                 if outcome == "user":
@@ -503,8 +581,10 @@ class K8sController:
             mine = [p for p in paths if _under(p, image.context)]
             if not mine:
                 continue
-            always = [image.dockerfile or os.path.join(image.context, "Dockerfile"),
-                      os.path.join(image.context, ".dockerignore")]
+            always = [
+                image.dockerfile or os.path.join(image.context, "Dockerfile"),
+                os.path.join(image.context, ".dockerignore"),
+            ]
             changed = [p for p in mine if os.path.lexists(p)]
             deleted = [p for p in mine if not os.path.lexists(p)]
             out[repo] = plan(image.live_update, changed, deleted, always)
@@ -532,13 +612,19 @@ class K8sController:
                     state.deleted.add(container)
                 targets = [t for pod in current for r, t in self._running_targets(pod, {repo})]
                 if not targets:
-                    self._log(f"live update: no running container of {repo} yet; the files go to the next pod")
+                    self._log(
+                        f"live update: no running container of {repo} yet; the files go to the next pod"
+                    )
                     continue
-                syncs = _expand(p.syncs)
+                syncs, _gone = expand(p.syncs)
                 for target in targets:
-                    self._log(f"live update of {target}: {len(syncs)} file(s) copied, {len(p.deletes)} deleted, {len(p.run_steps)} run step(s)")
+                    self._log(
+                        f"live update of {target}: {len(syncs)} file(s) copied, {len(p.deletes)} deleted, {len(p.run_steps)} run step(s)"
+                    )
                     updated.append(target.pod)  # its files are in even if a run step fails
-                    await self._update_target(api, target, syncs, list(p.deletes), p.run_steps, on_line)
+                    await self._update_target(
+                        api, target, syncs, list(p.deletes), p.run_steps, on_line
+                    )
                 restart = restart or p.restart
         except RunStepFailed as err:
             await asyncio.sleep(0)
@@ -559,7 +645,9 @@ class K8sController:
         if restart and updated:
             # Tilt deprecates restart_container() for Kubernetes; deleting the pod restarts
             # the process, and the new pod is re-synced before it counts as ready.
-            self._log("restart_container(): deleting the updated pods; their replacements get the synced files")
+            self._log(
+                "restart_container(): deleting the updated pods; their replacements get the synced files"
+            )
             for pod in current:
                 self._synced_pods.discard(str(pod["metadata"]["uid"]))
             await asyncio.to_thread(api.delete_pods, self.namespace, k8sobj.pod_selector(name))
