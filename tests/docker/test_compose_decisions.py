@@ -80,8 +80,12 @@ async def loop(tmp_path: Path, base_image: str, docker_client: Any) -> AsyncIter
     (root / "check.py").write_text("print('check ok')\n")
     project = f"tiltlsptest{uuid.uuid4().hex[:10]}"
     port = free_port()
-    env = {**os.environ, "BASE_IMAGE": base_image, "WEB_PORT": str(port),
-           "COMPOSE_PROJECT_NAME": project}
+    env = {
+        **os.environ,
+        "BASE_IMAGE": base_image,
+        "WEB_PORT": str(port),
+        "COMPOSE_PROJECT_NAME": project,
+    }
     problems = Problems()
     engine = Engine(str(tiltfile), env=env, listener=problems)
     await engine.start()
@@ -90,7 +94,9 @@ async def loop(tmp_path: Path, base_image: str, docker_client: Any) -> AsyncIter
     finally:
         await engine.stop()
         api = docker_client.api
-        for c in api.containers(all=True, filters={"label": [f"com.docker.compose.project={project}"]}):
+        for c in api.containers(
+            all=True, filters={"label": [f"com.docker.compose.project={project}"]}
+        ):
             with contextlib.suppress(Exception):
                 api.remove_container(c["Id"], force=True, v=True)
         lbl.remove_containers(api, lbl.managed_labels(str(root)))
@@ -106,7 +112,10 @@ async def test_failing_run_step_is_a_user_error_with_problems_and_no_rebuild(loo
     await loop.serving("Hello from compose-python!")
     built = builds(loop.log())
     check = loop.root / "check.py"
-    loop.save("check.py", "import sys\n\n\ndef check():\n    raise SystemExit('config is wrong')\n\n\nraise ValueError('bad config')\n")
+    loop.save(
+        "check.py",
+        "import sys\n\n\ndef check():\n    raise SystemExit('config is wrong')\n\n\nraise ValueError('bad config')\n",
+    )
     status = loop.engine.statuses["web"]
     await loop.until(lambda: status.build.value == "error", "the run step to fail")
     assert "exited with code 1" in (status.last_error or "")
@@ -120,7 +129,9 @@ async def test_failing_run_step_is_a_user_error_with_problems_and_no_rebuild(loo
     assert builds(loop.log()) == built
 
 
-async def test_removed_container_is_recreated_by_the_fast_build(loop: Loop, docker_client: Any) -> None:
+async def test_removed_container_is_recreated_by_the_fast_build(
+    loop: Loop, docker_client: Any
+) -> None:
     assert await loop.engine.wait_settled(180)
     await loop.serving("Hello from compose-python!")
     app = (loop.root / "app.py").read_text()
@@ -130,18 +141,22 @@ async def test_removed_container_is_recreated_by_the_fast_build(loop: Loop, dock
 
     project = loop.engine.statuses["web"].resource.compose.project_name  # type: ignore[union-attr]
     (container,) = docker_client.containers.list(
-        all=True, filters={"label": [f"com.docker.compose.project={project}"]})
+        all=True, filters={"label": [f"com.docker.compose.project={project}"]}
+    )
     await asyncio.to_thread(container.remove, force=True)
     await loop.until(lambda: loop.engine.statuses["web"].runtime.value == "crashed", "the death")
 
     loop.save("app.py", app.replace("Hello from compose-python!", "Hello layered"))
     await loop.serving("Hello layered")
     lines = loop.log()
-    assert any(line.startswith("fast build: 1 file synced since the last full build, layered")
-               for line in lines), lines[-20:]
+    assert any(
+        line.startswith("fast build: 1 file synced since the last full build, layered")
+        for line in lines
+    ), lines[-20:]
     assert builds(lines) == built  # no Dockerfile run
     (new,) = docker_client.containers.list(
-        all=True, filters={"label": [f"com.docker.compose.project={project}"]})
+        all=True, filters={"label": [f"com.docker.compose.project={project}"]}
+    )
     assert docker_client.images.get(new.image.id).labels[lbl.BUILD_KIND] == "layered"
 
 
@@ -178,8 +193,9 @@ async def test_disable_removes_the_container_and_enable_brings_back_the_synced_c
     if inspect.isawaitable(stopping):  # older engines stop inline, newer ones in the worker
         await stopping
     await loop.until(lambda: loop.engine.statuses["web"].runtime.value == "disabled", "disabled")
-    await loop.until(lambda: docker_client.containers.list(all=True, filters=mine) == [],
-                     "the container to go")
+    await loop.until(
+        lambda: docker_client.containers.list(all=True, filters=mine) == [], "the container to go"
+    )
 
     loop.engine.enable("web")
     await loop.serving("Hello kept")  # the synced file was layered onto the last full build
@@ -202,9 +218,13 @@ async def test_crash_loop_under_a_restart_policy_is_reported_and_never_rebuilt(
     client = docker.from_env()
     try:
         (container,) = client.containers.list(
-            filters={"label": [f"com.docker.compose.project={project}"]})
+            filters={"label": [f"com.docker.compose.project={project}"]}
+        )
         await asyncio.to_thread(container.update, restart_policy={"Name": "always"})
-        loop.save("app.py", app.replace("def main() -> None:\n", "def main() -> None:\n    raise SystemExit(3)\n"))
+        loop.save(
+            "app.py",
+            app.replace("def main() -> None:\n", "def main() -> None:\n    raise SystemExit(3)\n"),
+        )
         await loop.until(lambda: any("crash loop" in line for line in loop.log()), "a crash loop")
         status = loop.engine.statuses["web"]
         assert status.exit_code == 3
@@ -223,12 +243,16 @@ async def test_a_broken_dockerfile_is_a_problem_on_its_line_until_a_build_works(
     await loop.serving("Hello from compose-python!")
     dockerfile = loop.root / "Dockerfile"
     good = dockerfile.read_text()
-    broken = good.replace("COPY . /app\n", "COPY . /app\nRUN python3 -c 'import app, sys; sys.exit(7)'\n")
+    broken = good.replace(
+        "COPY . /app\n", "COPY . /app\nRUN python3 -c 'import app, sys; sys.exit(7)'\n"
+    )
     loop.save("Dockerfile", broken)
     status = loop.engine.statuses["web"]
     await loop.until(lambda: status.build.value == "error", "the build to fail")
     run_line = broken.splitlines().index("RUN python3 -c 'import app, sys; sys.exit(7)'") + 1
-    found = await loop.until(lambda: loop.problems.by_path.get(str(dockerfile)), "a Dockerfile problem")
+    found = await loop.until(
+        lambda: loop.problems.by_path.get(str(dockerfile)), "a Dockerfile problem"
+    )
     assert {p.line for p in found} == {run_line}
     await loop.serving("Hello from compose-python!")  # the old container keeps serving
 
@@ -238,9 +262,55 @@ async def test_a_broken_dockerfile_is_a_problem_on_its_line_until_a_build_works(
     loop.save("app.py", app.replace("Hello from compose-python!", "Hello after fix"))
     await loop.until(
         lambda: sum(1 for line in loop.log() if line.startswith("build failed")) == failures + 1,
-        "another full build")
+        "another full build",
+    )
 
     loop.save("Dockerfile", good)
     await loop.serving("Hello after fix")
-    await loop.until(lambda: not loop.problems.by_path.get(str(dockerfile)), "the Dockerfile to clear")
+    await loop.until(
+        lambda: not loop.problems.by_path.get(str(dockerfile)), "the Dockerfile to clear"
+    )
     assert status.build.value == "ok"
+
+
+async def test_container_killed_mid_update_falls_back_to_a_rebuild_and_ends_consistent(
+    loop: Loop, docker_client: Any
+) -> None:
+    assert await loop.engine.wait_settled(180)
+    await loop.serving("Hello from compose-python!")
+    built = builds(loop.log())
+    project = loop.engine.statuses["web"].resource.compose.project_name  # type: ignore[union-attr]
+    (container,) = docker_client.containers.list(
+        filters={"label": [f"com.docker.compose.project={project}"]}
+    )
+
+    # A slow run step keeps the update in flight while the container is killed under it.
+    slow = "import time\ntime.sleep(5)\nprint('slow check done')\n"
+    app = (loop.root / "app.py").read_text()
+    (loop.root / "app.py").write_text(
+        app.replace("Hello from compose-python!", "Hello after the kill")
+    )
+    loop.save("check.py", slow)
+    loop.engine.files_changed([str(loop.root / "app.py")], origin="test")
+    await loop.until(
+        lambda: any("python3 /app/check.py" in line for line in loop.log()), "the run step to start"
+    )
+    await asyncio.to_thread(container.kill)
+
+    await loop.until(
+        lambda: any("live update failed" in line and "full build" in line for line in loop.log()),
+        "the fallback to a full build",
+    )
+    await loop.serving("Hello after the kill")
+    status = loop.engine.statuses["web"]
+    await loop.until(
+        lambda: status.build.value == "ok" and status.runtime.value == "ready",
+        "a consistent, ready resource",
+    )
+    assert builds(loop.log()) == built + 1
+    (new,) = docker_client.containers.list(
+        filters={"label": [f"com.docker.compose.project={project}"]}
+    )
+    assert new.id != container.id
+    code, out = await asyncio.to_thread(new.exec_run, ["cat", "/app/check.py"])
+    assert code == 0 and out.decode() == slow  # the image has every change
