@@ -224,9 +224,28 @@ def delete_paths(api: Any, container_id: str, paths: list[str]) -> None:
     raise UpdateFailed("infrastructure", f"deleting files failed (exit {result.exit_code}): {text}")
 
 
-def extract(api: Any, container_id: str, archive: bytes, dest: str) -> ExtractMethod:
-    """Write the archive into the container; returns the method used."""
+def runs_as_root(info: dict[str, Any]) -> bool:
+    user = str((info.get("Config") or {}).get("User") or "")
+    return user.split(":", 1)[0] in ("", "root", "0")
+
+
+def extract(
+    api: Any, container_id: str, archive: bytes, dest: str, as_root: bool = False
+) -> ExtractMethod:
+    """Write the archive into the container; returns the method used.
+
+    ``tar -x`` through exec runs as the container's user, so synced files belong to that
+    user, not root (Tilt #3708). When the container runs as root the two are the same, and
+    Docker's archive API does it in one call instead of three.
+    """
     rooted = rebase_archive(archive, dest)
+    if as_root:
+        try:
+            if api.put_archive(container_id, "/", rooted):
+                return "archive-api"
+        except _docker_errors():
+            container_state(api, container_id)  # a container that died under us says so
+        # Refused (a read-only path?): tar gives the reason in words.
     result = exec_with_stdin(api, container_id, ["tar", "-x", "-f", "-", "-C", "/"], rooted)
     if result.exit_code == 0:
         return "tar"
@@ -377,7 +396,7 @@ def apply_update(
             emit(Deleted(count=len(deletes)))
         if summary.members:
             doing = "extracting files"
-            method = extract(api, container_id, archive, spec.dest)
+            method = extract(api, container_id, archive, spec.dest, runs_as_root(info))
             emit(Extracted(files=summary.files, bytes=summary.bytes, method=method))
         for index, step in spec.triggered_steps():
             doing = f"running step {index} ({shlex.join(step.command)})"

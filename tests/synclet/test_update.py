@@ -87,7 +87,8 @@ async def test_normal_update_event_sequence_and_effects(
     assert events[:3] == [
         Started(),
         Deleted(count=1),
-        Extracted(files=2, bytes=len("print('v2')\n") + len("flask\n"), method="tar"),
+        # A root container: the archive API gives the same owners as tar, in one call.
+        Extracted(files=2, bytes=len("print('v2')\n") + len("flask\n"), method="archive-api"),
     ]
     assert events[3:6] == [
         StepStarted(index=0, command=spec.run_steps[0].command),
@@ -347,3 +348,19 @@ async def test_stopped_container_is_an_infrastructure_failure(
     failed = reply.events[-1]
     assert isinstance(failed, Failed) and failed.kind == "infrastructure"
     assert failed.message == f"container {app_container.id} is exited; live update needs it running"
+
+
+async def test_a_non_root_container_gets_files_owned_by_its_user_through_tar(
+    synclet: Synclet, docker_client: Any, base_image: str, docker_resources: Any, tmp_path: Path
+) -> None:
+    container = run_container(docker_client, docker_resources, base_image, user="1000:1000")
+    exec_out(container, "sh", "-c", "mkdir -p /tmp/app")
+    local = tmp_path / "main.py"
+    local.write_text("print('mine')\n")
+    spec = UpdateSpec(deletes=(), changed=("/tmp/app/main.py",), run_steps=(), restart="none")
+    reply = await post_update(
+        synclet, container.id, spec, build_archive([(str(local), "/tmp/app/main.py")])
+    )
+    assert reply.status == 200
+    assert Extracted(files=1, bytes=len("print('mine')\n"), method="tar") in reply.events
+    assert exec_out(container, "stat", "-c", "%u:%g", "/tmp/app/main.py").strip() == "1000:1000"
