@@ -49,7 +49,6 @@ class ResourceStatus:
     waiting_for: str | None = None
     update_count: int = 0
     start_count: int = 0
-    restarts: int = 0
     last_update_reason: str = ""
     last_update_at: float | None = None
     log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
