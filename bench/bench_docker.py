@@ -101,8 +101,12 @@ def stats(samples: list[float]) -> dict[str, float]:
 async def bench_tilt_lsp(root: Path, runs: int) -> tuple[dict[str, float], list[str]]:
     port = free_port()
     project = f"tiltlspbench{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "BASE_IMAGE": BASE_IMAGE, "WEB_PORT": str(port),
-           "COMPOSE_PROJECT_NAME": project}
+    env = {
+        **os.environ,
+        "BASE_IMAGE": BASE_IMAGE,
+        "WEB_PORT": str(port),
+        "COMPOSE_PROJECT_NAME": project,
+    }
     engine = Engine(str(root / "Tiltfile"), env=env)
     await engine.start()
     try:
@@ -121,7 +125,7 @@ async def bench_tilt_lsp(root: Path, runs: int) -> tuple[dict[str, float], list[
                 samples.append(elapsed)
             await asyncio.sleep(0.3)
         log = engine.logs("web", 0)
-        assert not any("building" in line for line in log[-runs * 4:]), "a save rebuilt"
+        assert not any("building" in line for line in log[-runs * 4 :]), "a save rebuilt"
         return stats(samples), [line for line in log if line.startswith("live update:")][-3:]
     finally:
         await engine.stop()
@@ -134,13 +138,21 @@ async def bench_tilt_lsp(root: Path, runs: int) -> tuple[dict[str, float], list[
 
 
 def build(client: Any, root: Path, tag: str) -> None:
-    client.images.build(path=str(root), tag=tag, buildargs={"BASE_IMAGE": BASE_IMAGE},
-                        labels=BENCH_LABELS, rm=True, forcerm=True, pull=False)
+    client.images.build(
+        path=str(root),
+        tag=tag,
+        buildargs={"BASE_IMAGE": BASE_IMAGE},
+        labels=BENCH_LABELS,
+        rm=True,
+        forcerm=True,
+        pull=False,
+    )
 
 
 def run(client: Any, tag: str, port: int) -> Any:
-    return client.containers.run(tag, detach=True, labels=BENCH_LABELS,
-                                 ports={"8000/tcp": ("127.0.0.1", port)})
+    return client.containers.run(
+        tag, detach=True, labels=BENCH_LABELS, ports={"8000/tcp": ("127.0.0.1", port)}
+    )
 
 
 def bench_vanilla(client: Any, root: Path, runs: int) -> dict[str, float]:
@@ -212,7 +224,9 @@ def bench_floor(client: Any, root: Path, runs: int) -> dict[str, float]:
 # -- the fast build ----------------------------------------------------------------------
 
 
-def bench_fast_build(client: Any, root: Path, runs: int) -> tuple[dict[str, float], dict[str, float]]:
+def bench_fast_build(
+    client: Any, root: Path, runs: int
+) -> tuple[dict[str, float], dict[str, float]]:
     """Layered (create + put_archive + commit from the last full build) vs a full build of
     the same one-file change (the builder's own incremental context, the layer cache warm)."""
     model = load_tiltfile(str(root / "Tiltfile"), {**os.environ, "BASE_IMAGE": BASE_IMAGE})
@@ -261,7 +275,11 @@ def main() -> None:
         floor = bench_floor(client, root, runs)
         print(f"{name}: floor {floor}", file=sys.stderr)
         out += [
-            row(f"{name}: save → serving, tilt-lsp", tilt, "synclet: tar into the container, SIGHUP restart"),
+            row(
+                f"{name}: save → serving, tilt-lsp",
+                tilt,
+                "synclet: files into the container (archive API, the container runs as root), SIGHUP restart",
+            ),
             row(f"{name}: vanilla, docker build + replace the container", vanilla, ""),
             row(f"{name}: floor, put_archive + SIGHUP through the SDK", floor, ""),
         ]
@@ -272,7 +290,11 @@ def main() -> None:
         if not slow:
             layered, rebuilt = bench_fast_build(client, root, runs)
             out += [
-                row("fast build: layer app.py on the last full build (create + put_archive + commit)", layered, ""),
+                row(
+                    "fast build: layer app.py on the last full build (create + put_archive + commit)",
+                    layered,
+                    "",
+                ),
                 row("full build of the same change (context cache, layer cache warm)", rebuilt, ""),
             ]
         shutil.rmtree(root.parent, ignore_errors=True)
