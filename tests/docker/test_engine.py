@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support import free_port
 
 pytestmark = pytest.mark.docker
 
@@ -43,12 +44,6 @@ def wait_for_http(url: str, timeout: float = 20.0, container: Any = None) -> str
                     pytest.fail(f"container exited before serving {url}:\n{logs}")
         time.sleep(0.1)
     pytest.fail(f"{url} did not answer within {timeout} s: {last}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_build_and_run_example_on_offline_base(

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.support import free_port
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,12 +80,6 @@ def nvim() -> str:
             pytest.fail(f"TILT_LSP_REQUIRE_EDITORS=1 but {why}")
         pytest.skip(why)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def copy_example(root: Path) -> Path:

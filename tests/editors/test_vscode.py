@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.support import free_port
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,12 +35,6 @@ ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "vscode-problems.png"
 DRIVE_TIMEOUT_S = 240
 MARKER_ENV = "TILT_LSP_VSCODE_TEST_RUN"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def server_path() -> Path:

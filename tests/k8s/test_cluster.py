@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support import until
 from tilt_lsp.engine.engine import Engine
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 from tilt_lsp.runtime.k8s.api import KubeApi
@@ -90,21 +90,16 @@ def cluster_context(real_kubeconfig: str) -> str:
     allowed = os.environ.get("TILT_LSP_CLUSTER_CONTEXT", "")
     local = name.startswith(("kind-", "k3d-")) or name in (*SHARED_CONTEXTS, "minikube")
     if not local and name != allowed:
-        pytest.skip(f"context {name!r} is not a local cluster; set TILT_LSP_CLUSTER_CONTEXT={name} to run the cluster tests against it")
+        pytest.skip(
+            f"context {name!r} is not a local cluster; set TILT_LSP_CLUSTER_CONTEXT={name} to run the cluster tests against it"
+        )
     return name
 
 
-async def until(cond: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := cond():
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
-async def engine(tmp_path: Path, real_kubeconfig: str, cluster_context: str) -> AsyncIterator[Engine]:
+async def engine(
+    tmp_path: Path, real_kubeconfig: str, cluster_context: str
+) -> AsyncIterator[Engine]:
     ns = f"tilt-lsp-test-{uuid.uuid4().hex[:8]}"
     registry = os.environ.get("TILT_LSP_TEST_REGISTRY", "")
     base = os.environ.get("TILT_LSP_TEST_BASE_IMAGE", "python:3.12-slim")
@@ -112,7 +107,9 @@ async def engine(tmp_path: Path, real_kubeconfig: str, cluster_context: str) -> 
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
     (tmp_path / "requirements.txt").write_text("")
     (tmp_path / "k8s.yaml").write_text(K8S.format(ns=ns))
-    (tmp_path / "Tiltfile").write_text(TILTFILE.format(registry=f"default_registry('{registry}')" if registry else "", base=base))
+    (tmp_path / "Tiltfile").write_text(
+        TILTFILE.format(registry=f"default_registry('{registry}')" if registry else "", base=base)
+    )
     env = {**os.environ, "KUBECONFIG": real_kubeconfig}
     eng = Engine(str(tmp_path / "Tiltfile"), env=env)
     eng.test_namespace = ns  # type: ignore[attr-defined]
@@ -122,22 +119,34 @@ async def engine(tmp_path: Path, real_kubeconfig: str, cluster_context: str) -> 
     finally:
         await eng.stop()
         api = KubeApi(env)
-        await asyncio.to_thread(api.delete, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        await asyncio.to_thread(
+            api.delete, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+        )
 
 
 def status(engine: Engine) -> Any:
     return engine.statuses["web"]
 
 
-async def test_cluster_deploy_crash_traceback_live_update_and_restart(engine: Engine, tmp_path: Path) -> None:
-    await until(lambda: status(engine).runtime is RuntimeStatus.READY, 180, "web ready: " + "\n".join(status(engine).log))
+async def test_cluster_deploy_crash_traceback_live_update_and_restart(
+    engine: Engine, tmp_path: Path
+) -> None:
+    await until(
+        lambda: status(engine).runtime is RuntimeStatus.READY,
+        180,
+        "web ready: " + "\n".join(status(engine).log),
+    )
     assert "image delivery:" in "\n".join(status(engine).log)
 
     # Live update by exec: the crash switch is synced into the running container.
     (tmp_path / "crash").write_text("1")
     engine.files_changed([str(tmp_path / "crash")])
     app = str(tmp_path / "app.py")
-    await until(lambda: any(p.path == app and p.line == 5 for p in engine.problems.for_resource("web")), 60, "the traceback as a problem on app.py:5")
+    await until(
+        lambda: any(p.path == app and p.line == 5 for p in engine.problems.for_resource("web")),
+        60,
+        "the traceback as a problem on app.py:5",
+    )
     await until(lambda: status(engine).runtime is RuntimeStatus.CRASHED, 60, "CrashLoopBackOff")
     assert status(engine).build is BuildStatus.OK
 
@@ -153,5 +162,9 @@ async def test_cluster_rollout_on_fall_back_on(engine: Engine, tmp_path: Path) -
     await until(lambda: status(engine).runtime is RuntimeStatus.READY, 180, "web ready")
     (tmp_path / "requirements.txt").write_text("# changed\n")
     engine.files_changed([str(tmp_path / "requirements.txt")])
-    await until(lambda: status(engine).update_count >= 2 and status(engine).build is BuildStatus.OK, 180, "rebuilt")
+    await until(
+        lambda: status(engine).update_count >= 2 and status(engine).build is BuildStatus.OK,
+        180,
+        "rebuilt",
+    )
     await until(lambda: status(engine).runtime is RuntimeStatus.READY, 180, "ready on the new pods")

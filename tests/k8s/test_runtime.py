@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import socket
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.k8s.apiserver import FakeCluster
+from tests.support import free_port, until
 from tilt_lsp.engine.engine import Engine
 from tilt_lsp.engine.listener import NullListener
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
@@ -92,7 +92,13 @@ class FakeBuilds:
         self.builds: list[str] = []
         self.refs: list[str] = []
 
-    def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool, on_line: Callable[[str], None]) -> str:
+    def build(
+        self,
+        image: ImageBuild,
+        changed: frozenset[str] | None,
+        force: bool,
+        on_line: Callable[[str], None],
+    ) -> str:
         self.builds.append(image.ref)
         digest = hashlib.sha256()
         for path in sorted(Path(image.context).rglob("*")):
@@ -111,27 +117,18 @@ class Recorder(NullListener):
     pass
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def until(cond: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := cond():
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-async def wait_pods(fake: FakeCluster, count: int = 1, exclude: set[str] | None = None, timeout: float = 10) -> list[dict[str, Any]]:
-    return await asyncio.to_thread(fake.wait_pods, "app=web", count, "default", True, timeout, exclude)
+async def wait_pods(
+    fake: FakeCluster, count: int = 1, exclude: set[str] | None = None, timeout: float = 10
+) -> list[dict[str, Any]]:
+    return await asyncio.to_thread(
+        fake.wait_pods, "app=web", count, "default", True, timeout, exclude
+    )
 
 
 class Setup:
-    def __init__(self, root: Path, fake: FakeCluster, engine: Engine, builds: FakeBuilds, port: int) -> None:
+    def __init__(
+        self, root: Path, fake: FakeCluster, engine: Engine, builds: FakeBuilds, port: int
+    ) -> None:
         self.root = root
         self.fake = fake
         self.engine = engine
@@ -163,10 +160,22 @@ async def setup(tmp_path: Path, fake: FakeCluster) -> AsyncIterator[Setup]:
     def controllers(resource: Resource, dispatch: Dispatch) -> Controller:
         assert resource.kind is ResourceKind.K8S and engine.model is not None
         images = [i for ref in resource.image_refs if (i := engine.model.image(ref)) is not None]
-        return K8sController(resource, images, dispatch, engine.root, engine.env,
-                             allowed_contexts=engine.model.allowed_k8s_contexts, builds=builds)
+        return K8sController(
+            resource,
+            images,
+            dispatch,
+            engine.root,
+            engine.env,
+            allowed_contexts=engine.model.allowed_k8s_contexts,
+            builds=builds,
+        )
 
-    engine = Engine(str(root / "Tiltfile"), listener=Recorder(), env={"KUBECONFIG": str(fake.kubeconfig), "PATH": "/usr/bin:/bin"}, controllers=controllers)
+    engine = Engine(
+        str(root / "Tiltfile"),
+        listener=Recorder(),
+        env={"KUBECONFIG": str(fake.kubeconfig), "PATH": "/usr/bin:/bin"},
+        controllers=controllers,
+    )
     await engine.start()
     s = Setup(root, fake, engine, builds, port)
     try:
@@ -195,7 +204,9 @@ async def test_deploys_with_server_side_apply_built_image_and_labels(setup: Setu
     assert "context 'tilt-lsp-test'" in setup.log()
 
 
-async def test_a_python_traceback_in_a_pod_log_is_a_problem_on_the_source_line(setup: Setup) -> None:
+async def test_a_python_traceback_in_a_pod_log_is_a_problem_on_the_source_line(
+    setup: Setup,
+) -> None:
     pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
     traceback = [
         "serving",
@@ -225,13 +236,29 @@ async def test_a_crash_before_we_attached_is_read_with_previous(setup: Setup) ->
     """The log of an instance that died while nobody followed it is still read."""
     pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
     await setup.engine.stop()  # stop following
-    setup.fake.log(pod, ["Traceback (most recent call last):", '  File "/app/app.py", line 7, in <module>', "    handler()", "RuntimeError: early"])
+    setup.fake.log(
+        pod,
+        [
+            "Traceback (most recent call last):",
+            '  File "/app/app.py", line 7, in <module>',
+            "    handler()",
+            "RuntimeError: early",
+        ],
+    )
     setup.fake.crash(pod, "app", 2, back_off=False)  # crashed and already running again
-    engine = Engine(str(setup.root / "Tiltfile"), env=setup.engine.env, controllers=setup.engine._controllers)
+    engine = Engine(
+        str(setup.root / "Tiltfile"), env=setup.engine.env, controllers=setup.engine._controllers
+    )
     setup.engine = engine
     await engine.start()
-    await until(lambda: any(p.line == 7 for p in engine.problems.for_resource("web")), what="the early crash's problem")
-    assert any(r.get("previous") == "true" for r in setup.fake.call(lambda: list(setup.fake.cluster.log_requests)))
+    await until(
+        lambda: any(p.line == 7 for p in engine.problems.for_resource("web")),
+        what="the early crash's problem",
+    )
+    assert any(
+        r.get("previous") == "true"
+        for r in setup.fake.call(lambda: list(setup.fake.cluster.log_requests))
+    )
 
 
 @pytest.mark.parametrize("reason", ["ImagePullBackOff", "CreateContainerConfigError"])
@@ -249,7 +276,14 @@ async def test_exec_live_update_copies_files_and_runs_triggered_steps(setup: Set
     app.write_text(APP.replace("bad input", "still bad"))
     (setup.root / "helper.py").write_text("X = 1\n")
     setup.engine.files_changed([str(app), str(setup.root / "helper.py")])
-    await until(lambda: setup.status.update_count >= 2 and setup.status.build is BuildStatus.OK and "live update of" in setup.log(), what="live update")
+    await until(
+        lambda: (
+            setup.status.update_count >= 2
+            and setup.status.build is BuildStatus.OK
+            and "live update of" in setup.log()
+        ),
+        what="live update",
+    )
     root = setup.fake.container_dir(pod, "app")
     await until(lambda: (root / "app" / "ran.txt").exists(), what="run step output")
     assert "still bad" in (root / "app" / "app.py").read_text()
@@ -258,18 +292,33 @@ async def test_exec_live_update_copies_files_and_runs_triggered_steps(setup: Set
     assert setup.fake.pod_names(selector="app=web") == [pod], "and replaces no pod"
     (setup.root / "helper.py").unlink()
     setup.engine.files_changed([str(setup.root / "helper.py")])
-    await until(lambda: not (root / "app" / "helper.py").exists(), what="the deleted file gone in the container")
+    await until(
+        lambda: not (root / "app" / "helper.py").exists(),
+        what="the deleted file gone in the container",
+    )
 
 
 async def test_a_failing_run_step_is_a_user_error_not_a_rebuild(setup: Setup) -> None:
     tiltfile = setup.root / "Tiltfile"
-    tiltfile.write_text(tiltfile.read_text().replace("echo ran > ran.txt", "echo broken >&2; exit 3"))
+    tiltfile.write_text(
+        tiltfile.read_text().replace("echo ran > ran.txt", "echo broken >&2; exit 3")
+    )
     setup.engine.files_changed([str(tiltfile)])
-    await until(lambda: setup.engine.loads >= 2 and setup.engine.statuses["web"].runtime is RuntimeStatus.READY, what="reload")
+    await until(
+        lambda: (
+            setup.engine.loads >= 2 and setup.engine.statuses["web"].runtime is RuntimeStatus.READY
+        ),
+        what="reload",
+    )
     await until(lambda: len(setup.builds.builds) >= 2, what="the reloaded resource's deploy")
     await until(
-        lambda: all(p["spec"]["containers"][0]["image"] == setup.builds.refs[-1] for p in setup.fake.pods(selector="app=web"))
-        and setup.engine.statuses["web"].runtime is RuntimeStatus.READY,
+        lambda: (
+            all(
+                p["spec"]["containers"][0]["image"] == setup.builds.refs[-1]
+                for p in setup.fake.pods(selector="app=web")
+            )
+            and setup.engine.statuses["web"].runtime is RuntimeStatus.READY
+        ),
         what="the new pods ready",
     )
     builds = len(setup.builds.builds)
@@ -277,7 +326,9 @@ async def test_a_failing_run_step_is_a_user_error_not_a_rebuild(setup: Setup) ->
     app.write_text(APP + "\n# edit\n")
     setup.engine.files_changed([str(app)])
     try:
-        await until(lambda: setup.engine.statuses["web"].build is BuildStatus.ERROR, what="run step failure")
+        await until(
+            lambda: setup.engine.statuses["web"].build is BuildStatus.ERROR, what="run step failure"
+        )
     except AssertionError:
         raise AssertionError("\n".join(setup.engine.statuses["web"].log)) from None
     assert "exit code 3" in (setup.engine.statuses["web"].last_error or "")
@@ -285,7 +336,9 @@ async def test_a_failing_run_step_is_a_user_error_not_a_rebuild(setup: Setup) ->
     await asyncio.sleep(0.3)
     assert len(setup.builds.builds) == builds, "no rebuild after a failing run step"
     log = "\n".join(setup.engine.statuses["web"].log)
-    assert log.count("$ echo broken >&2; exit 3") == 1, "the failing step ran once, not again as a re-sync"
+    assert log.count("$ echo broken >&2; exit 3") == 1, (
+        "the failing step ran once, not again as a re-sync"
+    )
 
 
 async def test_no_tar_in_the_image_falls_back_to_a_full_deploy_with_advice(setup: Setup) -> None:
@@ -295,7 +348,12 @@ async def test_no_tar_in_the_image_falls_back_to_a_full_deploy_with_advice(setup
     setup.engine.files_changed([str(app)])
     await until(lambda: len(setup.builds.builds) == 2, what="the fallback build")
     assert "'tar' is not in the container image" in setup.log()
-    await until(lambda: setup.status.runtime is RuntimeStatus.READY and setup.status.build is BuildStatus.OK, what="redeployed")
+    await until(
+        lambda: (
+            setup.status.runtime is RuntimeStatus.READY and setup.status.build is BuildStatus.OK
+        ),
+        what="redeployed",
+    )
 
 
 async def test_a_fall_back_on_file_rebuilds_and_rolls_out_new_pods(setup: Setup) -> None:
@@ -305,7 +363,9 @@ async def test_a_fall_back_on_file_rebuilds_and_rolls_out_new_pods(setup: Setup)
     setup.engine.files_changed([str(req)])
     new = await wait_pods(setup.fake, exclude=old)
     assert new[0]["spec"]["containers"][0]["image"] == setup.builds.refs[-1] != setup.builds.refs[0]
-    await until(lambda: not set(setup.fake.pod_names(selector="app=web")) & old, what="old pods gone")
+    await until(
+        lambda: not set(setup.fake.pod_names(selector="app=web")) & old, what="old pods gone"
+    )
     await until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready on the new pod")
 
 
@@ -314,9 +374,14 @@ async def test_a_replaced_pod_gets_every_live_updated_file_before_it_is_ready(se
     app = setup.root / "app.py"
     app.write_text(APP.replace("bad input", "synced"))
     setup.engine.files_changed([str(app)])
-    await until(lambda: "live update of" in setup.log() and setup.status.build is BuildStatus.OK, what="live update")
+    await until(
+        lambda: "live update of" in setup.log() and setup.status.build is BuildStatus.OK,
+        what="live update",
+    )
     setup.fake.set(auto_ready=True)
-    await asyncio.to_thread(setup.fake.call, setup.fake.cluster.delete_pod, "default", pod)  # e.g. evicted
+    await asyncio.to_thread(
+        setup.fake.call, setup.fake.cluster.delete_pod, "default", pod
+    )  # e.g. evicted
     new = (await wait_pods(setup.fake, exclude={pod}))[0]["metadata"]["name"]
     root = setup.fake.container_dir(new, "app")
     await until(lambda: (root / "app" / "app.py").exists(), what="re-sync into the new pod")
@@ -340,11 +405,17 @@ async def test_a_watch_that_expires_with_410_resumes_without_losing_events(setup
     watches = setup.fake.requests
     cluster = setup.fake.cluster
     setup.fake.while_watches_are_cut(lambda: cluster.crash("default", pod, "app", 137, "OOMKilled"))
-    await until(lambda: setup.status.runtime is RuntimeStatus.CRASHED, what="the crash seen after relist")
+    await until(
+        lambda: setup.status.runtime is RuntimeStatus.CRASHED, what="the crash seen after relist"
+    )
     assert "exit code 137" in (setup.status.last_error or "")
     await until(lambda: "410 Gone" in setup.log(), what="the relist noted")
     later = setup.fake.requests
-    relists = [r for r in later[len(watches):] if r[0] == "GET" and "/pods?" in r[1] and "watch=true" not in r[1]]
+    relists = [
+        r
+        for r in later[len(watches) :]
+        if r[0] == "GET" and "/pods?" in r[1] and "watch=true" not in r[1]
+    ]
     assert relists, "listed again after 410"
 
 
@@ -379,25 +450,39 @@ async def test_port_forward_reaches_the_pod(setup: Setup) -> None:
     server.close()
 
 
-
 async def test_a_context_that_is_not_a_local_cluster_needs_allow_k8s_contexts(setup: Setup) -> None:
     tiltfile = setup.root / "Tiltfile"
     tiltfile.write_text(tiltfile.read_text().replace("allow_k8s_contexts('tilt-lsp-test')", ""))
     k8s = setup.root / "k8s.yaml"
-    k8s.write_text(k8s.read_text().replace("replicas: 1", "replicas: 2"))  # a changed resource: a new controller
+    k8s.write_text(
+        k8s.read_text().replace("replicas: 1", "replicas: 2")
+    )  # a changed resource: a new controller
     setup.engine.files_changed([str(tiltfile), str(k8s)])
     await until(lambda: setup.engine.statuses["web"].build is BuildStatus.ERROR, what="refused")
-    assert "add allow_k8s_contexts('tilt-lsp-test') to the Tiltfile" in (setup.engine.statuses["web"].last_error or "")
+    assert "add allow_k8s_contexts('tilt-lsp-test') to the Tiltfile" in (
+        setup.engine.statuses["web"].last_error or ""
+    )
 
 
-async def test_restart_container_deletes_the_pod_and_its_replacement_is_re_synced(setup: Setup) -> None:
+async def test_restart_container_deletes_the_pod_and_its_replacement_is_re_synced(
+    setup: Setup,
+) -> None:
     tiltfile = setup.root / "Tiltfile"
-    tiltfile.write_text(tiltfile.read_text().replace("trigger=['app.py']),", "trigger=['app.py']),\n    restart_container(),"))
+    tiltfile.write_text(
+        tiltfile.read_text().replace(
+            "trigger=['app.py']),", "trigger=['app.py']),\n    restart_container(),"
+        )
+    )
     setup.engine.files_changed([str(tiltfile)])
     await until(lambda: len(setup.builds.builds) >= 2, what="the reloaded resource's deploy")
     await until(
-        lambda: all(p["spec"]["containers"][0]["image"] == setup.builds.refs[-1] for p in setup.fake.pods(selector="app=web"))
-        and setup.engine.statuses["web"].runtime is RuntimeStatus.READY,
+        lambda: (
+            all(
+                p["spec"]["containers"][0]["image"] == setup.builds.refs[-1]
+                for p in setup.fake.pods(selector="app=web")
+            )
+            and setup.engine.statuses["web"].runtime is RuntimeStatus.READY
+        ),
         what="the new pods ready",
     )
     before = set(setup.fake.pod_names(selector="app=web"))
@@ -406,12 +491,22 @@ async def test_restart_container_deletes_the_pod_and_its_replacement_is_re_synce
     setup.engine.files_changed([str(app)])
     new = (await wait_pods(setup.fake, exclude=before))[0]["metadata"]["name"]
     root = setup.fake.container_dir(new, "app")
-    await until(lambda: (root / "app" / "app.py").exists() and "restarted" in (root / "app" / "app.py").read_text(), what="the replacement re-synced")
+    await until(
+        lambda: (
+            (root / "app" / "app.py").exists()
+            and "restarted" in (root / "app" / "app.py").read_text()
+        ),
+        what="the replacement re-synced",
+    )
     await until(lambda: setup.engine.statuses["web"].runtime is RuntimeStatus.READY, what="ready")
-    assert "restart_container(): deleting the updated pods" in "\n".join(setup.engine.statuses["web"].log)
+    assert "restart_container(): deleting the updated pods" in "\n".join(
+        setup.engine.statuses["web"].log
+    )
 
 
-async def test_a_bare_pod_without_images_deploys_and_restart_applies_it_again(tmp_path: Path, fake: FakeCluster) -> None:
+async def test_a_bare_pod_without_images_deploys_and_restart_applies_it_again(
+    tmp_path: Path, fake: FakeCluster
+) -> None:
     root = tmp_path / "bare"
     root.mkdir()
     (root / "pod.yaml").write_text(
@@ -422,18 +517,30 @@ async def test_a_bare_pod_without_images_deploys_and_restart_applies_it_again(tm
     engine = Engine(str(root / "Tiltfile"), env={"KUBECONFIG": str(fake.kubeconfig)})
     await engine.start()
     try:
-        await until(lambda: engine.statuses["job"].runtime is RuntimeStatus.READY, what="the pod ready")
+        await until(
+            lambda: engine.statuses["job"].runtime is RuntimeStatus.READY, what="the pod ready"
+        )
         first = fake.get("pods", "job")
         assert first is not None
         engine.restart("job")
-        await until(lambda: (p := fake.get("pods", "job")) is not None and p["metadata"]["uid"] != first["metadata"]["uid"], what="the pod applied again")
-        await until(lambda: engine.statuses["job"].runtime is RuntimeStatus.READY, what="ready again")
+        await until(
+            lambda: (
+                (p := fake.get("pods", "job")) is not None
+                and p["metadata"]["uid"] != first["metadata"]["uid"]
+            ),
+            what="the pod applied again",
+        )
+        await until(
+            lambda: engine.statuses["job"].runtime is RuntimeStatus.READY, what="ready again"
+        )
     finally:
         await engine.stop()
 
 
 @pytest.mark.docker
-async def test_live_update_goes_through_the_synclet_on_the_pods_node(setup: Setup, docker_client: Any, base_image: str, docker_resources: Any) -> None:
+async def test_live_update_goes_through_the_synclet_on_the_pods_node(
+    setup: Setup, docker_client: Any, base_image: str, docker_resources: Any
+) -> None:
     """A synclet pod on the node (here: a local synclet behind the test server's
     port-forward) updates a container that runs on Docker (here: a real container)."""
     import base64
@@ -442,18 +549,38 @@ async def test_live_update_goes_through_the_synclet_on_the_pods_node(setup: Setu
     from tilt_lsp.runtime.k8s.api import KubeApi
 
     container = docker_resources.track_container(
-        docker_client.containers.run(base_image, ["sleep", "infinity"], detach=True, labels=docker_resources.labels)
+        docker_client.containers.run(
+            base_image, ["sleep", "infinity"], detach=True, labels=docker_resources.labels
+        )
     )
     async with start_local_synclet() as (_process, url, token):
         port = int(url.rstrip("/").rsplit(":", 1)[1])
-        setup.fake.set(port_targets={8790: ("127.0.0.1", port)}, container_ids={"example.com/web": f"docker://{container.id}"})
+        setup.fake.set(
+            port_targets={8790: ("127.0.0.1", port)},
+            container_ids={"example.com/web": f"docker://{container.id}"},
+        )
         api = KubeApi({"KUBECONFIG": str(setup.fake.kubeconfig)})
         for obj in (
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tilt-lsp-system"}},
-            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tilt-lsp-synclet-token", "namespace": "tilt-lsp-system"},
-             "data": {"token": base64.b64encode(token.encode()).decode()}},
-            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "synclet-abc", "namespace": "tilt-lsp-system", "labels": {"app.kubernetes.io/name": "tilt-lsp-synclet"}},
-             "spec": {"nodeName": "fake-node", "containers": [{"name": "synclet", "image": "tilt-lsp-synclet:dev"}]}},
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "tilt-lsp-synclet-token", "namespace": "tilt-lsp-system"},
+                "data": {"token": base64.b64encode(token.encode()).decode()},
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": "synclet-abc",
+                    "namespace": "tilt-lsp-system",
+                    "labels": {"app.kubernetes.io/name": "tilt-lsp-synclet"},
+                },
+                "spec": {
+                    "nodeName": "fake-node",
+                    "containers": [{"name": "synclet", "image": "tilt-lsp-synclet:dev"}],
+                },
+            },
         ):
             await asyncio.to_thread(api.apply, obj)
         before = set(setup.fake.pod_names(selector="app=web"))
@@ -495,15 +622,25 @@ async def test_a_rollout_is_judged_by_the_new_pods_while_old_ones_terminate(setu
 
     def ready_while_old_terminate() -> bool:
         pods = setup.fake.pods(selector="app=web")
-        lingering = [p for p in pods if p["metadata"]["name"] in old and p["metadata"].get("deletionTimestamp")]
+        lingering = [
+            p
+            for p in pods
+            if p["metadata"]["name"] in old and p["metadata"].get("deletionTimestamp")
+        ]
         return bool(lingering) and setup.status.runtime is RuntimeStatus.READY
 
-    await until(ready_while_old_terminate, what="ready on the new pods while the old one terminates")
-    await until(lambda: not set(setup.fake.pod_names(selector="app=web")) & old, what="the old pods gone")
+    await until(
+        ready_while_old_terminate, what="ready on the new pods while the old one terminates"
+    )
+    await until(
+        lambda: not set(setup.fake.pod_names(selector="app=web")) & old, what="the old pods gone"
+    )
     assert setup.status.runtime is RuntimeStatus.READY
 
 
-async def test_an_outside_rollout_restart_gets_the_live_updated_files_into_the_new_pods(setup: Setup) -> None:
+async def test_an_outside_rollout_restart_gets_the_live_updated_files_into_the_new_pods(
+    setup: Setup,
+) -> None:
     """``kubectl rollout restart`` (another field manager changes the template): the new
     ReplicaSet's pods run the image, so they are re-synced before the resource is ready."""
     from tilt_lsp.runtime.k8s.api import KubeApi
@@ -512,20 +649,44 @@ async def test_an_outside_rollout_restart_gets_the_live_updated_files_into_the_n
     app = setup.root / "app.py"
     app.write_text(APP.replace("bad input", "after rollout"))
     setup.engine.files_changed([str(app)])
-    await until(lambda: "live update of" in setup.log() and setup.status.build is BuildStatus.OK, what="live update")
+    await until(
+        lambda: "live update of" in setup.log() and setup.status.build is BuildStatus.OK,
+        what="live update",
+    )
 
     api = KubeApi({"KUBECONFIG": str(setup.fake.kubeconfig)})
     deploy = setup.fake.get("deployments", "web")
     assert deploy is not None
-    restart = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
-               "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "now"}}}}}
+    restart = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {
+            "template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "now"}}}
+        },
+    }
     await asyncio.to_thread(
-        api._call, "PATCH", "/apis/apps/v1/namespaces/default/deployments/web",
-        body=restart, content_type="application/merge-patch+json",
+        api._call,
+        "PATCH",
+        "/apis/apps/v1/namespaces/default/deployments/web",
+        body=restart,
+        content_type="application/merge-patch+json",
     )
     new = (await wait_pods(setup.fake, exclude=old))[0]["metadata"]["name"]
     assert new.rsplit("-", 1)[0] != next(iter(old)).rsplit("-", 1)[0], "a new ReplicaSet"
     root = setup.fake.container_dir(new, "app")
-    await until(lambda: (root / "app" / "app.py").exists() and "after rollout" in (root / "app" / "app.py").read_text(), what="re-synced")
-    await until(lambda: setup.status.runtime is RuntimeStatus.READY and not set(setup.fake.pod_names(selector="app=web")) & old, what="ready on the new pods")
+    await until(
+        lambda: (
+            (root / "app" / "app.py").exists()
+            and "after rollout" in (root / "app" / "app.py").read_text()
+        ),
+        what="re-synced",
+    )
+    await until(
+        lambda: (
+            setup.status.runtime is RuntimeStatus.READY
+            and not set(setup.fake.pod_names(selector="app=web")) & old
+        ),
+        what="ready on the new pods",
+    )
     assert setup.builds.builds == ["example.com/web"]

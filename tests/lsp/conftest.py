@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -15,6 +14,10 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.support import free_port, until
+
+wait_for = until  # the name the LSP tests use
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello-local"
 CLIENTS = ["visual-studio-code", "neovim"]
@@ -28,12 +31,6 @@ local_resource(
     auto_init=False,
 )
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -69,16 +66,6 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, wor
     )
     yield
     await lsp_client.shutdown_session()
-
-
-async def wait_for(cond: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def plain(value: Any) -> Any:

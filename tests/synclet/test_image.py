@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.metadata as md
 import re
 import shutil
-import socket
 import time
 import urllib.request
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from synclet.archive import build_archive
 from synclet.protocol import UpdateSpec
+from tests.support import free_port as _free_port
 from tests.synclet.helpers import Synclet, exec_out, post_update, run_container
 
 pytestmark = pytest.mark.docker
@@ -62,12 +62,6 @@ def _vendor(dest: Path) -> None:
             target = dest / file
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, target)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_dockerfile_builds_offline_and_serves(
