@@ -206,3 +206,41 @@ async def test_enable_during_disable_wins(engine_for) -> None:
     engine.enable("r")
     await until(lambda: engine.statuses["r"].runtime.value == "ready", what="enabled and running")
     assert engine.statuses["r"].enabled
+
+
+async def test_resource_deps_gate_only_the_first_update_and_never_a_disable(
+    engine_for, tmp_path: Path
+) -> None:
+    engine = await engine_for(
+        """
+        local_resource('db', serve_cmd='sleep 100',
+                       readiness_probe=probe(exec=exec_action(['sh', '-c', 'test -f ready']), period_secs=1))
+        local_resource('api', cmd='echo api-built', deps=['api.txt'], resource_deps=['db'])
+        local_resource('blocked', cmd='true', resource_deps=['db'])
+        """,
+        {"api.txt": "1"},
+    )
+    await until(
+        lambda: engine.statuses["blocked"].waiting_for == "db", what="blocked waiting for db"
+    )
+    engine.disable("blocked")  # a stop never waits for dependencies
+    await until(
+        lambda: engine.statuses["blocked"].runtime.value == "disabled",
+        what="disabled while waiting",
+    )
+
+    (tmp_path / "ready").write_text("")
+    await until(
+        lambda: engine.statuses["api"].build.value == "ok",
+        what="api's first build after db is ready",
+    )
+    engine.disable("db")
+    await until(lambda: engine.statuses["db"].runtime.value == "disabled", what="db disabled")
+    (tmp_path / "api.txt").write_text("2")
+    engine.files_changed([str(tmp_path / "api.txt")], "save")
+    await until(
+        lambda: (
+            engine.statuses["api"].update_count == 2 and engine.statuses["api"].build.value == "ok"
+        ),
+        what="api's second update without waiting for db",
+    )

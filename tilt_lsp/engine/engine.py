@@ -31,7 +31,7 @@ from tilt_lsp.runtime.local import LocalController, MapperFactory
 from tilt_lsp.runtime.processes import LocalProcesses, ProcessRunner
 from tilt_lsp.tiltfile.errors import TiltfileError
 from tilt_lsp.tiltfile.loader import load_tiltfile
-from tilt_lsp.tiltfile.model import Model, Resource, ResourceKind, TriggerMode
+from tilt_lsp.tiltfile.model import Location, Model, Resource, ResourceKind, TriggerMode
 
 if TYPE_CHECKING:
     from tilt_lsp.runtime.dockerhost import DockerHost
@@ -75,6 +75,7 @@ class _Worker:
         self.controller = controller
         self.pending: _Request | None = None
         self.busy = False
+        self._started = False  # resource_deps gate only the first update, as in Tilt
         self._wake = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(
             self._loop(), name=f"resource:{resource.name}"
@@ -91,7 +92,8 @@ class _Worker:
             self._wake.clear()
             if self.pending is None:
                 continue
-            await self._wait_for_deps()
+            if not self._started and self.pending.kind != "stop":
+                await self._wait_for_deps()
             req, self.pending = self.pending, None
             if req is None:
                 continue
@@ -104,6 +106,7 @@ class _Worker:
                 self.engine.stopped_by_user(name)
                 continue
             self.busy = True
+            self._started = True
             self.engine.dispatch(a.UpdateStarted(name, req.reason, frozenset(req.paths)))
             try:
                 if req.kind == "restart":
@@ -132,8 +135,11 @@ class _Worker:
         def unready() -> list[str]:
             return [d for d in deps if not self.engine.workers[d].controller.is_ready()]
 
+        def stop_asked() -> bool:  # a disable while waiting ends the wait
+            return self.pending is None or self.pending.kind == "stop"
+
         first = True
-        while waiting := unready():
+        while (waiting := unready()) and not stop_asked():
             if first:
                 self.engine.dispatch(a.WaitingFor(self.resource.name, ", ".join(waiting)))
                 first = False
@@ -260,22 +266,22 @@ class Engine:
             raise EngineError(f"no resource named {name!r} (resources: {known})")
         return status
 
-    def restart(self, name: str) -> None:
+    def _enabled_status(self, name: str) -> ResourceStatus:
         status = self._status(name)
         if not status.enabled:
             raise EngineError(f"resource {name!r} is disabled; enable it first")
+        return status
+
+    def restart(self, name: str) -> None:
+        self._enabled_status(name)
         self.workers[name].request(_Request("restart", reason="restart requested"))
 
     def rebuild(self, name: str) -> None:
-        status = self._status(name)
-        if not status.enabled:
-            raise EngineError(f"resource {name!r} is disabled; enable it first")
+        self._enabled_status(name)
         self.workers[name].request(_Request("rebuild", reason="rebuild requested"))
 
     def trigger(self, name: str) -> None:
-        status = self._status(name)
-        if not status.enabled:
-            raise EngineError(f"resource {name!r} is disabled; enable it first")
+        status = self._enabled_status(name)
         pending = set(status.pending_changes)
         self.dispatch(a.PendingChanged(name, frozenset(), replace=True))
         reason = f"triggered ({len(pending)} pending change{'s' if len(pending) != 1 else ''})"
@@ -454,14 +460,7 @@ class Engine:
             model = await asyncio.to_thread(load_tiltfile, self.tiltfile, self.env)
         except TiltfileError as err:
             self.tiltfile_error = err
-            loc = err.location
-            problem = Problem(
-                path=loc.path if loc else self.tiltfile,
-                line=loc.line if loc else 1,
-                column=loc.column if loc else 1,
-                message=err.message,
-                source="tiltfile",
-            )
+            problem = self._tiltfile_problem(err.location, err.message, Severity.ERROR)
             self.dispatch(a.ProblemsReset(TILTFILE, "tiltfile", (problem,)))
             self.dispatch(a.LogLines(TILTFILE, (f"Tiltfile error: {err}",)))
             if self.model is not None:
@@ -473,20 +472,17 @@ class Engine:
             return
         self.tiltfile_error = None
         warnings = tuple(
-            Problem(
-                path=w.location.path if w.location else self.tiltfile,
-                line=w.location.line if w.location else 1,
-                column=w.location.column if w.location else 1,
-                message=w.message,
-                severity=Severity.WARNING,
-                source="tiltfile",
-            )
-            for w in model.warnings
+            self._tiltfile_problem(w.location, w.message, Severity.WARNING) for w in model.warnings
         )
         self.dispatch(a.ProblemsReset(TILTFILE, "tiltfile", warnings))
         if model.output:
             self.dispatch(a.LogLines(TILTFILE, tuple(model.output.splitlines())))
         await self._apply(model)
+
+    def _tiltfile_problem(self, loc: Location | None, message: str, severity: Severity) -> Problem:
+        if loc is None:  # no place known: the top of the Tiltfile
+            return Problem(self.tiltfile, 1, 1, message, severity, source="tiltfile")
+        return Problem(loc.path, loc.line, loc.column, message, severity, source="tiltfile")
 
     async def _apply(self, model: Model) -> None:
         old = self.model
@@ -523,9 +519,6 @@ class Engine:
                 start.append((r.name, "the Tiltfile changed it"))
             elif r.auto_init:
                 start.append((r.name, "initial" if old is None else "added to the Tiltfile"))
-            else:
-                statuses[r.name].build = BuildStatus.PENDING
-                statuses[r.name].runtime = RuntimeStatus.NOT_STARTED
         self.statuses = statuses
         for r in model.resources:
             if r.name not in self.workers:
@@ -539,7 +532,8 @@ class Engine:
     def _default_controller(self, resource: Resource, dispatch: Dispatch) -> Controller:
         if resource.kind is ResourceKind.LOCAL:
             return LocalController(resource, self.runner, dispatch, self._mappers, self.env)
-        if resource.kind is ResourceKind.K8S and self.model is not None:
+        assert self.model is not None  # controllers are made while a model is applied
+        if resource.kind is ResourceKind.K8S:
             from tilt_lsp.runtime.k8s.controller import K8sController
 
             images = [i for ref in resource.image_refs if (i := self.model.image(ref)) is not None]
@@ -552,9 +546,7 @@ class Engine:
                 self.model.default_registry,
                 self.model.allowed_k8s_contexts,
             )
-        if resource.kind is ResourceKind.DOCKER_COMPOSE and self.model is not None:
-            return self._compose_controller(resource, dispatch)
-        return _NotYetController(resource, dispatch)
+        return self._compose_controller(resource, dispatch)
 
     def _compose_controller(self, resource: Resource, dispatch: Dispatch) -> Controller:
         from tilt_lsp.runtime.compose import ComposeController
@@ -567,31 +559,3 @@ class Engine:
         return ComposeController(
             resource, images[0] if images else None, self._docker_host, dispatch
         )
-
-
-class _NotYetController:
-    """Compose and Kubernetes resources, until their runtimes land: said plainly in the
-    resource's status instead of pretending to run them."""
-
-    def __init__(self, resource: Resource, dispatch: Dispatch) -> None:
-        self.resource = resource
-        self._dispatch = dispatch
-
-    async def update(self, paths: frozenset[str], reason: str) -> bool:
-        kind = {ResourceKind.DOCKER_COMPOSE: "Docker Compose", ResourceKind.K8S: "Kubernetes"}
-        message = f"{kind.get(self.resource.kind, self.resource.kind.value)} resources are not supported by this version of tilt-lsp yet"
-        self._dispatch(a.BuildChanged(self.resource.name, BuildStatus.ERROR, message))
-        self._dispatch(a.LogLines(self.resource.name, (message,)))
-        return False
-
-    async def rebuild(self) -> bool:
-        return await self.update(frozenset(), "rebuild")
-
-    async def restart(self) -> bool:
-        return await self.update(frozenset(), "restart")
-
-    async def stop(self) -> None:
-        pass
-
-    def is_ready(self) -> bool:
-        return False
