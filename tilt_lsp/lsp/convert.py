@@ -25,15 +25,28 @@ def uri(path: str) -> str:
     return from_fs_path(os.path.abspath(path)) or f"file://{path}"
 
 
-def read_line_from_disk(path: str, line: int) -> str | None:
+def file_lines(path: str) -> list[str]:
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            for i, text in enumerate(f):
-                if i == line:
-                    return text.rstrip("\r\n")
+            return f.read().splitlines()
     except OSError:
-        return None
-    return None
+        return []
+
+
+class LineCache:
+    """A LineReader that reads each file once: one publish can place many diagnostics and
+    related frames in the same few files. ``source`` gives a file's lines (the editor's open
+    buffer, or the disk)."""
+
+    def __init__(self, source: Callable[[str], list[str]] = file_lines) -> None:
+        self._source = source
+        self._files: dict[str, list[str]] = {}
+
+    def __call__(self, path: str, line: int) -> str | None:
+        lines = self._files.get(path)
+        if lines is None:
+            lines = self._files[path] = self._source(path)
+        return lines[line] if 0 <= line < len(lines) else None
 
 
 def problem_range(p: Problem, read_line: LineReader) -> types.Range:
@@ -49,9 +62,7 @@ def problem_range(p: Problem, read_line: LineReader) -> types.Range:
     return types.Range(types.Position(line, start), end)
 
 
-def to_diagnostic(
-    resource: str, p: Problem, read_line: LineReader = read_line_from_disk
-) -> types.Diagnostic:
+def to_diagnostic(resource: str, p: Problem, read_line: LineReader) -> types.Diagnostic:
     related = [
         types.DiagnosticRelatedInformation(
             location=types.Location(

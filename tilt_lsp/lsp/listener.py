@@ -12,7 +12,7 @@ from tilt_lsp.engine.engine import Engine
 from tilt_lsp.engine.listener import Published
 from tilt_lsp.engine.status import BuildStatus, ResourceStatus, RuntimeStatus
 from tilt_lsp.lsp import protocol as p
-from tilt_lsp.lsp.convert import read_line_from_disk, to_diagnostic, uri
+from tilt_lsp.lsp.convert import LineCache, file_lines, to_diagnostic, uri
 
 if TYPE_CHECKING:
     from tilt_lsp.lsp.server import TiltLanguageServer
@@ -62,18 +62,20 @@ class LspListener:
         self.ls.protocol.notify(p.NOTIFY_STATUS, status_payload(self.ls.engine, statuses))
 
     def diagnostics_changed(self, published: Published) -> None:
+        lines = LineCache(self._lines)
         for path, items in published.items():
-            diagnostics = [to_diagnostic(res, prob, self._read_line) for res, _src, prob in items]
+            diagnostics = [to_diagnostic(res, prob, lines) for res, _src, prob in items]
             self.ls.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri(path), diagnostics=diagnostics)
             )
 
-    def _read_line(self, path: str, line: int) -> str | None:
+    def _lines(self, path: str) -> list[str]:
+        """The editor's buffer when the file is open (it may differ from the disk), else the
+        file."""
         doc = self.ls.workspace.text_documents.get(uri(path))
         if doc is not None:
-            lines = doc.lines
-            return lines[line].rstrip("\r\n") if 0 <= line < len(lines) else None
-        return read_line_from_disk(path, line)
+            return [line.rstrip("\r\n") for line in doc.lines]
+        return file_lines(path)
 
     def log_lines(self, resource: str, lines: tuple[str, ...]) -> None:
         if not self.ls.options.get("logNotifications"):
