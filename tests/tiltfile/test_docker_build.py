@@ -74,3 +74,15 @@ def test_dockerfile_contents_needs_no_file(load) -> None:
     model = load("docker_build('web', '.', dockerfile_contents='FROM scratch\\n')\n")
     assert model.images[0].dockerfile is None
     assert model.images[0].dockerfile_contents == "FROM scratch\n"
+
+
+def test_unsupported_build_options_warn_at_the_call(load) -> None:
+    model = load(
+        "x = 1\ndocker_build('web', '.', dockerfile_contents='FROM scratch', ssh='default', cache_from=['a'], target='')\n"
+    )
+    ours = [w for w in model.warnings if "not supported" in w.message]
+    assert [w.message for w in ours] == [
+        "docker_build(): 'ssh' is not supported by tilt-lsp yet and is ignored",
+        "docker_build(): 'cache_from' is not supported by tilt-lsp yet and is ignored",
+    ]
+    assert all(w.location is not None and w.location.line == 2 for w in ours)

@@ -172,28 +172,22 @@ def _docker_build(
                 f"{fn}(): Dockerfile not found: {dockerfile_path}", kind="missing-file"
             )
         _state(ctx).config_files.add(dockerfile_path)
-    for name, value in (
-        ("ssh", ssh),
-        ("secret", secret),
-        ("extra_tag", extra_tag),
-        ("network", network),
-        ("platform", platform),
-    ):
-        if value not in ("", None, []):
-            as_str_list(fn, name, value)
-            _state(ctx).warnings.append(
-                _warning(f"{fn}(): '{name}' is not supported by tilt-lsp yet and is ignored", ctx)
-            )
-    for name, value in (
-        ("container_args", container_args),
-        ("cache_from", cache_from),
-        ("extra_hosts", extra_hosts),
-    ):
-        if value not in (None, [], ""):
-            as_str_list(fn, name, value)
-            _state(ctx).warnings.append(
-                _warning(f"{fn}(): '{name}' is not supported by tilt-lsp yet and is ignored", ctx)
-            )
+    ignored = {
+        "ssh": ssh,
+        "secret": secret,
+        "extra_tag": extra_tag,
+        "network": network,
+        "platform": platform,
+        "container_args": container_args,
+        "cache_from": cache_from,
+        "extra_hosts": extra_hosts,
+    }
+    for name, value in ignored.items():
+        if value in ("", None, []):
+            continue
+        as_str_list(fn, name, value)  # type-checked, then ignored with a warning
+        message = f"{fn}(): '{name}' is not supported by tilt-lsp yet and is ignored"
+        _state(ctx).warnings.append(Warning(message, ctx.location))
     as_bool(fn, "match_in_env_vars", match_in_env_vars)
     as_bool(fn, "pull", pull)
     ep: Command | None = as_command(fn, "entrypoint", entrypoint)
@@ -217,10 +211,6 @@ def _docker_build(
             location=ctx.location,
         )
     )
-
-
-def _warning(message: str, ctx: CallContext) -> Warning:
-    return Warning(message, ctx.location)
 
 
 BUILTINS: dict[str, Impl] = {
