@@ -12,9 +12,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from tilt_lsp.commands import output
 from tilt_lsp.diagnostics.dockerpaths import dockerfile_mappings
 from tilt_lsp.diagnostics.model import Problem
 from tilt_lsp.diagnostics.parsers import DockerfileSource
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"tilt-lsp diagnose: {exc}", file=sys.stderr)
         return 2
     with stream:
-        for problem in diagnose_lines(_lines(stream), mapper, dockerfile):
+        for problem in diagnose_lines(stream, mapper, dockerfile):
             print(format_problem(problem, args.format), flush=args.file == "-")
     return 0
 
@@ -118,26 +118,13 @@ def _open_input(name: str) -> BinaryIO:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from exc
 
 
-def _lines(stream: BinaryIO) -> Iterator[bytes]:
-    yield from stream
-
-
-def problem_json(problem: Problem) -> dict[str, object]:
-    return {
-        "path": problem.path,
-        "line": problem.line,
-        "column": problem.column,
-        "end_line": problem.end_line,
-        "end_column": problem.end_column,
-        "severity": problem.severity.value,
-        "message": problem.message,
-        "source": problem.source,
-        "code": problem.code,
-        "related": [
-            {"path": r.path, "line": r.line, "column": r.column, "message": r.message}
-            for r in problem.related
-        ],
-    }
+def problem_json(problem: Problem) -> dict[str, Any]:
+    """``tilt-lsp check``'s JSON object of a problem, without a resource (a log names none)
+    and with the tool's code (``TS2322``, ``E0308``) kept."""
+    obj = output.problem_json("", problem)
+    del obj["resource"]
+    obj["code"] = problem.code
+    return obj
 
 
 def format_problem(problem: Problem, fmt: str) -> str:
