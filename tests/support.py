@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,3 +27,10 @@ async def until(cond: Callable[[], Any], timeout: float = 15.0, what: str = "con
             return value
         await asyncio.sleep(0.02)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m tilt_lsp ARGS``, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "tilt_lsp", *args], capture_output=True, text=True, timeout=timeout
+    )

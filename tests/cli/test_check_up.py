@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lsp.conftest import free_port
+from tests.support import free_port, run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello-local"
 
@@ -27,14 +27,8 @@ def example(tmp_path: Path) -> Path:
     return root
 
 
-def tilt_lsp(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tilt_lsp", *args], capture_output=True, text=True, timeout=120, **kw
-    )  # type: ignore[call-overload, no-any-return]
-
-
 def test_check_passes_on_the_example(example: Path) -> None:
-    proc = tilt_lsp("check", "--file", str(example))
+    proc = run_cli("check", "--file", str(example))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     assert "2 resources, 2 ok, 0 error(s)" in proc.stderr
@@ -43,7 +37,7 @@ def test_check_passes_on_the_example(example: Path) -> None:
 def test_check_json_reports_the_crash_on_its_line_and_exits_1(example: Path) -> None:
     greeting = example / "greeting.py"
     greeting.write_text(greeting.read_text().replace('+ "!"', "+ 1"))
-    proc = tilt_lsp("check", "--file", str(example), "--format", "json", "--quiet")
+    proc = run_cli("check", "--file", str(example), "--format", "json", "--quiet")
     assert proc.returncode == 1
     items = [json.loads(line) for line in proc.stdout.splitlines()]
     on_source = [i for i in items if i["path"] == str(greeting)]
@@ -56,7 +50,7 @@ def test_check_json_reports_the_crash_on_its_line_and_exits_1(example: Path) -> 
 
 def test_check_reports_a_tiltfile_error(example: Path) -> None:
     (example / "Tiltfile").write_text("local_resource('x', cmd='true', bogus=1)\n")
-    proc = tilt_lsp("check", "--file", str(example), "--quiet")
+    proc = run_cli("check", "--file", str(example), "--quiet")
     assert proc.returncode == 1
     assert proc.stdout.startswith(
         f"{example}/Tiltfile:1:1: error: local_resource() got an unexpected keyword argument 'bogus'"
@@ -68,7 +62,7 @@ def test_check_times_out_on_a_resource_that_never_gets_ready(example: Path) -> N
         "local_resource('slow', serve_cmd='sleep 60', readiness_probe=probe(exec=exec_action(['false']), period_secs=1))\n"
     )
     t0 = time.monotonic()
-    proc = tilt_lsp("check", "--file", str(example), "--timeout", "2")
+    proc = run_cli("check", "--file", str(example), "--timeout", "2")
     assert time.monotonic() - t0 < 20
     assert proc.returncode == 1  # a check that could not finish did not pass
     assert "timed out after 2s waiting for: slow" in proc.stderr

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.support import run_cli
 from tilt_lsp.tiltfile.loader import load_tiltfile
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "multi-service"
@@ -40,20 +39,8 @@ def test_multi_service_model() -> None:
 
 
 def test_resources_json_command_prints_the_model() -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tilt_lsp",
-            "resources",
-            "--json",
-            "--file",
-            str(EXAMPLE / "Tiltfile"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    proc = run_cli("resources", "--json", "--file", str(EXAMPLE / "Tiltfile"))
+    assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     by_name = {r["name"]: r for r in data["resources"]}
     assert by_name["worker"]["k8s"]["port_forwards"] == [
@@ -70,33 +57,21 @@ def test_resources_json_command_prints_the_model() -> None:
 
 def test_resources_command_reports_errors_with_location(tmp_path: Path) -> None:
     (tmp_path / "Tiltfile").write_text("x = 1\nhelm('chart')\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "tilt_lsp", "resources", "--file", str(tmp_path)],
-        capture_output=True,
-        text=True,
-    )
+    proc = run_cli("resources", "--file", str(tmp_path))
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"{tmp_path}/Tiltfile:2:1: error: helm() is a Tilt builtin")
 
 
 def test_cli_version_and_help() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "tilt_lsp", "--version"], capture_output=True, text=True
-    )
+    out = run_cli("--version")
     assert out.returncode == 0 and out.stdout.startswith("tilt-lsp ")
-    out = subprocess.run(
-        [sys.executable, "-m", "tilt_lsp", "--help"], capture_output=True, text=True
-    )
+    out = run_cli("--help")
     assert "resources" in out.stdout and "doctor" in out.stdout
 
 
 def test_doctor_reports_tiltfile_and_engine(tmp_path: Path) -> None:
     (tmp_path / "Tiltfile").write_text("local_resource('a', cmd='true')\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "tilt_lsp", "doctor", "--file", str(tmp_path)],
-        capture_output=True,
-        text=True,
-    )
+    proc = run_cli("doctor", "--file", str(tmp_path))
     assert proc.returncode == 0, proc.stdout
     assert f"[ok ] Tiltfile: {tmp_path}/Tiltfile: 1 resources (local)" in proc.stdout
     assert "Docker engine:" in proc.stdout and "Kubernetes context:" in proc.stdout
@@ -104,10 +79,6 @@ def test_doctor_reports_tiltfile_and_engine(tmp_path: Path) -> None:
 
 def test_doctor_fails_when_the_tiltfile_is_broken(tmp_path: Path) -> None:
     (tmp_path / "Tiltfile").write_text("local_resource('a')\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "tilt_lsp", "doctor", "--file", str(tmp_path)],
-        capture_output=True,
-        text=True,
-    )
+    proc = run_cli("doctor", "--file", str(tmp_path))
     assert proc.returncode == 1
     assert "[ERR] Tiltfile:" in proc.stdout and "needs a cmd and/or a serve_cmd" in proc.stdout
