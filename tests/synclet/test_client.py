@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from synclet.archive import build_archive
 from synclet.client import healthz, update_events
 from synclet.protocol import Done, Event, Failed, RunStep, UpdateSpec
+from tests.support import free_port
 from tests.synclet.helpers import Synclet, run_container
 
 SPEC = UpdateSpec((), ("/app/a.py",), (RunStep(("cat", "/app/a.py")),), "none")
@@ -33,9 +33,7 @@ async def test_refusal_is_a_failed_refused_event(synclet: Synclet) -> None:
 
 
 async def test_unreachable_synclet_is_an_infrastructure_failure() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nothing listens there
+    port = free_port()  # nothing listens there
     events = await _collect(f"http://127.0.0.1:{port}", "t", "c")
     assert len(events) == 1 and isinstance(events[0], Failed)
     assert (

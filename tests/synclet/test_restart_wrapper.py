@@ -16,6 +16,7 @@ import pytest
 
 from synclet.archive import build_archive
 from synclet.protocol import Restarted, UpdateSpec
+from tests.support import until
 from tests.synclet.helpers import Synclet, exec_out, post_update, run_container
 
 pytestmark = pytest.mark.docker
@@ -42,13 +43,15 @@ def _apps(container: Any) -> int:
 
 
 async def _runs(container: Any, count: int) -> list[str]:
-    deadline = time.monotonic() + 10
-    while True:
+    """The app's first ``count`` (or more) recorded starts, once there are that many."""
+
+    def runs() -> list[str] | None:
         code, out = container.exec_run(["cat", "/tmp/runs"])
-        lines = out.decode().splitlines() if code == 0 else []
-        if len(lines) >= count or time.monotonic() > deadline:
-            return lines
-        await asyncio.sleep(0.02)
+        lines: list[str] = out.decode().splitlines() if code == 0 else []
+        return lines if len(lines) >= count else None
+
+    lines: list[str] = await until(runs, timeout=10, what=f"{count} app start(s) in /tmp/runs")
+    return lines
 
 
 async def test_process_restart_through_the_wrapper(
