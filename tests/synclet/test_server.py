@@ -198,48 +198,25 @@ async def test_process_restart_needs_the_container_to_declare_it(
     assert _snapshot(target) == before
 
 
+def _serve(tmp_path: Any, listen: str, token: str) -> subprocess.CompletedProcess[str]:
+    """``python -m synclet serve`` with a 0600 token file holding ``token``, run to its exit."""
+    token_file = tmp_path / "token"
+    token_file.write_text(token)
+    os.chmod(token_file, 0o600)
+    command = [sys.executable, "-m", "synclet", "serve", "--listen", listen,
+               "--token-file", str(token_file)]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=30)
+
+
 def test_cli_refuses_a_non_loopback_address_without_allow_remote(tmp_path: Any) -> None:
-    token = tmp_path / "token"
-    token.write_text("t")
-    os.chmod(token, 0o600)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "synclet",
-            "serve",
-            "--listen",
-            "0.0.0.0:0",
-            "--token-file",
-            str(token),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    proc = _serve(tmp_path, "0.0.0.0:0", "t")
     assert proc.returncode == 2
     assert "not loopback" in proc.stderr and "--allow-remote" in proc.stderr
     assert proc.stdout == ""
 
 
 def test_cli_refuses_an_empty_token_file(tmp_path: Any) -> None:
-    token = tmp_path / "token"
-    token.write_text("\n")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "synclet",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--token-file",
-            str(token),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    proc = _serve(tmp_path, "127.0.0.1:0", "\n")
     assert proc.returncode == 2
     assert "is empty" in proc.stderr
 
