@@ -19,9 +19,9 @@ an ``"event"`` key. A stream ends with exactly one ``done`` or ``failed``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Literal, TypeAlias, get_args
+from typing import Any, ClassVar, Literal, TypeAlias, get_args, get_origin, get_type_hints
 
 PROTOCOL_VERSION = "1"
 UPDATE_CONTENT_TYPE = "application/vnd.tilt-lsp.update+tar"
@@ -344,38 +344,39 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 
+_Reader: TypeAlias = Callable[[Mapping[str, Any], str, str], Any]
+
+
+def _reader(hint: object) -> _Reader:
+    """The checked reader of one event field, from its type."""
+    if hint is int:
+        return _int
+    if hint is str:
+        return _str
+    if get_origin(hint) is tuple:
+        return _strs
+    if get_origin(hint) is Literal:
+        allowed: tuple[str, ...] = get_args(hint)
+        return lambda data, key, what: _choice(data, key, what, allowed)
+    raise TypeError(f"no reader for event fields of type {hint!r}")
+
+
+# Each event's fields and their readers, derived from the dataclasses so the two cannot drift.
+_EVENT_FIELDS: dict[str, list[tuple[str, _Reader]]] = {
+    name: [(f, _reader(hint)) for f, hint in get_type_hints(cls).items() if f != "EVENT"]
+    for name, cls in EVENT_TYPES.items()
+}
+
 
 def event_from_dict(data: object) -> Event:
     """Parse one event object. Unknown extra keys are ignored so the synclet may add fields."""
     obj = _obj(data, "event")
     name = _str(obj, "event", "event")
+    readers = _EVENT_FIELDS.get(name)
+    if readers is None:
+        raise ProtocolError(f"unknown event {name!r}")
     what = f"event {name!r}"
-    if name == "started":
-        return Started()
-    if name == "deleted":
-        return Deleted(count=_int(obj, "count", what))
-    if name == "extracted":
-        return Extracted(
-            files=_int(obj, "files", what),
-            bytes=_int(obj, "bytes", what),
-            method=_choice(obj, "method", what, EXTRACT_METHODS),  # type: ignore[arg-type]
-        )
-    if name == "step_started":
-        return StepStarted(index=_int(obj, "index", what), command=_strs(obj, "command", what))
-    if name == "output":
-        return Output(index=_int(obj, "index", what), line=_str(obj, "line", what))
-    if name == "step_exited":
-        return StepExited(index=_int(obj, "index", what), exit_code=_int(obj, "exit_code", what))
-    if name == "restarted":
-        return Restarted(mode=_choice(obj, "mode", what, RESTART_MODES))  # type: ignore[arg-type]
-    if name == "done":
-        return Done(duration_ms=_int(obj, "duration_ms", what))
-    if name == "failed":
-        return Failed(
-            kind=_choice(obj, "kind", what, FAILURE_KINDS),  # type: ignore[arg-type]
-            message=_str(obj, "message", what),
-        )
-    raise ProtocolError(f"unknown event {name!r}")
+    return EVENT_TYPES[name](**{f: read(obj, f, what) for f, read in readers})
 
 
 def event_from_json(line: str | bytes) -> Event:
