@@ -156,11 +156,7 @@ def check_archive(archive: bytes, dest: str, limits: Limits | None = None) -> Ar
             raise Refused(f"archive member {m.name!r} appears more than once")
         seen[path] = m.isdir()
         if m.issym():
-            links[path] = (
-                m.linkname
-                if m.linkname.startswith("/")
-                else posixpath.join(posixpath.dirname(path), m.linkname)
-            )
+            links[path] = _symlink_target(path, m.linkname)
     resolver = _Resolver(dest, links)
 
     files = 0
@@ -194,12 +190,7 @@ def _check_member(m: tarfile.TarInfo, dest: str, resolver: _Resolver, parents: s
     if m.issym():
         if not m.linkname:
             raise Refused(f"archive member {m.name!r} is a symlink with an empty target")
-        own = (
-            m.linkname
-            if m.linkname.startswith("/")
-            else posixpath.join(posixpath.dirname(path), m.linkname)
-        )
-        if resolver.resolve(own) is None:
+        if resolver.resolve(_symlink_target(path, m.linkname)) is None:
             raise Refused(
                 f"archive member {m.name!r} is a symlink to {m.linkname!r}, which is outside {dest}"
             )
@@ -227,6 +218,13 @@ def _member_path(name: str, dest: str) -> str:
     if "\x00" in name:
         raise Refused(f"archive member {name!r} contains a NUL byte")
     return posixpath.join(dest, *parts) if parts else dest
+
+
+def _symlink_target(path: str, linkname: str) -> str:
+    """The absolute (unresolved) path a symlink at ``path`` points to."""
+    return (
+        linkname if linkname.startswith("/") else posixpath.join(posixpath.dirname(path), linkname)
+    )
 
 
 def _kind(m: tarfile.TarInfo) -> str:
