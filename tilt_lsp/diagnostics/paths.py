@@ -261,20 +261,3 @@ def mapper_from_sync_rules(
     """A mapper from Tilt-style sync rules: (local path, container path) pairs."""
     return PathMapper(root, [(container, local) for local, container in rules], workdir=workdir)
 
-
-def dockerfile_mappings(
-    dockerfile_text: str, context_dir: str
-) -> tuple[list[tuple[str, str]], str | None]:
-    """See ``dockerpaths.dockerfile_mappings`` (kept importable from here for callers)."""
-    from tilt_lsp.diagnostics import dockerpaths
-
-    return dockerpaths.dockerfile_mappings(dockerfile_text, context_dir)
-
-
-def mapper_from_dockerfile(
-    root: str, dockerfile_path: str, context_dir: str | None = None
-) -> PathMapper:
-    """See ``dockerpaths.mapper_from_dockerfile`` (kept importable from here for callers)."""
-    from tilt_lsp.diagnostics import dockerpaths
-
-    return dockerpaths.mapper_from_dockerfile(root, dockerfile_path, context_dir)
