@@ -4,7 +4,6 @@ Behind a Protocol so the Kubernetes runtime can be tested without a Docker engin
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -19,7 +18,8 @@ class ImageBuilds(Protocol):
 
     def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool,
               on_line: LineSink) -> str:
-        """Build ``image`` and return the built ref; raises ``BuildError``."""
+        """Build ``image`` and return the built ref; raises ``BuildError``. ``changed``: the
+        changed files in the image's context (None: scan the whole context)."""
         ...
 
     def deliver(self, delivery: Delivery, ref: str, on_line: LineSink) -> str:
@@ -56,9 +56,8 @@ class DockerImageBuilds:
         if builder is None:
             labels = managed_labels(self.root, **{"dev.tilt-lsp.resource": self.resource})
             builder = self._builders[image.ref] = ImageBuilder(image, self._docker(), labels)
-        paths = None if changed is None else [p for p in changed if p.startswith(os.path.join(image.context, ""))]
         try:
-            built = builder.build(paths, on_line, force=force)
+            built = builder.build(None if changed is None else list(changed), on_line, force=force)
         except BuildError:
             builder.remove_leftovers()  # what the failed build left, never anything else
             raise

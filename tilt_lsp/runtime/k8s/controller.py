@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tilt_lsp.changes.mapping import under
 from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.engine.actions import BuildChanged, LogLines, ProblemsReset, RuntimeChanged
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
@@ -75,10 +76,6 @@ LOCAL_PREFIXES = ("kind-", "k3d-", "crc-", "colima-")
 def is_local_context(name: str) -> bool:
     """The context names Tilt deploys to without ``allow_k8s_contexts``."""
     return name in LOCAL_CONTEXTS or name.startswith(LOCAL_PREFIXES)
-
-
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)
 
 
 class K8sController:
@@ -315,7 +312,7 @@ class K8sController:
                 changed = (
                     None
                     if paths is None
-                    else frozenset(p for p in paths if _under(p, state.image.context))
+                    else frozenset(p for p in paths if under(p, state.image.context))
                 )
                 if paths is not None and not changed and state.ref:
                     continue  # nothing of this image changed
@@ -578,7 +575,7 @@ class K8sController:
         out: dict[str, Plan] = {}
         for repo, state in self._images.items():
             image = state.image
-            mine = [p for p in paths if _under(p, image.context)]
+            mine = [p for p in paths if under(p, image.context)]
             if not mine:
                 continue
             always = [
