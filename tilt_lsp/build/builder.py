@@ -13,7 +13,6 @@ one content. Everything carries tilt-lsp's labels, so cleanup removes only our o
 from __future__ import annotations
 
 import hashlib
-import importlib
 import io
 import os
 import re
@@ -23,6 +22,8 @@ from typing import Any
 
 from tilt_lsp.build import labels as lbl
 from tilt_lsp.build.context import GENERATED_DOCKERFILE, BuildContext, Snapshot
+from tilt_lsp.changes.mapping import under
+from tilt_lsp.diagnostics.dockerpaths import dockerfile_mappings
 from tilt_lsp.diagnostics.parsers import DockerfileSource
 from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.tiltfile.model import ImageBuild
@@ -48,10 +49,15 @@ class BuiltImage:
     reused: bool  # the tag already existed: nothing was built
 
 
+def dockerfile_path(image: ImageBuild) -> str:
+    """The Dockerfile's path (``Dockerfile`` in the context unless ``dockerfile=`` says)."""
+    return image.dockerfile or os.path.join(image.context, "Dockerfile")
+
+
 def dockerfile_text(image: ImageBuild) -> str:
     if image.dockerfile_contents is not None:
         return image.dockerfile_contents
-    path = image.dockerfile or os.path.join(image.context, "Dockerfile")
+    path = dockerfile_path(image)
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return f.read()
@@ -63,33 +69,21 @@ def dockerfile_source(image: ImageBuild) -> DockerfileSource | None:
     """The Dockerfile as the problem parsers should name it (None for inline contents)."""
     if image.dockerfile_contents is not None:
         return None
-    path = image.dockerfile or os.path.join(image.context, "Dockerfile")
     try:
-        return DockerfileSource(path, dockerfile_text(image))
+        return DockerfileSource(dockerfile_path(image), dockerfile_text(image))
     except BuildError:
         return None
 
 
-def dockerfile_mappings(text: str, context: str) -> tuple[list[tuple[str, str]], str | None]:
-    """(container prefix, local prefix) pairs and the final WORKDIR of a Dockerfile (the
-    diagnostics room owns the parsing; it lives in ``dockerpaths`` or, before, ``paths``)."""
-    for name in ("tilt_lsp.diagnostics.dockerpaths", "tilt_lsp.diagnostics.paths"):
-        try:
-            fn: Any = importlib.import_module(name).dockerfile_mappings
-        except (ImportError, AttributeError):
-            continue
-        pairs, workdir = fn(text, context)
-        return list(pairs), workdir
-    return [], None
-
-
-def image_mapper(root: str, image: ImageBuild) -> PathMapper:
+def image_mapper(root: str, image: ImageBuild, text: str | None = None) -> PathMapper:
     """Container paths → workspace: the live_update syncs and the Dockerfile's COPY/ADD,
-    relative paths against its final WORKDIR."""
+    relative paths against its final WORKDIR. ``text``: the Dockerfile, when already read."""
     pairs: list[tuple[str, str]] = []
     workdir: str | None = None
     try:
-        pairs, workdir = dockerfile_mappings(dockerfile_text(image), image.context)
+        if text is None:
+            text = dockerfile_text(image)
+        pairs, workdir = dockerfile_mappings(text, image.context)
     except Exception:  # an unreadable Dockerfile still gets the sync rules
         pairs = []
     if image.live_update is not None:
@@ -114,8 +108,7 @@ class ImageBuilder:
     def _dockerfile_in_context(self) -> str | None:
         if self.image.dockerfile_contents is not None:
             return None
-        path = self.image.dockerfile or os.path.join(self.image.context, "Dockerfile")
-        return os.path.abspath(path)
+        return os.path.abspath(dockerfile_path(self.image))
 
     def tag_for(self, snapshot: Snapshot, dockerfile: str) -> str:
         h = hashlib.sha256()
@@ -165,7 +158,7 @@ class ImageBuilder:
         if path is None:
             return GENERATED_DOCKERFILE
         root = self.context.root
-        if os.path.dirname(path) == root or path.startswith(root + os.sep):
+        if under(path, root):
             return os.path.relpath(path, root).replace(os.sep, "/")
         return GENERATED_DOCKERFILE
 
