@@ -13,7 +13,6 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from synclet.archive import rebase_archive
 from tilt_lsp.build import labels as lbl
 
 
@@ -40,7 +39,7 @@ def layer_image(
     cid = container["Id"]
     try:
         if archive:
-            api.put_archive(cid, "/", rebase_archive(archive, "/"))
+            api.put_archive(cid, "/", archive)
         repo, _, version = tag.rpartition(":")
         changes = [f'LABEL {k}="{v}"' for k, v in {**labels, lbl.BUILD_KIND: "layered"}.items()]
         result = api.commit(cid, repository=repo, tag=version, changes=changes)
