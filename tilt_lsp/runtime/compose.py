@@ -34,10 +34,12 @@ from tilt_lsp.build.builder import (
     BuildError,
     BuiltImage,
     ImageBuilder,
+    dockerfile_path,
     dockerfile_source,
     image_mapper,
 )
 from tilt_lsp.build.layered import layer_image
+from tilt_lsp.diagnostics.parsers import DockerfileSource
 from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.diagnostics.stream import ProblemStream
 from tilt_lsp.engine.actions import (
@@ -172,8 +174,8 @@ class ComposeController:
         if self._build_failed:
             self._log("full build: the last image build failed")
             return await self._full_build(force=False, recreate=False)
-        deleted = {p for p in paths if not os.path.lexists(p)}
-        always = [self._dockerfile(), os.path.join(self.image.context, ".dockerignore")]
+        deleted = await asyncio.to_thread(lambda: {p for p in paths if not os.path.lexists(p)})
+        always = [dockerfile_path(self.image), os.path.join(self.image.context, ".dockerignore")]
         decision = plan(self.image.live_update, paths - deleted, deleted, always)
         if decision.kind == "nothing":
             if self._container is None:  # removed (disabled, or behind our back): bring it back
@@ -184,10 +186,6 @@ class ComposeController:
             return await self._full_build(force=False, recreate=False)
         return await self._live_update(decision)
 
-    def _dockerfile(self) -> str:
-        assert self.image is not None
-        return self.image.dockerfile or os.path.join(self.image.context, "Dockerfile")
-
     # -- building -----------------------------------------------------------------------
 
     async def _full_build(self, force: bool, recreate: bool) -> bool:
@@ -197,11 +195,15 @@ class ComposeController:
         self._dispatch(ProblemsReset(name, "build"))
         self._dispatch(ProblemsReset(name, "liveupdate"))
         self._dispatch(BuildChanged(name, BuildStatus.BUILDING))
-        # Read the Dockerfile again (off the loop): its WORKDIR and COPYs map paths.
+        # Read the Dockerfile again (once, off the loop): its WORKDIR and COPYs map paths.
         image = self.image
-        self._mapper, source = await asyncio.to_thread(
-            lambda: (image_mapper(self.host.root, image), dockerfile_source(image))
-        )
+        root = self.host.root
+
+        def read() -> tuple[PathMapper, DockerfileSource | None]:
+            source = dockerfile_source(image)
+            return image_mapper(root, image, source.text if source else None), source
+
+        self._mapper, source = await asyncio.to_thread(read)
         sink = Sink(name, "build", ProblemStream(self._mapper, source), self._dispatch)
         loop = asyncio.get_running_loop()
         changed = None if self._builder is None else set(self._unscanned)
@@ -258,18 +260,21 @@ class ComposeController:
         assert self._full is not None and self.image is not None
         if not self._since_full and not self._deleted_since_full:
             return await self._full_build(force=False, recreate=False)  # the tag exists: no build
-        files, missing = expand(self._since_full.items())
+        t0 = time.monotonic()
+        try:
+            files, missing, archive = await _pack(list(self._since_full.items()))
+        except (ArchiveError, OSError) as err:
+            self._log(f"fast build failed ({err}); full build")
+            return await self._full_build(force=False, recreate=False)
         if missing or self._deleted_since_full:
             self._log("full build: files were deleted since the last full build")
             return await self._full_build(force=False, recreate=False)
         self._dispatch(BuildChanged(self.name, BuildStatus.BUILDING))
-        t0 = time.monotonic()
+        base, repository = self._full.ref, self.image.repository
+        labels = {**self.host.labels, lbl.RESOURCE: self.name, lbl.IMAGE: repository}
         try:
-            archive = make_archive(files)
-            api = (await self._docker(lambda api: api))
-            ref, _ = await asyncio.to_thread(
-                layer_image, api, self._full.ref, self.image.repository, archive,
-                {**self.host.labels, lbl.RESOURCE: self.name, lbl.IMAGE: self.image.repository},
+            ref, _ = await self._docker(
+                lambda api: layer_image(api, base, repository, archive, labels)
             )
         except Exception as err:
             self._log(f"fast build failed ({err}); full build")
@@ -316,13 +321,13 @@ class ComposeController:
     async def _deploy(self, ref: str | None, recreate: bool) -> bool:
         name = self.name
         try:
-            if self._cli is None:
-                self._cli = ComposeCli(self.host, self.spec, name)
+            if self._cli is None:  # finds the compose command (a subprocess), makes a temp dir
+                self._cli = await asyncio.to_thread(ComposeCli, self.host, self.spec, name)
             await self._watch_events()
+            cli = self._cli
+            await asyncio.to_thread(cli.write_override, ref)
         except (DockerUnavailable, OSError) as err:
             return self._runtime_failed(str(err))
-        cli = self._cli
-        cli.write_override(ref)
         self._dispatch(RuntimeChanged(name, RuntimeStatus.STARTING))
         args = ["up", "-d", "--no-deps", "--no-build"]
         if recreate:
@@ -361,16 +366,21 @@ class ComposeController:
             return None
         return found
 
-    async def _settle(self, cid: str) -> bool:
-        """After we started or restarted ``cid``: follow its logs and report how it runs."""
-        try:
-            info = await self._docker(lambda api: api.inspect_container(cid))
-        except Exception as err:
-            return self._runtime_failed(f"the container vanished: {err}")
+    async def _adopt(self, cid: str) -> dict[str, Any]:
+        """Make ``cid`` the service's container (noting its restart signal); its state."""
+        info = await self._docker(lambda api: api.inspect_container(cid))
         self._container = cid
         labels = (info.get("Config") or {}).get("Labels") or {}
         self._signal[cid] = labels.get(RESTART_SIGNAL_LABEL)
-        state = info.get("State") or {}
+        state: dict[str, Any] = info.get("State") or {}
+        return state
+
+    async def _settle(self, cid: str) -> bool:
+        """After we started or restarted ``cid``: follow its logs and report how it runs."""
+        try:
+            state = await self._adopt(cid)
+        except Exception as err:
+            return self._runtime_failed(f"the container vanished: {err}")
         started = started_at(str(state.get("StartedAt") or ""))
         self._attach(cid, started)
         if state.get("Running"):
@@ -399,10 +409,12 @@ class ComposeController:
                 self._log("live update: the container is stopped; fast build")
                 return await self._layered_build()
             return await self._into_stopped(cid, decision)
-        mode: sp.RestartMode = "none"
-        if decision.restart:
-            mode = "process" if self._signal.get(cid) else "container"
+        mode = self._restart_mode(cid) if decision.restart else "none"
         return await self._sync(cid, decision.syncs, decision.deletes, decision, mode)
+
+    def _restart_mode(self, cid: str) -> sp.RestartMode:
+        """Signal the process when the container has a restart wrapper, else restart it."""
+        return "process" if self._signal.get(cid) else "container"
 
     def _record(self, syncs: Iterable[tuple[str, str]], deletes: Iterable[str]) -> None:
         for local, container in syncs:
@@ -425,13 +437,12 @@ class ComposeController:
     ) -> bool:
         name = self.name
         t0 = time.monotonic()
-        files, missing = expand(syncs)
-        all_deletes = [*deletes, *missing]
         try:
-            archive = make_archive(files)
+            files, missing, archive = await _pack(syncs)
         except (ArchiveError, OSError) as err:
             self._log(f"live update: cannot pack the files ({err}); full build")
             return await self._full_build(force=False, recreate=False)
+        all_deletes = [*deletes, *missing]
         steps = tuple(
             sp.RunStep(tuple(step.command.argv)) for step in (decision.run_steps if decision else ())
         )
@@ -494,23 +505,24 @@ class ComposeController:
     async def _into_stopped(self, cid: str, decision: Plan) -> bool:
         """A stopped (crashed) container: the files go in through the archive API (it works
         on stopped containers), then it starts."""
-        files, missing = expand(decision.syncs)
-        if missing:
-            return await self._layered_build()
         t0 = time.monotonic()
         try:
-            from synclet.archive import rebase_archive
-
-            archive = rebase_archive(make_archive(files), "/")
+            files, missing, archive = await _pack(decision.syncs)
         except (ArchiveError, OSError) as err:
             self._log(f"live update: cannot pack the files ({err}); full build")
             return await self._full_build(force=False, recreate=False)
+        if missing:
+            return await self._layered_build()
         self._dispatch(BuildChanged(self.name, BuildStatus.BUILDING))
         self._dispatch(RuntimeChanged(self.name, RuntimeStatus.STARTING))
+
+        def put_and_start(api: Any) -> None:
+            api.put_archive(cid, "/", archive)
+            api.start(cid)
+
         with self._ours():
             try:
-                await self._docker(lambda api: api.put_archive(cid, "/", archive))
-                await self._docker(lambda api: api.start(cid))
+                await self._docker(put_and_start)
             except Exception as err:
                 self._log(f"live update into the stopped container failed ({err}); fast build")
                 return await self._layered_build()
@@ -569,13 +581,10 @@ class ComposeController:
             replaced = cid != self._container
             self._dispatch(RuntimeChanged(self.name, RuntimeStatus.STARTING))
             try:
-                info = await self._docker(lambda api: api.inspect_container(cid))
+                state = await self._adopt(cid)
             except Exception:
                 return
-            self._container = cid
-            labels = (info.get("Config") or {}).get("Labels") or {}
-            self._signal[cid] = labels.get(RESTART_SIGNAL_LABEL)
-            if not (info.get("State") or {}).get("Running"):
+            if not state.get("Running"):
                 return  # died again already: its die event reports it
             self._running = True
             pending = dict(self._since_image)
@@ -587,7 +596,7 @@ class ComposeController:
                 )
                 mode: sp.RestartMode = "none"
                 if replaced:  # its process started from the image's old files
-                    mode = "process" if self._signal.get(cid) else "container"
+                    mode = self._restart_mode(cid)
                     self._expect_die(cid)
                 await self._sync(cid, pending.items(), (), None, mode, rebuild_on_failure=False)
                 return
@@ -683,3 +692,18 @@ class ComposeController:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+async def _pack(
+    syncs: Iterable[tuple[str, str]],
+) -> tuple[list[tuple[str, str]], list[str], bytes]:
+    """Off the loop: the synced files (directories walked), the container paths of those that
+    vanished, and their tar (names relative to ``/``, as the synclet and ``put_archive`` at
+    ``/`` take it). Raises ``ArchiveError`` or ``OSError`` when a file cannot go."""
+    pairs = list(syncs)
+
+    def work() -> tuple[list[tuple[str, str]], list[str], bytes]:
+        files, missing = expand(pairs)
+        return files, missing, make_archive(files)
+
+    return await asyncio.to_thread(work)
