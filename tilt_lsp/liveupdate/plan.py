@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from tilt_lsp.changes.mapping import under
 from tilt_lsp.tiltfile.model import LiveUpdate, RunStep, SyncRule
 
 PlanKind = Literal["live_update", "full_build", "nothing"]
@@ -29,11 +30,6 @@ class Plan:
     run_steps: tuple[RunStep, ...] = ()  # the run steps these changes trigger, in order
     restart: bool = False
     reason: str = ""  # why a full build (in the user's words), or why nothing
-
-
-def under(path: str, prefix: str) -> bool:
-    prefix = prefix.rstrip(os.sep) or os.sep
-    return path == prefix or path.startswith(prefix if prefix == os.sep else prefix + os.sep)
 
 
 def container_path(rules: Iterable[SyncRule], local: str) -> str | None:
