@@ -10,7 +10,6 @@ import contextlib
 import inspect
 import os
 import shutil
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.docker.test_compose_loop import http_get
-from tests.docker.test_engine import free_port
+from tests.docker.test_compose_loop import serves
+from tests.support import free_port, until
 from tilt_lsp.build import labels as lbl
 from tilt_lsp.diagnostics.model import Problem
 from tilt_lsp.engine.engine import Engine
@@ -57,16 +56,17 @@ class Loop:
         return self.engine.logs("web", 0)
 
     async def until(self, cond: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = cond()
-            if value:
-                return value
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}; log: {self.log()[-25:]}")
+        try:
+            return await until(cond, timeout, what)
+        except AssertionError as err:
+            raise AssertionError(f"{err}; log: {self.log()[-25:]}") from None
 
     async def serving(self, text: str) -> None:
-        await self.until(lambda: http_get(self.port) == text, f"serving {text!r}")
+        # The GET runs off the loop: the engine under test shares it.
+        try:
+            await serves(self.port, text, timeout=60)
+        except AssertionError as err:
+            raise AssertionError(f"{err}; log: {self.log()[-25:]}") from None
 
 
 @pytest.fixture

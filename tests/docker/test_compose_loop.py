@@ -25,8 +25,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.docker.test_engine import free_port
 from tests.lsp.conftest import diagnostics, request, save, wait_for, wait_resource
+from tests.support import free_port
 from tilt_lsp.build import labels as lbl
 
 pytestmark = pytest.mark.docker
