@@ -281,8 +281,10 @@ class K8sController:
         self._log(message)
         self._dispatch(RuntimeChanged(self.resource.name, RuntimeStatus.CRASHED, error=message))
 
-    def _build_sink(self) -> OutputSink:
-        return OutputSink(self.resource.name, "build", self._mapper(), self._dispatch)
+    async def _sink(self, source: str) -> OutputSink:
+        # The mapper reads the Dockerfiles: off the loop.
+        mapper = await asyncio.to_thread(self._mapper)
+        return OutputSink(self.resource.name, source, mapper, self._dispatch)
 
     def _threadsafe(self, fn: Callable[[str], None]) -> Callable[[str], None]:
         loop = asyncio.get_running_loop()
@@ -306,7 +308,7 @@ class K8sController:
                 nodes = await asyncio.to_thread(api.nodes)
                 self._delivery = detect(api.context, api.server, nodes, self._env, self._registry)
                 self._log(self._delivery.describe())
-            sink = self._build_sink()
+            sink = await self._sink("build")
             on_line = self._threadsafe(sink)
             for repo, state in self._images.items():
                 changed = (
@@ -341,7 +343,7 @@ class K8sController:
         self._synced_pods.clear()
         self._resync_errors.clear()
         self._dispatch(ProblemsReset(name, "runtime"))
-        self._start_following(api)
+        await self._start_following(api)
         self._report()
         return True
 
@@ -363,14 +365,14 @@ class K8sController:
         self._deployed = True
         return True
 
-    def _start_following(self, api: KubeApi) -> None:
+    async def _start_following(self, api: KubeApi) -> None:
         if self._watcher is not None or self._workload is None:
             if self._workload is None and not self._ready:
                 self._ready = True
                 self._dispatch(RuntimeChanged(self.resource.name, RuntimeStatus.NONE))
             return
         loop = asyncio.get_running_loop()
-        self._log_sink = OutputSink(self.resource.name, "runtime", self._mapper(), self._dispatch)
+        self._log_sink = await self._sink("runtime")
         self._logs = LogFollower(api, self.namespace, loop, self._log_sink, self._note)
         self._watcher = PodWatcher(
             api,
@@ -504,8 +506,8 @@ class K8sController:
         uid = str(pod["metadata"]["uid"])
         api = self._api
         assert api is not None
+        sink = await self._sink("build")
         try:
-            sink = self._build_sink()
             for repo, target in self._running_targets(pod):
                 state = self._images[repo]
                 if not state.dirty:
@@ -513,8 +515,8 @@ class K8sController:
                 self._log(
                     f"re-syncing {len(state.synced)} file(s) changed since the image was built into new pod {target}"
                 )
-                syncs, _gone = expand(
-                    (local, container) for container, local in state.synced.items()
+                syncs, _gone = await asyncio.to_thread(
+                    expand, [(local, container) for container, local in state.synced.items()]
                 )
                 runs = state.image.live_update.runs if state.image.live_update else ()
                 try:
@@ -530,9 +532,9 @@ class K8sController:
                         f"pod {target.pod} lacks the live-updated files: {err}"
                     )
                     return
-            sink.close()
             self._synced_pods.add(uid)
         finally:
+            sink.close()
             self._resyncing.discard(uid)
             self._report()
 
@@ -593,7 +595,7 @@ class K8sController:
         assert api is not None
         self._dispatch(ProblemsReset(name, "build"))
         self._dispatch(BuildChanged(name, BuildStatus.BUILDING))
-        sink = self._build_sink()
+        sink = await self._sink("build")
         on_line = self._threadsafe(sink)
         current = self._current()
         restart = False
@@ -613,7 +615,7 @@ class K8sController:
                         f"live update: no running container of {repo} yet; the files go to the next pod"
                     )
                     continue
-                syncs, _gone = expand(p.syncs)
+                syncs, _gone = await asyncio.to_thread(expand, p.syncs)
                 for target in targets:
                     self._log(
                         f"live update of {target}: {len(syncs)} file(s) copied, {len(p.deletes)} deleted, {len(p.run_steps)} run step(s)"

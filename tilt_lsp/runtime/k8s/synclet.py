@@ -10,6 +10,7 @@ user not allowed to see it) is asked again after ``RETRY_S``; meanwhile updates 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import Callable
@@ -101,11 +102,10 @@ async def synclet_update(endpoint: Endpoint, docker_id: str, syncs: list[tuple[s
                          on_line: Callable[[str], None]) -> tuple[str, str]:
     """One live update through a synclet: ("done" | "user" | "infrastructure", message)."""
     from synclet import protocol as sp
-    from synclet.archive import ArchiveError, build_archive
-    from tilt_lsp.liveupdate.updater import SyncletUpdater
+    from tilt_lsp.liveupdate.updater import ArchiveError, SyncletUpdater, make_archive
 
     try:
-        archive = build_archive(syncs) if syncs else b""
+        archive = await asyncio.to_thread(make_archive, syncs)  # reads every synced file
     except ArchiveError as err:
         return "infrastructure", f"cannot send the changed files: {err}"
     spec = sp.UpdateSpec(
