@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tilt_lsp.runtime.k8s.objects import FIELD_MANAGER, KINDS, Obj, object_path
+from tilt_lsp.runtime.k8s.objects import FIELD_MANAGER, Obj, object_path
 
 CHANNEL_STDIN, CHANNEL_STDOUT, CHANNEL_STDERR, CHANNEL_ERROR = 0, 1, 2, 3
 
@@ -95,7 +94,6 @@ class KubeApi:
         except Exception as err:
             raise KubeError(0, "NoConfig", f"no usable kubeconfig at {self.kubeconfig}: {err}") from None
         self.server = str(self.client.configuration.host)
-        self._lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -274,7 +272,3 @@ def stream_lines(resp: Any) -> Iterator[bytes]:
         yield from lines
     if pending:
         yield pending
-
-
-def kind_supported(kind: str) -> bool:
-    return kind in KINDS

@@ -373,19 +373,19 @@ class K8sController:
             return
         loop = asyncio.get_running_loop()
         self._log_sink = await self._sink("runtime")
-        self._logs = LogFollower(api, self.namespace, loop, self._log_sink, self._note)
+        self._logs = LogFollower(api, self.namespace, loop, self._log_sink, self._log)
         self._watcher = PodWatcher(
             api,
             self.namespace,
             k8sobj.pod_selector(self.resource.name),
             loop,
             self._on_pods,
-            self._note,
+            self._log,
         )
         self._watcher.start()
         for forward in self.spec.port_forwards:
             pf = PortForwarder(
-                api, self.namespace, forward, self._pick_pod, self._threadsafe(self._note)
+                api, self.namespace, forward, self._pick_pod, self._threadsafe(self._log)
             )
             try:
                 pf.start()
@@ -397,9 +397,6 @@ class K8sController:
                 self._log(
                     f"port-forward localhost:{forward.local_port} cannot listen: {err.strerror or err}"
                 )
-
-    def _note(self, text: str) -> None:
-        self._log(text)
 
     def _current(self) -> list[dict[str, Any]]:
         refs = {s.ref for s in self._images.values() if s.ref}
@@ -554,7 +551,7 @@ class K8sController:
         docker_id = docker_container_id(target.container_id)
         if docker_id is not None and target.node:
             if self._synclets is None:
-                self._synclets = NodeSynclets(api, self._threadsafe(self._note))
+                self._synclets = NodeSynclets(api, self._threadsafe(self._log))
             endpoint = await asyncio.to_thread(self._synclets.endpoint_for, target.node)
             if endpoint is not None:
                 outcome, message = await synclet_update(

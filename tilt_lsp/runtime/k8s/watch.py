@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tilt_lsp.runtime.k8s.api import KubeApi, KubeError, stream_lines
+from tilt_lsp.runtime.k8s.objects import Obj
 
-Obj = dict[str, Any]
 WATCH_TIMEOUT_S = 300
 RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -53,8 +53,6 @@ class PodWatcher:
         self._stopped = threading.Event()
         self._resp: Any = None
         self._thread = threading.Thread(target=self._run, name=f"pods:{selector}", daemon=True)
-        self.lists = 0  # how many times we listed (1 + relists): tests and logs read it
-        self.watches = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -82,10 +80,8 @@ class PodWatcher:
             try:
                 if rv is None:
                     items, rv = self.api.list_pods(self.namespace, self.selector)
-                    self.lists += 1
                     pods = {str(p["metadata"]["uid"]): p for p in items}
                     self._publish(pods)
-                self.watches += 1
                 self._resp = self.api.watch_pods(self.namespace, self.selector, rv, WATCH_TIMEOUT_S)
                 for line in stream_lines(self._resp):
                     if self._stopped.is_set():
