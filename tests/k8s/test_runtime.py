@@ -142,6 +142,28 @@ class Setup:
     def log(self) -> str:
         return "\n".join(self.status.log)
 
+    async def redeployed(self) -> None:
+        """After a Tiltfile change: the reloaded resource built again and its new pods ready."""
+        await until(lambda: len(self.builds.builds) >= 2, what="the reloaded resource's deploy")
+        await until(
+            lambda: (
+                all(
+                    p["spec"]["containers"][0]["image"] == self.builds.refs[-1]
+                    for p in self.fake.pods(selector="app=web")
+                )
+                and self.status.runtime is RuntimeStatus.READY
+            ),
+            what="the new pods ready",
+        )
+
+    async def live_updated(self, path: Path) -> None:
+        """Report ``path`` changed and wait for its live update to succeed."""
+        self.engine.files_changed([str(path)])
+        await until(
+            lambda: "live update of" in self.log() and self.status.build is BuildStatus.OK,
+            what="live update",
+        )
+
 
 @pytest.fixture
 async def setup(tmp_path: Path, fake: FakeCluster) -> AsyncIterator[Setup]:
@@ -310,17 +332,7 @@ async def test_a_failing_run_step_is_a_user_error_not_a_rebuild(setup: Setup) ->
         ),
         what="reload",
     )
-    await until(lambda: len(setup.builds.builds) >= 2, what="the reloaded resource's deploy")
-    await until(
-        lambda: (
-            all(
-                p["spec"]["containers"][0]["image"] == setup.builds.refs[-1]
-                for p in setup.fake.pods(selector="app=web")
-            )
-            and setup.engine.statuses["web"].runtime is RuntimeStatus.READY
-        ),
-        what="the new pods ready",
-    )
+    await setup.redeployed()
     builds = len(setup.builds.builds)
     app = setup.root / "app.py"
     app.write_text(APP + "\n# edit\n")
@@ -373,11 +385,7 @@ async def test_a_replaced_pod_gets_every_live_updated_file_before_it_is_ready(se
     pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
     app = setup.root / "app.py"
     app.write_text(APP.replace("bad input", "synced"))
-    setup.engine.files_changed([str(app)])
-    await until(
-        lambda: "live update of" in setup.log() and setup.status.build is BuildStatus.OK,
-        what="live update",
-    )
+    await setup.live_updated(app)
     setup.fake.set(auto_ready=True)
     await asyncio.to_thread(
         setup.fake.call, setup.fake.cluster.delete_pod, "default", pod
@@ -474,17 +482,7 @@ async def test_restart_container_deletes_the_pod_and_its_replacement_is_re_synce
         )
     )
     setup.engine.files_changed([str(tiltfile)])
-    await until(lambda: len(setup.builds.builds) >= 2, what="the reloaded resource's deploy")
-    await until(
-        lambda: (
-            all(
-                p["spec"]["containers"][0]["image"] == setup.builds.refs[-1]
-                for p in setup.fake.pods(selector="app=web")
-            )
-            and setup.engine.statuses["web"].runtime is RuntimeStatus.READY
-        ),
-        what="the new pods ready",
-    )
+    await setup.redeployed()
     before = set(setup.fake.pod_names(selector="app=web"))
     app = setup.root / "app.py"
     app.write_text(APP.replace("bad input", "restarted"))
@@ -648,11 +646,7 @@ async def test_an_outside_rollout_restart_gets_the_live_updated_files_into_the_n
     old = {p["metadata"]["name"] for p in await wait_pods(setup.fake)}
     app = setup.root / "app.py"
     app.write_text(APP.replace("bad input", "after rollout"))
-    setup.engine.files_changed([str(app)])
-    await until(
-        lambda: "live update of" in setup.log() and setup.status.build is BuildStatus.OK,
-        what="live update",
-    )
+    await setup.live_updated(app)
 
     api = KubeApi({"KUBECONFIG": str(setup.fake.kubeconfig)})
     deploy = setup.fake.get("deployments", "web")
