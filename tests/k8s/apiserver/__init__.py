@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
-from .cluster import DEPLOY, PODS, RS, Cluster
+from .cluster import DEPLOY, PODS, RS, Cluster, pod_ready
 from .server import ApiServer
 from .store import Obj, Store, parse_label_selector
 
@@ -161,7 +161,7 @@ class FakeCluster:
         pods: list[Obj] = []
         while time.monotonic() < deadline:
             pods = [p for p in self.pods(namespace, selector) if p["metadata"]["name"] not in (exclude or set())]
-            if len(pods) >= count and (not ready or all(_ready(p) for p in pods)):
+            if len(pods) >= count and (not ready or all(pod_ready(p) for p in pods)):
                 return pods
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {count} pods {selector!r}; have {[p['metadata']['name'] for p in pods]}")
@@ -217,10 +217,6 @@ class FakeCluster:
     @property
     def requests(self) -> list[tuple[str, str]]:
         return self.call(lambda: list(self.server.requests))
-
-
-def _ready(pod: Obj) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in (pod.get("status") or {}).get("conditions") or [])
 
 
 def run_forever(port_file: str | None = None) -> None:  # pragma: no cover - manual use

@@ -184,7 +184,7 @@ class Cluster:
         h = template_hash((deploy.get("spec") or {}).get("template") or {})
         pods = [p for p in self.store.list(PODS, ns) if self._pod_of_deployment(p, deploy)]
         updated = [p for p in pods if p["metadata"]["labels"].get("pod-template-hash") == h]
-        ready = [p for p in updated if _pod_ready(p)]
+        ready = [p for p in updated if pod_ready(p)]
         status = {
             "observedGeneration": deploy["metadata"]["generation"],
             "replicas": len(pods),
@@ -401,7 +401,7 @@ def _repository(image: str) -> str:
     return image[:colon] if colon > slash else image
 
 
-def _pod_ready(pod: Obj) -> bool:
+def pod_ready(pod: Obj) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in (pod.get("status") or {}).get("conditions") or [])
 
 
