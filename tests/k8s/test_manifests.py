@@ -27,10 +27,16 @@ def test_the_daemonset_mounts_the_docker_socket_and_the_token_it_is_told_to_read
     [container] = spec["containers"]
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
     token_file = container["args"][container["args"].index("--token-file") + 1]
-    assert token_file == f"{mounts['token']}/{next(iter(secret['stringData']))}"
+    key = next(iter(secret["stringData"]))
+    [item] = volumes["token"]["secret"]["items"]
+    assert item["key"] == key
+    assert token_file == f"{mounts['token']}/{item['path']}"
     assert "--allow-remote" in container["args"]
     assert not any("hostPort" in p for p in container["ports"]), "reached by port-forward only"
-    assert ds["spec"]["selector"]["matchLabels"].items() <= ds["spec"]["template"]["metadata"]["labels"].items()
+    assert (
+        ds["spec"]["selector"]["matchLabels"].items()
+        <= ds["spec"]["template"]["metadata"]["labels"].items()
+    )
 
 
 def test_the_role_allows_port_forward_and_reading_only_the_token() -> None:

@@ -1,4 +1,4 @@
-"""synclet/deploy/synclet.yaml agrees with the image and with how tilt-lsp finds the synclet."""
+"""synclet/deploy (namespace.yaml, daemonset.yaml) agrees with the image and with how tilt-lsp finds the synclet."""
 
 from __future__ import annotations
 
@@ -15,7 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _docs() -> dict[str, Any]:
-    docs = list(yaml.safe_load_all((ROOT / "synclet" / "deploy" / "synclet.yaml").read_text()))
+    deploy = ROOT / "synclet" / "deploy"
+    docs = [
+        d
+        for name in ("namespace.yaml", "daemonset.yaml")
+        for d in yaml.safe_load_all((deploy / name).read_text())
+    ]
     return {d["kind"]: d for d in docs}
 
 

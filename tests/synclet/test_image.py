@@ -91,7 +91,7 @@ async def test_dockerfile_builds_offline_and_serves(
         command=None,
         init=False,
         ports={"8790/tcp": ("127.0.0.1", port)},
-        read_only=True,  # as synclet/deploy/synclet.yaml runs it
+        read_only=True,  # as synclet/deploy/daemonset.yaml runs it
         tmpfs={"/tmp": ""},
         volumes={
             "/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"},
