@@ -244,9 +244,16 @@ async def test_restart_and_rebuild_commands(
     await serves(workspace.port, "Hello from compose-python!")
 
     built = builds(await logs(client))
+    restarted = await web_ready(client)
     await command(client, "tilt.rebuild")
     await wait_for_log(client, lambda ls: builds(ls) == built + 1, "a rebuild")
-    await web_ready(client)
+    # The build's log line comes before the new container starts: wait for that start, or
+    # the old, still-ready container would be taken for the new one.
+    await wait_resource(
+        client, "web",
+        lambda r: r["startCount"] > restarted["startCount"] and r["runtimeStatus"] == "ready",
+        "the rebuilt container ready",
+    )
     second = container_of(docker_client, workspace)
     assert second.id != first.id  # recreated
     await serves(workspace.port, "Hello from compose-python!")
