@@ -78,6 +78,10 @@ class LiveUpdate:
     runs: tuple[RunStep, ...] = ()
     restart_container: bool = False
     initial_sync: bool = False
+    # Set by the restart_process extension idiom (``docker_build_with_restart``): restart the
+    # app process in place after a live update. Unlike ``restart_container`` it is valid for
+    # every runtime (Kubernetes included), as in Tilt.
+    restart_process: bool = False
 
 
 @dataclass(frozen=True, slots=True)
