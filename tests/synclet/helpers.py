@@ -16,6 +16,8 @@ from typing import Any
 import aiohttp
 
 from synclet.protocol import (
+    MANAGED_LABEL,
+    MANAGED_VALUE,
     UPDATE_CONTENT_TYPE,
     Event,
     UpdateSpec,
@@ -25,6 +27,8 @@ from synclet.protocol import (
 )
 
 MAX_BODY = 4 * 1024 * 1024
+MANAGED = {MANAGED_LABEL: MANAGED_VALUE}
+"""The mark of a container tilt-lsp deployed: the synclet updates no other (contract 1)."""
 
 
 @dataclass(frozen=True)
@@ -111,11 +115,15 @@ def exec_out(container: Any, *cmd: str) -> str:
     return str(out.decode())
 
 
-def run_container(docker_client: Any, docker_resources: Any, image: str, **kwargs: Any) -> Any:
-    """A running container from ``image`` (``sleep infinity`` under an init), tracked for cleanup."""
+def run_container(
+    docker_client: Any, docker_resources: Any, image: str, *, managed: bool = True, **kwargs: Any
+) -> Any:
+    """A running container from ``image`` (``sleep infinity`` under an init), tracked for
+    cleanup; ``managed`` containers carry tilt-lsp's mark."""
     kwargs.setdefault("command", ["sleep", "infinity"])
     kwargs.setdefault("init", True)
-    kwargs["labels"] = {**docker_resources.labels, **kwargs.get("labels", {})}
+    mark = MANAGED if managed else {}
+    kwargs["labels"] = {**docker_resources.labels, **mark, **kwargs.get("labels", {})}
     container = docker_client.containers.run(image, detach=True, **kwargs)
     docker_resources.track_container(container)
     return container
