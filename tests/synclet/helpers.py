@@ -86,10 +86,13 @@ async def post_update(
         return Reply(status=r.status, events=events)
 
 
-def make_tar(*members: tuple[tarfile.TarInfo, bytes | None]) -> bytes:
-    """A tar of hand-made members (for archives no honest client would build)."""
+def make_tar(
+    *members: tuple[tarfile.TarInfo, bytes | None], format: int = tarfile.PAX_FORMAT
+) -> bytes:
+    """A tar of hand-made members (for archives no honest client would build). A member's
+    ``pax_headers`` are written as given: they override its name, as a crafted archive would."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=buf, mode="w", format=format) as tar:
         for info, data in members:
             if data is not None:
                 info.size = len(data)
@@ -100,13 +103,24 @@ def make_tar(*members: tuple[tarfile.TarInfo, bytes | None]) -> bytes:
 
 
 def member(
-    name: str, kind: bytes = tarfile.REGTYPE, linkname: str = "", mode: int = 0o644
+    name: str,
+    kind: bytes = tarfile.REGTYPE,
+    linkname: str = "",
+    mode: int = 0o644,
+    pax: dict[str, str] | None = None,
 ) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type = kind
     info.linkname = linkname
     info.mode = mode
+    info.pax_headers = dict(pax or {})
     return info
+
+
+def names_in(archive: bytes) -> list[str]:
+    """The member names Python's tarfile reads (pax and GNU long names applied)."""
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+        return [m.name for m in tar]
 
 
 def exec_out(container: Any, *cmd: str) -> str:

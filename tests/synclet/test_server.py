@@ -27,7 +27,6 @@ from tests.synclet.helpers import (
     post_update,
 )
 
-
 # A name no container has: checks that come before Docker is asked about the container.
 NO_SUCH = "tilt-lsp-13-no-such-container"
 
