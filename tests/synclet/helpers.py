@@ -6,11 +6,16 @@ milliseconds rather than the 10 s a PID-1 ``sleep`` (which ignores SIGTERM) woul
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import secrets
+import subprocess
+import sys
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -145,3 +150,67 @@ def run_container(
 
 def dumps(events: list[Event]) -> str:
     return "\n".join(json.dumps(e.to_dict()) for e in events)
+
+
+@dataclass
+class Running:
+    """A synclet process started by a test, its address, token and log (its stderr)."""
+
+    proc: subprocess.Popen[str]
+    url: str
+    token: str
+    log: Path
+
+    @property
+    def synclet(self) -> Synclet:
+        return Synclet(url=self.url, token=self.token)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def running_synclet(
+    tmp: Path,
+    *args: str,
+    listen: str = "127.0.0.1:0",
+    preexec_fn: Callable[[], None] | None = None,
+) -> Iterator[Running]:
+    """``python -m synclet serve -v`` with a fresh 0600 token, stderr to ``tmp/synclet.log``."""
+    token = secrets.token_urlsafe(32)
+    token_file = tmp / "token"
+    token_file.write_text(token)
+    token_file.chmod(0o600)
+    log = tmp / "synclet.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "synclet", "serve", "-v", "--listen", listen,
+             "--token-file", str(token_file), *args],
+            stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=preexec_fn,
+        )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line.startswith("synclet listening on "), (line, log.read_text())
+        yield Running(proc, line.removeprefix("synclet listening on "), token, log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def changed_paths(container: Any) -> set[str]:
+    """Every path Docker reports as added, changed or deleted in the container's filesystem
+    (seen from the host, not through anything inside the container)."""
+    return {d["Path"] for d in container.diff() or []}
+
+
+def file_in(container: Any, path: str) -> tarfile.TarInfo | None:
+    """The container's ``path`` as Docker's archive API reports it (from the host), or None."""
+    import docker.errors
+
+    try:
+        stream, _ = container.get_archive(path)
+    except docker.errors.NotFound:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+        return tar.next()
