@@ -6,6 +6,12 @@ Docker engine. tilt-lsp finds the synclet pod on the updated pod's node (namespa
 the ``tilt-lsp-synclet-token`` Secret, and reaches it through a port-forward on a free local
 port; one forward per node, kept while tilt-lsp runs. A node without a ready synclet (or a
 user not allowed to see it) is asked again after ``RETRY_S``; meanwhile updates go by exec.
+
+The synclet listens on its pod's loopback only (``127.0.0.1:PORT``, no TLS needed): a
+port-forward enters the pod's network namespace and connects to that loopback, so the API
+server's port-forward permission (granted to the tilt-lsp-client service account only, see
+synclet/deploy/rbac.yaml) is the one way in, and the token the second. The synclet refuses
+(403) containers not labelled ``dev.tilt-lsp.managed=true``; such an update goes by exec.
 """
 
 from __future__ import annotations
