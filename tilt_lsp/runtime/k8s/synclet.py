@@ -37,7 +37,7 @@ RETRY_S = 30.0
 def docker_container_id(container_id: str) -> str | None:
     """The Docker id of a pod's container (``docker://<id>``), or None on other runtimes."""
     prefix = "docker://"
-    return container_id[len(prefix):] if container_id.startswith(prefix) else None
+    return container_id[len(prefix) :] if container_id.startswith(prefix) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,8 @@ class NodeSynclets:
         try:
             pods, _ = self.api.list_pods(NAMESPACE, SELECTOR)
             pod = next(
-                (p for p in pods if (p.get("spec") or {}).get("nodeName") == node and pod_ready(p)), None
+                (p for p in pods if (p.get("spec") or {}).get("nodeName") == node and pod_ready(p)),
+                None,
             )
             if pod is None:
                 self._absent_until[node] = time.monotonic() + RETRY_S
@@ -74,7 +75,9 @@ class NodeSynclets:
         except KubeError as err:
             self._absent_until[node] = time.monotonic() + RETRY_S
             if err.status not in (403, 404):
-                self._note(f"synclet lookup on node {node} failed ({err.message}); updating by exec")
+                self._note(
+                    f"synclet lookup on node {node} failed ({err.message}); updating by exec"
+                )
             return None
         name = str(pod["metadata"]["name"])
         forward = PortForwarder(self.api, NAMESPACE, PortForward(0, PORT), lambda: name, self._note)
@@ -91,7 +94,13 @@ class NodeSynclets:
             known[1].stop()
 
     def _token(self) -> str:
-        secret = self.api.get({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": SECRET, "namespace": NAMESPACE}})
+        secret = self.api.get(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": SECRET, "namespace": NAMESPACE},
+            }
+        )
         data = (secret or {}).get("data") or {}
         if "token" not in data:
             raise KubeError(404, "NotFound", f"secret {NAMESPACE}/{SECRET} has no 'token'")
@@ -103,9 +112,14 @@ class NodeSynclets:
         self._endpoints.clear()
 
 
-async def synclet_update(endpoint: Endpoint, docker_id: str, syncs: list[tuple[str, str]],
-                         deletes: list[str], runs: tuple[RunStep, ...],
-                         on_line: Callable[[str], None]) -> tuple[str, str]:
+async def synclet_update(
+    endpoint: Endpoint,
+    docker_id: str,
+    syncs: list[tuple[str, str]],
+    deletes: list[str],
+    runs: tuple[RunStep, ...],
+    on_line: Callable[[str], None],
+) -> tuple[str, str]:
     """One live update through a synclet: ("done" | "user" | "infrastructure", message)."""
     from synclet import protocol as sp
     from tilt_lsp.liveupdate.updater import ArchiveError, SyncletUpdater, make_archive
