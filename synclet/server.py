@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -29,13 +27,12 @@ from typing import Any, BinaryIO
 from aiohttp import web
 
 from synclet import apply
+from synclet.access import authorised, bad_container_id, is_managed, not_managed
 from synclet.body import BodyRefused, read_update_body, spool_file
 from synclet.connections import ConnectionLimits, connection_of
 from synclet.protocol import (
     EVENTS_CONTENT_TYPE,
     HEALTHZ_PATH,
-    MANAGED_LABEL,
-    MANAGED_VALUE,
     PROTOCOL_VERSION,
     UPDATE_CONTENT_TYPE,
     UPDATE_PATH_TEMPLATE,
@@ -54,9 +51,6 @@ log = logging.getLogger("synclet")
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
 DEFAULT_MAX_SPEC = 1024 * 1024
 VERSION = "0.2.0"
-# A Docker container id (or a prefix of one) or name: no "/", "%" or "..": nothing that could
-# change which Docker API path the id lands in.
-CONTAINER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
 
 
 @dataclass
@@ -112,16 +106,6 @@ def _error(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
-def authorised(header: str | None, token: str) -> bool:
-    """Constant-time check of an ``Authorization: Bearer <token>`` header."""
-    scheme, _, given = (header or "").partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    # A header with bytes that are not UTF-8 arrives with surrogate escapes: compare its bytes.
-    given_bytes = given.strip().encode("utf-8", "surrogateescape")
-    return hmac.compare_digest(given_bytes, token.encode("utf-8"))
-
-
 async def _docker(state: _State) -> Any:
     """The Docker client, made once on first use (so the synclet starts before the engine)."""
     async with state.docker_lock:
@@ -148,20 +132,6 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "version": VERSION, "protocol": PROTOCOL_VERSION})
 
 
-def is_managed(info: dict[str, Any]) -> bool:
-    """Whether the container carries tilt-lsp's managed mark (DESIGN §3b, contract 1)."""
-    labels = (info.get("Config") or {}).get("Labels") or {}
-    return labels.get(MANAGED_LABEL) == MANAGED_VALUE
-
-
-def not_managed(container_id: str) -> str:
-    return (
-        f"container {container_id} is not managed by tilt-lsp: its labels lack "
-        f"{MANAGED_LABEL}={MANAGED_VALUE}; the synclet only updates containers tilt-lsp built "
-        "or deployed (rebuild it with tilt-lsp)"
-    )
-
-
 async def _inspect(state: _State, container_id: str) -> dict[str, Any] | None:
     """The container's inspect data; None when it is gone or Docker is unreachable (the
     update stream then says so, as an infrastructure failure)."""
@@ -178,8 +148,8 @@ async def _inspect(state: _State, container_id: str) -> dict[str, Any] | None:
             return info
         except docker.errors.NotFound:
             return None
-        except Exception:  # Docker failing: the update stream reports it when it gets there
-            log.info("inspecting %s failed", container_id, exc_info=True)
+        except Exception as exc:  # Docker failing: the update stream reports it later
+            log.info("inspecting %s failed: %s", container_id, exc)
             return None
 
     return await asyncio.to_thread(inspect)
@@ -217,12 +187,8 @@ async def _validate(request: web.Request, state: _State) -> _Checked:
     if not authorised(request.headers.get("Authorization"), config.token):
         raise HTTPRefusal(401, "missing or wrong bearer token")
     raw_id = request.match_info["id"]
-    if not CONTAINER_ID.fullmatch(raw_id):
-        raise HTTPRefusal(
-            400,
-            f"container {raw_id[:100]!r} is neither a Docker container id nor a container name "
-            "(letters, digits, '_', '.', '-')",
-        )
+    if (why := bad_container_id(raw_id)) is not None:
+        raise HTTPRefusal(400, why)
     ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
     if ctype != UPDATE_CONTENT_TYPE:
         raise HTTPRefusal(
@@ -289,7 +255,7 @@ async def update(request: web.Request) -> web.StreamResponse:
 
 
 def _refuse(container_id: str, exc: HTTPRefusal) -> web.Response:
-    log.info("refused update of %s: %s", container_id[:100], exc.message)
+    log.info("refused update of %r: %s", container_id[:100], exc.message)
     extra = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     return _error(exc.status, exc.message, **extra)
 

@@ -230,7 +230,7 @@ def test_cli_refuses_an_empty_token_file(tmp_path: Any) -> None:
 
 
 def test_bearer_check() -> None:
-    from synclet.server import authorised
+    from synclet.access import authorised
 
     assert authorised("Bearer s3cret", "s3cret")
     assert authorised("bearer s3cret", "s3cret")
@@ -239,3 +239,13 @@ def test_bearer_check() -> None:
     assert not authorised("s3cret", "s3cret")
     assert not authorised(None, "s3cret")
     assert not authorised("Bearer ", "s3cret")
+    assert not authorised("Bearer s3cr\udcffet", "s3cret")  # bytes that are not UTF-8
+
+
+def test_container_id_syntax() -> None:
+    from synclet.access import bad_container_id
+
+    for good in ("3f2a", "a" * 64, "web", "my_app.web-1"):
+        assert bad_container_id(good) is None
+    for bad in ("", "../x", "a/b", ".hidden", "-x", "a%2Fb", "a b", "a\nb", "x" * 256):
+        assert bad_container_id(bad) is not None
