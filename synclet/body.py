@@ -42,6 +42,8 @@ async def _read(request: web.Request, timeout: float, deadline: float) -> bytes:
     try:
         async with asyncio.timeout(min(timeout, max(left, 0.0))):
             return await request.content.readany()
+    except ConnectionError:
+        raise BodyRefused(400, "the client closed the connection before the body ended") from None
     except TimeoutError:
         if left <= timeout:
             raise BodyRefused(408, "the request body did not arrive in time") from None

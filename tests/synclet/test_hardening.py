@@ -322,6 +322,33 @@ async def test_stalled_connections_under_a_low_fd_limit_do_not_starve_healthz(
         assert "evicted: the synclet is at its connection limit" in log
 
 
+def test_when_every_connection_is_busy_a_new_one_is_closed_and_nothing_is_logged_as_a_crash(
+    tmp_path: Path,
+) -> None:
+    with running_synclet(tmp_path, "--max-connections", "2", "--body-timeout", "60") as running:
+        host, port = running.url.removeprefix("http://").rsplit(":", 1)
+        body = b'{"restart":"none"}\n'
+        busy = []
+        for _ in range(2):  # authorised updates whose bodies stall: busy in a request
+            sock = socket.create_connection((host, int(port)), timeout=20)
+            sock.sendall(_update(running.token, body, **{"Content-Length": b"100000"}))
+            busy.append(sock)
+        time.sleep(0.5)
+        with socket.create_connection((host, int(port)), timeout=20) as third:
+            third.sendall(b"GET /v1/healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            with contextlib.suppress(ConnectionResetError):
+                assert third.recv(1024) == b""
+        for sock in busy:  # a client that hangs up mid-body
+            sock.close()
+        status, answer = _raw(running.url, b"GET /v1/healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert status == 200 and answer["ok"] is True
+        time.sleep(0.2)
+        log = running.log_text()
+        assert "every connection is busy" in log
+        assert "closed the connection before the body ended" in log
+        assert "Traceback" not in log, log
+
+
 def _closed_by_server(url: str, payload: bytes) -> float:
     host, port = url.removeprefix("http://").rsplit(":", 1)
     start = time.monotonic()
