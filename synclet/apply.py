@@ -235,6 +235,14 @@ def runs_as_root(info: dict[str, Any]) -> bool:
     return user.split(":", 1)[0] in ("", "root", "0")
 
 
+def _payload(archive: BinaryIO) -> bytes | BinaryIO:
+    """What ``put_archive`` sends: a small archive as bytes, a large one as the file itself
+    (streamed from disk; requests reads a file in blocks)."""
+    size = archive.seek(0, 2)
+    archive.seek(0)
+    return archive.read() if size <= 1 << 20 else archive
+
+
 def extract(
     api: Any, container_id: str, archive: BinaryIO, dest: str, as_root: bool = False
 ) -> ExtractMethod:
@@ -249,8 +257,7 @@ def extract(
     """
     if as_root:
         try:
-            archive.seek(0)
-            if api.put_archive(container_id, "/", archive):
+            if api.put_archive(container_id, "/", _payload(archive)):
                 return "archive-api"
         except _docker_errors():
             container_state(api, container_id)  # a container that died under us says so
@@ -264,8 +271,7 @@ def extract(
         raise UpdateFailed("infrastructure", advice)
     if result.exit_code in (126, 127) or (_NOT_FOUND.search(text) and "tar:" not in text):
         try:
-            archive.seek(0)
-            ok = api.put_archive(container_id, "/", archive)
+            ok = api.put_archive(container_id, "/", _payload(archive))
         except _docker_errors() as exc:
             raise UpdateFailed(
                 "infrastructure",

@@ -2,9 +2,9 @@
 
 An update may carry hundreds of megabytes; holding it (and its re-written copy) in memory
 would let two large updates exhaust a small pod. So only the spec line (at most ``max_spec``
-bytes) stays in memory; the archive goes to an anonymous temporary file in chunks, written
-from a thread (no blocking disk I/O on the event loop), and the re-written archive
-(:mod:`synclet.rewrite`) goes to another.
+bytes) and small archives (at most :data:`IN_MEMORY`) stay in memory; a larger archive goes
+to an anonymous temporary file in chunks, written from a thread (no blocking disk I/O on the
+event loop), and the re-written archive (:mod:`synclet.rewrite`) goes to another.
 
 A client that stops sending is cut off: each read waits at most ``body_timeout`` seconds, and
 the whole body must arrive within ``body_deadline``.
@@ -32,9 +32,14 @@ class BodyRefused(Exception):
         self.message = message
 
 
+IN_MEMORY = 1 << 20
+"""Bodies up to this size stay in memory (a typical save is a few KiB: no file to create)."""
+
+
 def spool_file() -> BinaryIO:
-    """An anonymous temporary file (gone when closed, or when the process dies)."""
-    return tempfile.TemporaryFile(prefix="synclet-")
+    """A temporary file: in memory up to :data:`IN_MEMORY` bytes, then an anonymous file on
+    disk (gone when closed, or when the process dies)."""
+    return tempfile.SpooledTemporaryFile(max_size=IN_MEMORY, prefix="synclet-")  # type: ignore[return-value]
 
 
 async def _read(request: web.Request, timeout: float, deadline: float) -> bytes:

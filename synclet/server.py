@@ -28,7 +28,7 @@ from aiohttp import web
 
 from synclet import apply
 from synclet.access import authorised, bad_container_id, is_managed, not_managed
-from synclet.body import BodyRefused, read_update_body, spool_file
+from synclet.body import IN_MEMORY, BodyRefused, read_update_body, spool_file
 from synclet.connections import ConnectionLimits, connection_of
 from synclet.protocol import (
     EVENTS_CONTENT_TYPE,
@@ -194,7 +194,12 @@ async def _validate(request: web.Request, state: _State) -> _Checked:
         raise HTTPRefusal(
             400, f"Content-Type must be {UPDATE_CONTENT_TYPE}, got {ctype or 'none'!r}"
         )
-    container_id, _ = await _managed_id(state, raw_id)  # refuse before reading a large body
+    container_id = raw_id
+    if request.content_length is None or request.content_length > IN_MEMORY:
+        # Refuse an unmanaged container before spooling a large body (a small one is cheaper
+        # to read than the extra Docker call; the check in the container's lock is the one
+        # that counts).
+        container_id, _ = await _managed_id(state, raw_id)
     try:
         spec_line, body = await read_update_body(
             request,
