@@ -8,7 +8,7 @@ hold every file descriptor the process may open: ``/healthz`` then starves and e
 * ``idle``: connected (or between two requests), nothing received yet: closed after
   ``idle_timeout``;
 * ``headers``: bytes arrived but not a whole request head: closed ``header_timeout`` after the
-  first byte (or at the idle deadline, whichever is first);
+  first byte;
 * ``request``: headers parsed, the handler runs (body timeouts are the handler's, see
   :mod:`synclet.body`; an update may then run as long as its steps do).
 
@@ -76,7 +76,6 @@ class GuardedHandler(RequestHandler):
         self.registry = registry
         self.phase: Phase = "idle"
         self._deadline: asyncio.TimerHandle | None = None
-        self._idle_until = 0.0
         self._transport_: asyncio.Transport | None = None
 
     # -- phases ----------------------------------------------------------------------------
@@ -98,9 +97,11 @@ class GuardedHandler(RequestHandler):
 
     def data_received(self, data: bytes) -> None:
         if self.phase == "idle" and data:
+            # From the first byte on, the header timeout alone: a request that starts just
+            # before the idle deadline still gets its full time.
             self.phase = "headers"
             header_deadline = time.monotonic() + self.registry.limits.header_timeout
-            self._arm(min(self._idle_until, header_deadline), "sent no complete request head")
+            self._arm(header_deadline, "sent no complete request head")
         super().data_received(data)
 
     def request_started(self) -> None:
@@ -113,8 +114,7 @@ class GuardedHandler(RequestHandler):
 
     def _enter_idle(self) -> None:
         self.phase = "idle"
-        self._idle_until = time.monotonic() + self.registry.limits.idle_timeout
-        self._arm(self._idle_until, "stayed idle")
+        self._arm(time.monotonic() + self.registry.limits.idle_timeout, "stayed idle")
 
     def _arm(self, when: float, why: str) -> None:
         self._cancel()
