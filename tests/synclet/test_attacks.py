@@ -281,3 +281,24 @@ def test_the_hybrid_really_would_have_unpacked_differently() -> None:
     assert gzip.decompress(hybrid) == inner
     with tarfile.open(fileobj=io.BytesIO(hybrid), mode="r:") as tar:
         assert [m.size for m in tar] == [5]
+
+
+async def test_an_unmanaged_container_is_refused_before_a_large_body_is_read(
+    hostile: Running, docker_client: Any, base_image: str, docker_resources: Any
+) -> None:
+    import socket
+
+    stranger = run_container(docker_client, docker_resources, base_image, managed=False)
+    host, port = hostile.url.removeprefix("http://").rsplit(":", 1)
+    head = (
+        f"POST /v1/containers/{stranger.id}/update HTTP/1.1\r\nHost: synclet\r\n"
+        f"Authorization: Bearer {hostile.token}\r\nContent-Type: {UPDATE_CONTENT_TYPE}\r\n"
+        f"Content-Length: {8 << 20}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(head + b'{"restart":"none"}\n')  # and not one byte of the 8 MiB
+        answer = b""
+        while b"managed=true" not in answer and (chunk := sock.recv(65536)):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 403"), answer
+    assert b"lack dev.tilt-lsp.managed=true" in answer
