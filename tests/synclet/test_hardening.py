@@ -131,6 +131,7 @@ async def test_a_non_loopback_listener_speaks_only_tls(
         with pytest.raises(aiohttp.ClientConnectorCertificateError):  # not trusted: refused
             async with s.get(url + HEALTHZ_PATH) as r:
                 await r.read()
+    assert "Traceback" not in tls_synclet.log_text()
 
 
 @pytest.mark.docker
