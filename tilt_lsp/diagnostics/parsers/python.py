@@ -6,6 +6,11 @@ traceback (startup, ``py_compile``, ``compileall``) is a location line without `
 followed by the offending code and ``SyntaxError:``/``IndentationError:``/``TabError:``.
 Each block of a chained traceback ("During handling of the above exception…", "The above
 exception was the direct cause…") is its own problem: each names a different culprit line.
+unittest's ``FAIL: test_add (test_calc.CalcTest.test_add)`` line names the test of the
+traceback that follows. Inside pytest's ``PASSES`` section tracebacks are the captured logs
+of tests that passed: not problems. A line of the same stream's other output may fall inside
+a traceback (``docker compose up`` interleaves stdout and stderr): up to ``MAX_FOREIGN`` lines
+that neither continue the traceback nor end it are skipped.
 """
 
 from __future__ import annotations
@@ -30,6 +35,12 @@ _GROUP_LINE = re.compile(r"^\s*(?P<mark>[+|])(?P<rest>.*)$")
 _SEPARATOR = "\x00separator"  # not a possible line: the stream removes NUL bytes
 _MAX_FRAMES = 500
 _MAX_EXCERPT = 12  # lines between frames: code and carets (3.13 prints multi-line spans)
+MAX_FOREIGN = 2  # lines of other output tolerated inside one traceback
+_UNITTEST = re.compile(r"^(?:FAIL|ERROR): (?P<test>\w+ \([\w.]+\)(?: \(.*\))?)$")
+_PYTEST_SESSION = re.compile(r"^={3,} (?P<title>.+?) ={3,}$")
+# Exception names that end a traceback at once; any other name is held until the next line
+# shows whether the traceback went on (then it was someone else's output).
+_STRONG = ("Error", "Exception", "Exit", "Interrupt", "Warning", "Iteration", "Group")
 
 # Lines inside a traceback between frames: the code excerpt and its carets, always indented.
 # The "*** Error compiling" line of compileall needs no handling: the location line follows.
@@ -37,7 +48,7 @@ _MAX_EXCERPT = 12  # lines between frames: code and carets (3.13 prints multi-li
 
 class PythonParser:
     source = "python"
-    trigger = re.compile(LOCATION_TRIGGER + r'|\s*File "[^"]+", line \d+')
+    trigger = re.compile(LOCATION_TRIGGER + r'|\s*File "[^"]+", line \d+|(?:FAIL|ERROR): \w|={3,} ')
     needles: tuple[str, ...] = ("Traceback (most recent call last):",)  # also after a log prefix
 
     def __init__(self) -> None:
@@ -46,10 +57,15 @@ class PythonParser:
         self._state = "idle"  # idle | traceback | syntax
         self._since_frame = 0
         self._shown_indent = 0
+        self._test: str | None = None  # unittest's name for the next traceback
+        self._test_age = 0
+        self._quiet = False  # in pytest's PASSES section
+        self._pending: str | None = None  # a possible exception line, or a foreign line
+        self._foreign = 0
 
     @property
     def active(self) -> bool:
-        return self._state != "idle" or self._group
+        return self._state != "idle" or self._group or self._test is not None
 
     def feed(self, line: str) -> list[Finding]:
         if self._group or _GROUP_HEADER.match(line):
@@ -66,6 +82,16 @@ class PythonParser:
         if self._state == "idle":
             return self._idle(line)
         frame = _FRAME.match(line)
+        if self._pending is not None:
+            if frame or (line[:1] in (" ", "\t") and line.strip()):
+                self._pending = None  # the traceback goes on: that line was not its end
+                self._foreign += 1
+                if self._foreign > MAX_FOREIGN:
+                    self._reset()
+                    return self._idle(line)
+            else:
+                pending, self._pending = self._pending, None
+                return self._finish(pending) + self._feed(line)
         self._since_frame = 0 if frame else self._since_frame + 1
         if self._since_frame > _MAX_EXCERPT:
             return self._reset()  # a frame's excerpt is a few lines; this is something else
@@ -80,7 +106,11 @@ class PythonParser:
             if self._frames and line.strip():
                 self._excerpt_line(line)
             return [] if line.strip() or self._frames else self._reset()
-        return self._finish(line)
+        exc = _EXCEPTION.match(line.strip())
+        if exc is not None and exc.group("type").rsplit(".", 1)[-1].endswith(_STRONG):
+            return self._finish(line)
+        self._pending = line  # the end, unless the traceback goes on after it
+        return []
 
     def _excerpt_line(self, line: str) -> None:
         """Remember the frame's code and where its ``^^^`` markers point (3.11+)."""
@@ -96,6 +126,16 @@ class PythonParser:
                     self._frames[-1] = replace(frame, span=(start, end))
 
     def _idle(self, line: str) -> list[Finding]:
+        if line[:1] == "=" and (session := _PYTEST_SESSION.match(line)):
+            self._quiet = session.group("title") == "PASSES"
+            return []
+        if line[:1] in ("F", "E") and (test := _UNITTEST.match(line)):
+            self._test, self._test_age = test.group("test"), 0
+            return []
+        if self._test is not None:
+            self._test_age += 1
+            if self._test_age > 3:  # "-----", maybe a loader's line, then the traceback
+                self._test = None
         if _HEADER.search(line):
             self._state = "traceback"
             self._frames = []
@@ -131,10 +171,17 @@ class PythonParser:
             or last[:1].isupper()
         ):
             return []
+        if self._quiet:
+            return []
         message = line.strip()
+        if self._test is not None and state == "traceback":
+            message = f"{self._test}: {message}"
+            self._test = None
         return [Trace(message=message, frames=tuple(reversed(frames)), source=self.source)]
 
     def _reset(self) -> list[Finding]:
+        self._pending = None
+        self._foreign = 0
         self._since_frame = 0
         self._shown_indent = 0
         self._state = "idle"
@@ -142,10 +189,16 @@ class PythonParser:
         return []
 
     def flush(self, final: bool = True) -> list[Finding]:
+        out: list[Finding] = []
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            out = self._finish(pending)  # quiet after it: it was the exception line
         if not final:
-            return []  # a traceback is only complete with its exception line
+            return out  # a traceback is only complete with its exception line
         self._group = False
-        return self._reset()
+        self._test = None
+        self._quiet = False
+        return out + self._reset()
 
 
 def _ungroup(line: str) -> str | None:
