@@ -12,6 +12,7 @@ from tilt_lsp.diagnostics.parsers.dockerfile import DockerfileSource, DockerPars
 from tilt_lsp.diagnostics.parsers.go import GoParser
 from tilt_lsp.diagnostics.parsers.java import JavaParser
 from tilt_lsp.diagnostics.parsers.node import NodeParser
+from tilt_lsp.diagnostics.parsers.nodetest import NodeTestParser
 from tilt_lsp.diagnostics.parsers.pytest import PytestParser
 from tilt_lsp.diagnostics.parsers.python import PythonParser
 from tilt_lsp.diagnostics.parsers.ruby import RubyParser
@@ -26,4 +27,5 @@ def all_parsers(dockerfile: DockerfileSource | None = None) -> list[Parser]:
     return [
         PythonParser(), NodeParser(), GoParser(), CcParser(), RustParser(), JavaParser(),
         TscParser(), RubyParser(), DockerParser(dockerfile), PytestParser(),
+        NodeTestParser(),
     ]

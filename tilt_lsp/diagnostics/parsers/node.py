@@ -54,7 +54,7 @@ class NodeParser:
         if self._message is not None:
             at = _AT.match(line)
             if at:
-                frame = _frame(at)
+                frame = frame_from_location(at.group("func"), at.group("loc"))
                 if frame is not None and len(self._frames) < _MAX_FRAMES:
                     self._frames.append(frame)
                 return []
@@ -120,13 +120,14 @@ def _clean_path(path: str) -> str:
     return path
 
 
-def _frame(match: re.Match[str]) -> Frame | None:
-    loc = _LOC.match(match.group("loc"))
+def frame_from_location(function: str | None, location: str) -> Frame | None:
+    """A frame from a stack line's parts: ``function`` (if printed) and ``path:line:col``."""
+    loc = _LOC.match(location)
     if loc is None:
         return None  # "at JSON.parse (<anonymous>)", "at new Promise (<anonymous>)"
     path = _clean_path(loc.group("path"))
     library = path.startswith(("node:", "internal/", "<"))
     return Frame(
         path=path, line=int(loc.group("line")), column=int(loc.group("col")),
-        function=(match.group("func") or "").strip(), library=library,
+        function=(function or "").strip(), library=library,
     )
