@@ -11,6 +11,7 @@ from tilt_lsp.diagnostics.parsers.cc import CcParser
 from tilt_lsp.diagnostics.parsers.dockerfile import DockerfileSource, DockerParser
 from tilt_lsp.diagnostics.parsers.go import GoParser
 from tilt_lsp.diagnostics.parsers.java import JavaParser
+from tilt_lsp.diagnostics.parsers.maven import MavenParser
 from tilt_lsp.diagnostics.parsers.node import NodeParser
 from tilt_lsp.diagnostics.parsers.nodetest import NodeTestParser
 from tilt_lsp.diagnostics.parsers.pytest import PytestParser
@@ -27,5 +28,5 @@ def all_parsers(dockerfile: DockerfileSource | None = None) -> list[Parser]:
     return [
         PythonParser(), NodeParser(), GoParser(), CcParser(), RustParser(), JavaParser(),
         TscParser(), RubyParser(), DockerParser(dockerfile), PytestParser(),
-        NodeTestParser(),
+        NodeTestParser(), MavenParser(),
     ]
