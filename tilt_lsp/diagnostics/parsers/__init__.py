@@ -11,6 +11,8 @@ from tilt_lsp.diagnostics.parsers.cc import CcParser
 from tilt_lsp.diagnostics.parsers.dockerfile import DockerfileSource, DockerParser
 from tilt_lsp.diagnostics.parsers.go import GoParser
 from tilt_lsp.diagnostics.parsers.java import JavaParser
+from tilt_lsp.diagnostics.parsers.ld import LinkerParser
+from tilt_lsp.diagnostics.parsers.make import MakeParser
 from tilt_lsp.diagnostics.parsers.maven import MavenParser
 from tilt_lsp.diagnostics.parsers.node import NodeParser
 from tilt_lsp.diagnostics.parsers.nodetest import NodeTestParser
@@ -28,5 +30,5 @@ def all_parsers(dockerfile: DockerfileSource | None = None) -> list[Parser]:
     return [
         PythonParser(), NodeParser(), GoParser(), CcParser(), RustParser(), JavaParser(),
         TscParser(), RubyParser(), DockerParser(dockerfile), PytestParser(),
-        NodeTestParser(), MavenParser(),
+        NodeTestParser(), MavenParser(), MakeParser(), LinkerParser(),
     ]
