@@ -84,6 +84,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "python/logging_exception": (f"{PY} app.py", {}),
     "python/json_logs": (f"{PY} app.py", {}),
     "python/warnings": (f"{PY} -W always app.py", {}),
+    "python/custom_exception": (f"{PY} app.py", {}),
     "python/exception_group": (f"{PY} {SCRATCH}/python/exception_group/app.py", {}),
     "node/cjs_throw": ("node app.js", {}),
     "node/esm_throw": ("node server.mjs", {}),

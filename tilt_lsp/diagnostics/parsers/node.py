@@ -4,6 +4,8 @@ Node prints, for an uncaught error, an optional location header (``/app/x.js:4``
 line and a caret), then ``TypeError: message`` and ``    at …`` frames. A SyntaxError has
 only internal frames, so its header line is the culprit. An error name alone proves nothing:
 a problem is emitted only when at least one ``at`` frame or a header location follows.
+Up to ``MAX_FOREIGN`` lines of the same stream's other output between two frames (stdout
+interleaved with stderr) are skipped when more frames follow them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _CAUSE = re.compile(r"^\s+\[cause\]: (?P<error>.+)$")  # Error(msg, { cause }), 
 _LOC = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+)$")
 _MAX_FRAMES = 200
 _MAX_HEADER_GAP = 6  # lines between the location header and the error line (code, caret)
+MAX_FOREIGN = 2
 
 
 class NodeParser:
@@ -45,6 +48,7 @@ class NodeParser:
         self._header_gap = 0
         self._message: str | None = None
         self._frames: list[Frame] = []
+        self._foreign: list[str] = []
 
     @property
     def active(self) -> bool:
@@ -54,6 +58,7 @@ class NodeParser:
         if self._message is not None:
             at = _AT.match(line)
             if at:
+                self._foreign.clear()  # more frames: those lines were someone else's output
                 frame = frame_from_location(at.group("func"), at.group("loc"))
                 if frame is not None and len(self._frames) < _MAX_FRAMES:
                     self._frames.append(frame)
@@ -65,7 +70,11 @@ class NodeParser:
                 out = self._finish()
                 self._message = cause.group("error").strip()
                 return out
-            return self._finish() + self._start(line)
+            if (self._frames and len(self._foreign) < MAX_FOREIGN
+                    and not _ERROR.match(line) and not _LOCATION_HEADER.match(line)):
+                self._foreign.append(line)
+                return []
+            return self._finish_and_replay(line)
         if self._header is not None:
             return self._after_header(line)
         return self._start(line)
@@ -106,9 +115,17 @@ class NodeParser:
             return []
         return [Trace(message=message, frames=tuple(frames), source=self.source)]
 
+    def _finish_and_replay(self, line: str | None) -> list[Finding]:
+        held = self._foreign
+        out = self._finish()
+        for text in [*held, *([line] if line is not None else [])]:
+            out.extend(self.feed(text) if self.active else self._start(text))
+        return out
+
     def flush(self, final: bool = True) -> list[Finding]:
         if self._message is not None:
-            return self._finish()
+            out = self._finish_and_replay(None)
+            return out + (self._finish() if self._message is not None else [])
         if final:
             self._reset()
         return []

@@ -60,7 +60,7 @@ class PythonParser:
         self._test: str | None = None  # unittest's name for the next traceback
         self._test_age = 0
         self._quiet = False  # in pytest's PASSES section
-        self._pending: str | None = None  # a possible exception line, or a foreign line
+        self._held: list[str] = []  # the exception line, or other output inside the trace
         self._foreign = 0
 
     @property
@@ -82,16 +82,23 @@ class PythonParser:
         if self._state == "idle":
             return self._idle(line)
         frame = _FRAME.match(line)
-        if self._pending is not None:
+        if self._held:
             if frame or (line[:1] in (" ", "\t") and line.strip()):
-                self._pending = None  # the traceback goes on: that line was not its end
-                self._foreign += 1
+                # The traceback goes on: the held lines were other output, not its end.
+                self._foreign += len(self._held)
+                self._held = []
+                self._since_frame -= 1  # the first held line was counted as an excerpt line
                 if self._foreign > MAX_FOREIGN:
                     self._reset()
                     return self._idle(line)
+            elif line.strip() and len(self._held) <= MAX_FOREIGN and not _is_strong(line):
+                self._held.append(line)
+                return []
+            elif _is_strong(line):
+                self._held = []  # the exception line: what was held was other output
+                return self._finish(line)
             else:
-                pending, self._pending = self._pending, None
-                return self._finish(pending) + self._feed(line)
+                return self._end_with_held(line)
         self._since_frame = 0 if frame else self._since_frame + 1
         if self._since_frame > _MAX_EXCERPT:
             return self._reset()  # a frame's excerpt is a few lines; this is something else
@@ -106,11 +113,19 @@ class PythonParser:
             if self._frames and line.strip():
                 self._excerpt_line(line)
             return [] if line.strip() or self._frames else self._reset()
-        exc = _EXCEPTION.match(line.strip())
-        if exc is not None and exc.group("type").rsplit(".", 1)[-1].endswith(_STRONG):
+        if _is_strong(line):
             return self._finish(line)
-        self._pending = line  # the end, unless the traceback goes on after it
+        self._held = [line]  # the exception line, unless the traceback goes on after it
         return []
+
+    def _end_with_held(self, line: str | None) -> list[Finding]:
+        """The traceback ended: its first held line was the exception line; the rest, and
+        ``line``, are read afresh."""
+        held, self._held = self._held, []
+        out = self._finish(held[0])
+        for text in [*held[1:], *([line] if line is not None else [])]:
+            out.extend(self._feed(text))
+        return out
 
     def _excerpt_line(self, line: str) -> None:
         """Remember the frame's code and where its ``^^^`` markers point (3.11+)."""
@@ -180,7 +195,7 @@ class PythonParser:
         return [Trace(message=message, frames=tuple(reversed(frames)), source=self.source)]
 
     def _reset(self) -> list[Finding]:
-        self._pending = None
+        self._held = []
         self._foreign = 0
         self._since_frame = 0
         self._shown_indent = 0
@@ -190,15 +205,20 @@ class PythonParser:
 
     def flush(self, final: bool = True) -> list[Finding]:
         out: list[Finding] = []
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            out = self._finish(pending)  # quiet after it: it was the exception line
+        if self._held:
+            out = self._end_with_held(None)  # quiet after it: it was the exception line
         if not final:
             return out  # a traceback is only complete with its exception line
         self._group = False
         self._test = None
         self._quiet = False
         return out + self._reset()
+
+
+def _is_strong(line: str) -> bool:
+    """Whether a line is surely an exception line (``ValueError: …``, ``KeyboardInterrupt``)."""
+    exc = _EXCEPTION.match(line.strip())
+    return exc is not None and exc.group("type").rsplit(".", 1)[-1].endswith(_STRONG)
 
 
 def _ungroup(line: str) -> str | None:
