@@ -54,8 +54,9 @@ def test_one_stage_builds_print_no_stage_name() -> None:
 def test_the_real_multistage_build_needs_its_stage_to_be_placed() -> None:
     """The capture without its stage names (an older builder) has two candidates: nothing."""
     case = "dockerfile/multistage_buildkit"
-    lines = [line.replace(b"[stage-1 ", b"[").replace(b"[build ", b"[")
-             for line in output_lines(case)]
+    lines = [
+        line.replace(b"[stage-1 ", b"[").replace(b"[build ", b"[") for line in output_lines(case)
+    ]
     dockerfile = DockerfileSource(str(DATA / case / "Dockerfile"), TWINS)
     assert list(diagnose_lines(lines, mapper_for(case), dockerfile)) == []
     (problem,) = diagnose_lines(output_lines(case), mapper_for(case), dockerfile)

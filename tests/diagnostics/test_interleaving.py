@@ -11,15 +11,19 @@ import pytest
 
 from .golden import expected, run_case
 
-FOREIGN = [b"INFO:     10.0.0.7:40412 - \"GET /health HTTP/1.1\" 200 OK\n",
-           b"worker heartbeat seq=12\n", b"Done\n"]
+FOREIGN = [
+    b'INFO:     10.0.0.7:40412 - "GET /health HTTP/1.1" 200 OK\n',
+    b"worker heartbeat seq=12\n",
+    b"Done\n",
+]
 
 
 def _interrupt(marker: bytes, count: int, prefix: bytes = b"web-1  | "):
     def transform(lines: list[bytes]) -> list[bytes]:
         at = next(i for i, line in enumerate(lines) if marker in line)
-        out = [*lines[: at + 1], *FOREIGN[:count], *lines[at + 1:]]
+        out = [*lines[: at + 1], *FOREIGN[:count], *lines[at + 1 :]]
         return [prefix + line for line in out]
+
     return transform
 
 

@@ -60,8 +60,11 @@ def _instructions(dockerfile_text: str) -> tuple[list[_Instruction], dict[str, i
             if len(words) >= 3 and words[-2].upper() == "AS":
                 names[words[-1].lower()] = stage
             names[f"stage-{stage}"] = stage
-        out.append(_Instruction(keyword, _normalise(f"{keyword} {value}"), int(item["startline"]) + 1,
-                                stage))
+        out.append(
+            _Instruction(
+                keyword, _normalise(f"{keyword} {value}"), int(item["startline"]) + 1, stage
+            )
+        )
     return out, names
 
 

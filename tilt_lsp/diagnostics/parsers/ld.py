@@ -71,12 +71,21 @@ class LinkerParser:
         first = _FIRST_DEFINED.search(message)
         if first:
             message = message[: first.start()]
-            related.append(Related(first.group("path"), int(first.group("line")), None,
-                                   "first defined here"))
+            related.append(
+                Related(first.group("path"), int(first.group("line")), None, "first defined here")
+            )
         if function:
             message += f" (in function '{function}')"
-        return [Problem(gnu.group("path"), int(gnu.group("line")), None, message,
-                        source=self.source, related=tuple(related))]
+        return [
+            Problem(
+                gnu.group("path"),
+                int(gnu.group("line")),
+                None,
+                message,
+                source=self.source,
+                related=tuple(related),
+            )
+        ]
 
     def _emit_lld(self) -> list[Finding]:
         message, places = self._lld or "", self._places

@@ -20,8 +20,10 @@ _RECIPE = re.compile(
     r"Error (?P<code>\d+)(?P<ignored> \(ignored\))?$"
 )
 _DIRECTORY = re.compile(rf"^{_PROGRAM}: (?P<verb>Entering|Leaving) directory '(?P<dir>[^']+)'$")
-_SYNTAX = re.compile(r"^(?:g?make(?:\[\d+\])?: )?(?P<path>[^\s:]+):(?P<line>\d+): \*\*\* "
-                     r"(?P<msg>.+?)\.?  Stop\.$")
+_SYNTAX = re.compile(
+    r"^(?:g?make(?:\[\d+\])?: )?(?P<path>[^\s:]+):(?P<line>\d+): \*\*\* "
+    r"(?P<msg>.+?)\.?  Stop\.$"
+)
 _MAX_LEVELS = 32
 
 
@@ -52,13 +54,26 @@ class MakeParser:
                 return []  # "-command": make went on, so did the build
             target, code = recipe.group("target"), recipe.group("code")
             path = self._path(recipe.group("path"), recipe.group("level"))
-            return [Problem(path, int(recipe.group("line")), None,
-                            f"recipe for target '{target}' failed with Error {code}",
-                            source=self.source)]
+            return [
+                Problem(
+                    path,
+                    int(recipe.group("line")),
+                    None,
+                    f"recipe for target '{target}' failed with Error {code}",
+                    source=self.source,
+                )
+            ]
         syntax = _SYNTAX.match(line)
         if syntax:
-            return [Problem(syntax.group("path"), int(syntax.group("line")), None,
-                            syntax.group("msg").strip(), source=self.source)]
+            return [
+                Problem(
+                    syntax.group("path"),
+                    int(syntax.group("line")),
+                    None,
+                    syntax.group("msg").strip(),
+                    source=self.source,
+                )
+            ]
         return []
 
     def _path(self, path: str, level: str | None) -> str:

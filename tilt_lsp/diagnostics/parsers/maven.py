@@ -45,8 +45,10 @@ class MavenParser:
         if match:
             col = match.group("col")
             self._pending = Problem(
-                path=match.group("path"), line=int(match.group("line")),
-                column=int(col) if col else None, message=match.group("msg").strip(),
+                path=match.group("path"),
+                line=int(match.group("line")),
+                column=int(col) if col else None,
+                message=match.group("msg").strip(),
                 severity=Severity.ERROR if match.group("sev") == "ERROR" else Severity.WARNING,
                 source=self.source,
             )
@@ -59,8 +61,14 @@ class MavenParser:
             return []
         if details:
             message = "\n".join([pending.message, *details])
-            pending = Problem(pending.path, pending.line, pending.column, message,
-                              pending.severity, pending.source)
+            pending = Problem(
+                pending.path,
+                pending.line,
+                pending.column,
+                message,
+                pending.severity,
+                pending.source,
+            )
         return [pending]
 
     def flush(self, final: bool = True) -> list[Finding]:

@@ -24,6 +24,12 @@ _SPEC_ERROR = re.compile(r"^ *(?P<error>[A-Z]\w*(?: \[[A-Z0-9_]+\])?: ?.*|[A-Z]\
 _SPEC_AT = re.compile(r"^ +at (?:async )?(?:(?P<func>.*?) \()?(?P<loc>[^()\s][^()]*?)\)?(?: \{)?$")
 _STACK_FRAME = re.compile(r"^(?:async )?(?:(?P<func>.*?) \()?(?P<loc>[^()\s][^()]*?)\)?$")
 _MAX_FRAMES = 100
+# A suite's own failure only says its subtests failed; they are reported themselves.
+_SUITE_MARKS = frozenset(
+    {("type", "suite"), ("failureType", "subtestsFailed"), ("failureType", "cancelledByParent")}
+)
+# What starts the spec reporter's next line of results (pass, fail, info, skip, suite).
+_SPEC_MARKS = ("\u2714", "\u2716", "\u2139", "\ufe63", "\u25b6")
 _MAX_MESSAGE_LINES = 4
 _MAX_SPEC_LINES = 40  # lines of one spec-reporter failure before its frames
 
@@ -106,9 +112,7 @@ class NodeTestParser:
             self._error = [_unquote(value)]
         elif name == "name":
             self._error_name = _unquote(value)
-        elif name == "type" and _unquote(value) == "suite":
-            self._suite = True
-        elif name == "failureType" and _unquote(value) in ("subtestsFailed", "cancelledByParent"):
+        elif (name, _unquote(value)) in _SUITE_MARKS:
             self._suite = True
         elif name == "location":
             self._location = frame_from_location(f"test '{self._name}'", _unquote(value))
@@ -120,7 +124,7 @@ class NodeTestParser:
         if at:
             self._add_frame(at)
             return []
-        if stripped.startswith(("✔", "✖", "ℹ", "﹣", "▶")) or (stripped == "}" and self._frames):
+        if stripped.startswith(_SPEC_MARKS) or (stripped == "}" and self._frames):
             return self._finish() + self._start(line)
         self._lines += 1
         if self._lines > _MAX_SPEC_LINES:
@@ -158,8 +162,7 @@ class NodeTestParser:
             frames = [*frames, location]  # where the test is: the culprit when nothing else is
         if not frames:
             return []
-        return [Trace(message=f"{name} failed: {error}", frames=tuple(frames),
-                      source=self.source)]
+        return [Trace(message=f"{name} failed: {error}", frames=tuple(frames), source=self.source)]
 
     def flush(self, final: bool = True) -> list[Finding]:
         if not final:

@@ -21,9 +21,7 @@ from tilt_lsp.diagnostics.parsers.python import PythonParser
 _SESSION = re.compile(r"^={3,} (?P<title>.+?) ={3,}$")
 _SECTION = re.compile(r"^_{3,} (?P<name>.+?) _{3,}$")
 _CAPTURED = re.compile(r"^-{3,} (?:Captured|captured) .* -{3,}$")
-_LOCATION = re.compile(
-    r"^(?P<path><[^>]+>|[^\s:<][^:]*?\.py):(?P<line>\d+): ?(?P<rest>.*)$"
-)
+_LOCATION = re.compile(r"^(?P<path><[^>]+>|[^\s:<][^:]*?\.py):(?P<line>\d+): ?(?P<rest>.*)$")
 _E_LINE = re.compile(r"^E(?: +(?P<text>.*))?$")
 _MAX_FRAMES = 200
 _MAX_E_LINES = 8
