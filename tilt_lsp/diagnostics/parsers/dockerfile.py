@@ -57,8 +57,10 @@ class DockerParser:
     source = "docker"
     # "Dockerfile:12" and "failed to solve" only matter after a failed step, when the parser
     # is active and sees every line anyway.
-    trigger = re.compile(r"Step \d+/\d+ : |#\d+ |The command '")
-    needles: tuple[str, ...] = ("dockerfile parse error",)
+    trigger = re.compile(
+        r"Step \d+/\d+ : |#\d+ |The command '|Error response from daemon: |(?:ERROR: )?failed to solve"
+    )
+    needles: tuple[str, ...] = ()
 
     def __init__(self, dockerfile: DockerfileSource | None = None) -> None:
         self._dockerfile = dockerfile

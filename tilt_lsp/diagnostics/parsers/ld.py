@@ -15,7 +15,10 @@ import re
 from tilt_lsp.diagnostics.model import Finding, Problem, Related
 from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER
 
-_LINKER = r"\S*(?:ld|ld\.lld|ld64\.lld|lld-link|ld\.gold|ld\.bfd)"
+# "/usr/bin/ld", "ld.lld", "/usr/bin/x86_64-linux-gnu-ld.gold": a program that is a linker.
+# Anchored on a literal for lines that do not start with "/" (most log lines): cheap to fail.
+_LINKER = r"(?:/\S*/)?(?:[\w.]+-)?(?:ld|ld\.lld|ld64\.lld|lld-link|ld\.gold|ld\.bfd)"
+_LINKER_TRIGGER = r"(?:/\S*/)?(?:ld|ld\.lld|ld64\.lld|lld-link|ld\.gold|ld\.bfd): "
 _IN_FUNCTION = re.compile(rf"^{_LINKER}: \S+: in function [`'](?P<func>[^']+)':$")
 _GNU = re.compile(
     r"^(?P<path>[^\s:][^:]*?\.\w+):(?P<line>\d+): (?P<msg>(?:undefined reference to|multiple "
@@ -32,7 +35,7 @@ _MAX_RELATED = 20
 
 class LinkerParser:
     source = "ld"
-    trigger = re.compile(f"{LOCATION_TRIGGER}|{_LINKER}: ")
+    trigger = re.compile(f"{LOCATION_TRIGGER}|{_LINKER_TRIGGER}")
     needles: tuple[str, ...] = ()
 
     def __init__(self) -> None:

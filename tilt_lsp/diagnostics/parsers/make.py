@@ -13,6 +13,7 @@ import posixpath
 import re
 
 from tilt_lsp.diagnostics.model import Finding, Problem
+from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER
 
 _PROGRAM = r"(?P<prog>g?make(?:\[(?P<level>\d+)\])?)"
 _RECIPE = re.compile(
@@ -29,7 +30,8 @@ _MAX_LEVELS = 32
 
 class MakeParser:
     source = "make"
-    trigger = re.compile(r"g?make(?:\[\d+\])?: |[^\s:]+:\d+: \*\*\* ")
+    # "Makefile:7: *** …" starts like every compiler's location line: the shared alternative.
+    trigger = re.compile(rf"{LOCATION_TRIGGER}|g?make(?:\[\d+\])?: ")
     needles: tuple[str, ...] = ()
 
     def __init__(self) -> None:
