@@ -30,12 +30,15 @@ class Unplaced:
 
 
 def printed_places(finding: Finding) -> list[tuple[str, int]]:
-    """The (path, line) places of a finding that could be the user's, innermost first."""
+    """The (path, line) places of a finding that a mapping could place, innermost first.
+
+    Bare file names (Java frames) are found through the workspace index whatever the
+    mapping, so one that is not placed is someone else's code (a jar's frame): no advice."""
     if isinstance(finding, Trace):
-        return [
-            (f.path, f.line) for f in finding.frames if not f.library and not is_pseudo_path(f.path)
-        ]
-    return [] if is_pseudo_path(finding.path) else [(finding.path, finding.line)]
+        places = [(f.path, f.line) for f in finding.frames if not f.library]
+    else:
+        places = [(finding.path, finding.line)]
+    return [(path, line) for path, line in places if "/" in path and not is_pseudo_path(path)]
 
 
 def unplaced(findings: Iterable[Finding], mapper: PathMapper) -> Unplaced | None:
