@@ -48,3 +48,25 @@ def test_too_many_foreign_lines_never_claim_a_wrong_place(case: str, marker: byt
     allowed = {(p["path"], p["line"]) for p in expected(case)}
     got = run_case(case, _interrupt(marker, 3))
     assert {(p["path"], p["line"]) for p in got} <= allowed
+
+
+def test_pytest_tb_line_names_come_from_the_summary_only_when_it_fits() -> None:
+    """--tb=line failures are named by the short test summary, in its order; a summary that
+    does not list as many failures (cut, or another run's) names none."""
+    case = "pytest/line"
+    named = run_case(case)
+    assert [p["message"].split(" failed: ")[0] for p in named] == [
+        "test_add",
+        "test_div_zero",
+        "test_add_many[1-1-2]",
+        "test_add_many[2-2-4]",
+    ]
+
+    def drop_one_summary_line(lines: list[bytes]) -> list[bytes]:
+        return [
+            line for line in lines if not line.startswith(b"FAILED tests/test_calc.py::test_add ")
+        ]
+
+    unnamed = run_case(case, drop_one_summary_line)
+    assert [(p["path"], p["line"]) for p in unnamed] == [(p["path"], p["line"]) for p in named]
+    assert all(" failed: " not in p["message"] for p in unnamed)

@@ -5,7 +5,9 @@ pytest does not print Python tracebacks: each failed test gets a section headed
 AssertionError`` in the long style, ``tests/test_x.py:7: in test_add`` in the short one) and
 whose message is the ``E   `` lines. A section is one problem, on the innermost frame that is
 the user's (``calc.py:6`` when the test called it), named after the test. ``--tb=line`` prints
-only ``/abs/path.py:7: message`` per failure (no test name). The ``E`` lines of a collection
+only ``/abs/path.py:7: message`` per failure; the names come from the short test summary,
+which lists the failures in the same order (``FAILED tests/test_x.py::test_add - …``); when
+the counts differ, no name is better than a wrong one. The ``E`` lines of a collection
 error can hold a whole Python error (a ``SyntaxError`` with its ``File "…", line 2``): they are
 read by a Python parser of their own, whose problem then wins.
 """
@@ -23,6 +25,8 @@ _SECTION = re.compile(r"^_{3,} (?P<name>.+?) _{3,}$")
 _CAPTURED = re.compile(r"^-{3,} (?:Captured|captured) .* -{3,}$")
 _LOCATION = re.compile(r"^(?P<path><[^>]+>|[^\s:<][^:]*?\.py):(?P<line>\d+): ?(?P<rest>.*)$")
 _E_LINE = re.compile(r"^E(?: +(?P<text>.*))?$")
+_SUMMARY = re.compile(r"^(?:FAILED|ERROR) (?P<id>\S+?)(?: - .*)?$")
+_MAX_HELD = 1000
 _MAX_FRAMES = 200
 _MAX_E_LINES = 8
 
@@ -35,6 +39,8 @@ class PytestParser:
     def __init__(self) -> None:
         self._in_section = False  # inside FAILURES or ERRORS
         self._errors = False  # ERRORS (setup, collection) rather than FAILURES
+        self._held: list[Trace] = []  # --tb=line failures, named by the summary
+        self._summary: list[str] | None = None  # test names of the short test summary
         self._reset_test(None)
 
     def _reset_test(self, name: str | None) -> None:
@@ -47,13 +53,25 @@ class PytestParser:
 
     @property
     def active(self) -> bool:
-        return self._in_section
+        return self._in_section or bool(self._held)
 
     def feed(self, line: str) -> list[Finding]:
+        if self._summary is not None:
+            summary = _SUMMARY.match(line)
+            if summary and len(self._summary) < _MAX_HELD:
+                self._summary.append(summary.group("id").split("::", 1)[-1])
+                return []
+            return self._release() + self.feed(line)
         session = _SESSION.match(line)
         if session:
             out = self._finish()
             title = session.group("title")
+            if self._held:
+                if title == "short test summary info":
+                    self._summary = []
+                    self._in_section = False
+                    return out
+                out += self._release()
             self._in_section = title in ("FAILURES", "ERRORS")
             self._errors = title == "ERRORS"
             self._reset_test(None)
@@ -91,9 +109,9 @@ class PytestParser:
             # --tb=line: "E" lines, then one location line with the message; no test name.
             e_lines, self._e_lines = self._e_lines, []
             message = location.group("rest").strip() or " ".join(e_lines[:1])
-            if not message:
-                return []
-            return [Trace(message=message, frames=(frame,), source=self.source)]
+            if message and len(self._held) < _MAX_HELD:
+                self._held.append(Trace(message=message, frames=(frame,), source=self.source))
+            return []
         if len(self._frames) < _MAX_FRAMES:
             self._frames.append(frame)
         return []
@@ -113,9 +131,20 @@ class PytestParser:
         message = prefix + "\n".join(e_lines)
         return [Trace(message=message, frames=tuple(reversed(frames)), source=self.source)]
 
+    def _release(self) -> list[Finding]:
+        """The --tb=line failures, named if the summary listed as many failures."""
+        held, names = self._held, self._summary
+        self._held, self._summary = [], None
+        if names is None or len(names) != len(held):
+            return list(held)
+        return [
+            replace(trace, message=f"{name} failed: {trace.message}")
+            for trace, name in zip(held, names, strict=True)
+        ]
+
     def flush(self, final: bool = True) -> list[Finding]:
         if not final:
             return []  # the next section header or the summary line completes a section
-        out = self._finish()
+        out = self._finish() + self._release()
         self._in_section = False
         return out
