@@ -1,8 +1,8 @@
 """A trace interrupted by the same stream's other output still lands on its line.
 
 ``docker compose up`` prints a container's stdout and stderr under one prefix, so a request
-log line can fall between two frames of a traceback. Up to two such lines are skipped; more
-end the trace, which then claims nothing rather than something wrong.
+log line can fall between two frames of a traceback. Up to two such lines are skipped (Python,
+Node, Java, Go); more end the trace, which then claims nothing rather than something wrong.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ CASES = [
     ("node/cjs_throw", b"    at "),
     ("java/exception", b"\tat com.acme.orders.OrderService.place"),
     ("java/suppressed", b"Export.export(Export.java:23)"),
+    ("go/panic", b"main.(*store).add(...)"),
+    ("go/panic", b"go/panic/main.go:10"),
+    ("go/test_timeout", b"queue.go:12"),
 ]
 
 

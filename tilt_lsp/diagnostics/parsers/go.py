@@ -34,6 +34,7 @@ _LOCATION = re.compile(r"^\t(?P<path>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?$"
 _MAX_FRAMES = 200
 _RUNNING = re.compile(r"^\t\t(?P<name>(?:Test|Benchmark|Example|Fuzz)\w*)(?:/\S*)? \(")
 _MAX_GOROUTINES = 1000
+MAX_FOREIGN = 2  # lines of the program's other output tolerated inside a goroutine dump
 
 
 class GoParser:
@@ -55,6 +56,7 @@ class GoParser:
         self._expect_location = False
         self._running: list[str] = []  # tests a timeout panic names
         self._goroutines: list[list[Frame]] | None = None  # a timeout's other goroutines
+        self._foreign: list[str] = []  # lines inside a dump that were not part of it (yet)
 
     @property
     def active(self) -> bool:
@@ -141,13 +143,15 @@ class GoParser:
                 return self._finish()
             return []
         location = _LOCATION.match(line)
+        if self._foreign and (location or _FUNC.match(line) or _GOROUTINE.match(line)):
+            self._foreign.clear()  # the dump went on: those lines were the program's output
         if location:
             self._expect_location = False
             if len(self._frames) < _MAX_FRAMES:
                 path = location.group("path")
-                library = self._function.startswith(("runtime.", "testing.")) or (
-                    "/src/runtime/" in path
-                )
+                # Go says which code is its own by the function's package; where the file is
+                # (GOROOT, the module cache) is path mapping's verdict.
+                library = self._function.startswith(("runtime.", "testing."))
                 self._frames.append(Frame(
                     path=path, line=int(location.group("line")), function=self._function,
                     library=library,
@@ -166,13 +170,23 @@ class GoParser:
                 return []  # read the other goroutines: the stuck test is in one of them
             if self._goroutines is not None:
                 return []
-            return self._finish()  # the panicking goroutine's dump ends at a blank line
+            return self._finish_and_replay(None)  # the panicking goroutine's dump ends here
         func = _FUNC.match(line)
         if func and not self._expect_location:
             self._function = func.group("func") or func.group("creator")
             self._expect_location = True
             return []
-        return self._finish() + self.feed(line)
+        if len(self._foreign) < MAX_FOREIGN and not _PANIC.match(line):
+            self._foreign.append(line)  # other output inside the dump, unless it ends here
+            return []
+        return self._finish_and_replay(line)
+
+    def _finish_and_replay(self, line: str | None) -> list[Finding]:
+        held, self._foreign = self._foreign, []
+        out = self._finish()
+        for text in [*held, *([line] if line is not None else [])]:
+            out.extend(self.feed(text))
+        return out
 
     def _finish(self) -> list[Finding]:
         message, frames = self._panic or "", self._frames
@@ -189,6 +203,8 @@ class GoParser:
         if not final:
             return []  # a slow test is still running; its verdict decides
         out: list[Finding] = []
+        if self._panic is not None:
+            out.extend(self._finish_and_replay(None))
         if self._panic is not None:
             out.extend(self._finish())
         out.extend(self._failed)
