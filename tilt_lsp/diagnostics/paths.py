@@ -31,7 +31,7 @@ PSEUDO_PREFIXES = ("node:", "<", "java.base/")
 # Workspace folders that hold dependencies or build output, never the culprit.
 LIBRARY_DIRS = frozenset({
     "node_modules", "site-packages", "dist-packages", ".venv", "venv", "vendor", ".tox",
-    "target", "__pycache__", ".git",
+    "target", "__pycache__", ".git", ".cargo", ".rustup", ".m2",
 })
 SKIP_DIRS = LIBRARY_DIRS | {".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache",
                             ".gradle", ".idea", ".cache", "dist", "build"}
