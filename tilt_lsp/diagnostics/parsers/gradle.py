@@ -2,7 +2,8 @@
 
 ``com.acme.orders.CartTest > totalAddsPrices FAILED`` then, indented, the exception and the
 one place Gradle shows: ``java.lang.AssertionError at CartTest.java:11`` (JUnit 5 tests print
-``totalAddsPrices() FAILED``). The class's package finds the bare file name in the workspace.
+``totalAddsPrices() FAILED``). The class's package finds the bare file name in the workspace;
+a test class in the default package (no package to print) is not recognised.
 Compiler errors in a Gradle build are javac's own lines, read by the Java parser (which also
 takes the task name Gradle glues to the first one: ``:compileJava/src/…/Order.java:13: …``).
 """
@@ -21,7 +22,9 @@ _AT = re.compile(
 
 class GradleParser:
     source = "gradle"
-    trigger = re.compile(r"[\w$.]+ > .+ FAILED$")
+    # A package-qualified class name (what Gradle prints for classes in a package): a line
+    # starting with a digit or a capital fails at once, which keeps ordinary lines cheap.
+    trigger = re.compile(r"[a-z][\w$]*\.[\w$.]* > ")
     needles: tuple[str, ...] = ()
 
     def __init__(self) -> None:
