@@ -96,6 +96,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "node/node_modules_frame": ("node app.js", {}),
     "node/json_logs": ("node app.js", {}),
     "node/error_cause": ("node app.js", {}),
+    "node/assert_uncaught": ("node app.js", {}),
     "go/build_error": (f"{GO} build ./...", GO_ENV),
     "go/vet": (f"{GO} vet ./...", GO_ENV),
     "go/test_fail": (f"{GO} test ./... ; {GO} test -v ./...", GO_ENV),

@@ -5,7 +5,9 @@ line and a caret), then ``TypeError: message`` and ``    at …`` frames. A Synt
 only internal frames, so its header line is the culprit. An error name alone proves nothing:
 a problem is emitted only when at least one ``at`` frame or a header location follows.
 Up to ``MAX_FOREIGN`` lines of the same stream's other output between two frames (stdout
-interleaved with stderr) are skipped when more frames follow them.
+interleaved with stderr) are skipped when more frames follow them. A message that ends with
+a colon (an assertion's ``Expected values to be strictly equal:``) goes on until its frames;
+its first lines join the message.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ _LOC = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+)$")
 _MAX_FRAMES = 200
 _MAX_HEADER_GAP = 6  # lines between the location header and the error line (code, caret)
 MAX_FOREIGN = 2
+_MAX_CONTINUED = 30  # an assertion's diff before its first frame
+_MESSAGE_LINES = 4
 
 
 class NodeParser:
@@ -49,6 +53,8 @@ class NodeParser:
         self._message: str | None = None
         self._frames: list[Frame] = []
         self._foreign: list[str] = []
+        self._continued = 0  # lines of a multi-line message read before the first frame
+        self._continued_lines = 0
 
     @property
     def active(self) -> bool:
@@ -70,6 +76,15 @@ class NodeParser:
                 out = self._finish()
                 self._message = cause.group("error").strip()
                 return out
+            if (not self._frames and (self._continued or self._message.endswith(":"))
+                    and not _ERROR.match(line) and self._continued < _MAX_CONTINUED):
+                # "AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:"
+                # goes on with its diff before the first frame.
+                self._continued += 1
+                if line.strip() and self._continued_lines < _MESSAGE_LINES:
+                    self._continued_lines += 1
+                    self._message += "\n" + line.strip()
+                return []
             if (self._frames and len(self._foreign) < MAX_FOREIGN
                     and not _ERROR.match(line) and not _LOCATION_HEADER.match(line)):
                 self._foreign.append(line)
