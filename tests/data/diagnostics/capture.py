@@ -146,6 +146,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "pytest/long": (f"{PYTEST} tests", {}),
     "pytest/short": (f"{PYTEST} -q --tb=short tests", {}),
     "pytest/line": (f"{PYTEST} -q --tb=line tests", {}),
+    "pytest/native": (f"{PYTEST} --tb=native tests", {}),
     "pytest/collection_error": (f"{PYTEST} tests", {}),
     "unittest/fail_error": (f"{PY} -m unittest", {}),
     "unittest/verbose": (f"{PY} -m unittest -v test_orders", {}),

@@ -8,8 +8,10 @@ the user's (``calc.py:6`` when the test called it), named after the test. ``--tb
 only ``/abs/path.py:7: message`` per failure; the names come from the short test summary,
 which lists the failures in the same order (``FAILED tests/test_x.py::test_add - …``); when
 the counts differ, no name is better than a wrong one. The ``E`` lines of a collection
-error can hold a whole Python error (a ``SyntaxError`` with its ``File "…", line 2``): they are
-read by a Python parser of their own, whose problem then wins.
+error can hold a whole Python error (a ``SyntaxError`` with its ``File "…", line 2``), and
+``--tb=native`` prints Python's own tracebacks: a section's lines (the ``E`` lines without
+their ``E``) go through a Python parser of its own, whose problem then wins, named after the
+test. (The stream's Python parser leaves these sections to this one.)
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class PytestParser:
             inner = inner[3:] if inner.startswith("   ") else inner.lstrip()
             self._inner_found.extend(self._inner.feed(inner))
             return []
+        self._inner_found.extend(self._inner.feed(line))  # --tb=native: Python's own format
         location = _LOCATION.match(line)
         if location:
             return self._location(location)

@@ -8,7 +8,8 @@ Each block of a chained traceback ("During handling of the above exception…", 
 exception was the direct cause…") is its own problem: each names a different culprit line.
 unittest's ``FAIL: test_add (test_calc.CalcTest.test_add)`` line names the test of the
 traceback that follows. Inside pytest's ``PASSES`` section tracebacks are the captured logs
-of tests that passed: not problems. A line of the same stream's other output may fall inside
+of tests that passed: not problems; its ``FAILURES`` and ``ERRORS`` sections are the pytest
+parser's. A line of the same stream's other output may fall inside
 a traceback (``docker compose up`` interleaves stdout and stderr): up to ``MAX_FOREIGN`` lines
 that neither continue the traceback nor end it are skipped.
 """
@@ -142,7 +143,9 @@ class PythonParser:
 
     def _idle(self, line: str) -> list[Finding]:
         if line[:1] == "=" and (session := _PYTEST_SESSION.match(line)):
-            self._quiet = session.group("title") == "PASSES"
+            # PASSES: captured logs of tests that passed. FAILURES, ERRORS: the pytest parser
+            # reads them, naming each problem after its test.
+            self._quiet = session.group("title") in ("PASSES", "FAILURES", "ERRORS")
             return []
         if line[:1] in ("F", "E") and (test := _UNITTEST.match(line)):
             self._test, self._test_age = test.group("test"), 0
