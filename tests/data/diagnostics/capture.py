@@ -147,6 +147,8 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "pytest/short": (f"{PYTEST} -q --tb=short tests", {}),
     "pytest/line": (f"{PYTEST} -q --tb=line tests", {}),
     "pytest/native": (f"{PYTEST} --tb=native tests", {}),
+    # A container that runs its tests (-q, no summary) and then its server, which crashes.
+    "pytest/then_crash": (f"{PYTEST} -q -rN --tb=line tests; {PY} serve.py", {}),
     "pytest/collection_error": (f"{PYTEST} tests", {}),
     "unittest/fail_error": (f"{PY} -m unittest", {}),
     "unittest/verbose": (f"{PY} -m unittest -v test_orders", {}),

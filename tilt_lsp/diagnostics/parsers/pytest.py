@@ -20,7 +20,7 @@ import re
 from dataclasses import replace
 
 from tilt_lsp.diagnostics.model import Finding, Frame, Trace
-from tilt_lsp.diagnostics.parsers.python import PythonParser
+from tilt_lsp.diagnostics.parsers.python import PYTEST_END, PythonParser
 
 _SESSION = re.compile(r"^={3,} (?P<title>.+?) ={3,}$")
 _SECTION = re.compile(r"^_{3,} (?P<name>.+?) _{3,}$")
@@ -80,6 +80,10 @@ class PytestParser:
             return out
         if not self._in_section:
             return []
+        if PYTEST_END.match(line):  # -q: the run ended without a summary
+            out = self._finish() + self._release()
+            self._in_section = False
+            return out
         section = _SECTION.match(line)
         if section:
             out = self._finish()

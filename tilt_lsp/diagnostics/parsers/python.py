@@ -39,6 +39,8 @@ _MAX_EXCERPT = 12  # lines between frames: code and carets (3.13 prints multi-li
 MAX_FOREIGN = 2  # lines of other output tolerated inside one traceback
 _UNITTEST = re.compile(r"^(?:FAIL|ERROR): (?P<test>\w+ \([\w.]+\)(?: \(.*\))?)$")
 _PYTEST_SESSION = re.compile(r"^={3,} (?P<title>.+?) ={3,}$")
+PYTEST_END = re.compile(r"^(?:=+ )?\d+ (?:failed|passed|errors?)\b.* in [\d.]+s\b.*$")
+"""pytest's last line, with ``-q`` too (no ``=`` around it): a run's sections end here."""
 # Exception names that end a traceback at once; any other name is held until the next line
 # shows whether the traceback went on (then it was someone else's output).
 _STRONG = ("Error", "Exception", "Exit", "Interrupt", "Warning", "Iteration", "Group")
@@ -66,7 +68,8 @@ class PythonParser:
 
     @property
     def active(self) -> bool:
-        return self._state != "idle" or self._group or self._test is not None
+        return (self._state != "idle" or self._group or self._test is not None
+                or self._quiet)
 
     def feed(self, line: str) -> list[Finding]:
         if self._group or _GROUP_HEADER.match(line):
@@ -142,6 +145,9 @@ class PythonParser:
                     self._frames[-1] = replace(frame, span=(start, end))
 
     def _idle(self, line: str) -> list[Finding]:
+        if self._quiet and PYTEST_END.match(line):
+            self._quiet = False
+            return []
         if line[:1] == "=" and (session := _PYTEST_SESSION.match(line)):
             # PASSES: captured logs of tests that passed. FAILURES, ERRORS: the pytest parser
             # reads them, naming each problem after its test.
