@@ -156,7 +156,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "nodetest/assert_fail": ("node --test", {}),
     "nodetest/nested_throw": ("node --test", {}),
     "nodetest/spec_reporter": ("node --test --test-reporter=spec", {}),
-    "go/test_timeout": (f"{GO} test -timeout 3s ./...", GO_ENV),
+    "go/test_timeout": (f"{GO} test -timeout 3s ./... ; {GO} test -v -timeout 3s ./...", GO_ENV),
     "go/internal_pkg": (f"{GO} build ./...", GO_ENV),
     "java/suppressed": ("javac -d /tmp/tilt-lsp-capture-cache/jsup src/com/acme/files/*.java && "
                         "java -cp /tmp/tilt-lsp-capture-cache/jsup com.acme.files.Export", {}),
