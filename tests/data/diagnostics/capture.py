@@ -30,6 +30,8 @@ SCRATCH = Path("/tmp/tilt-lsp-capture")
 GO = os.environ.get("GO", "/tmp/gotools/bin/go")
 TSC = os.environ.get("TSC", "/tmp/tsc/node_modules/.bin/tsc")
 PY = "python3.11"
+# Node 24 (its default reporter off a terminal is spec, not TAP): ``npm install node@24``.
+NODE24 = os.environ.get("NODE24", "/tmp/node24/node_modules/node/bin/node")
 GO_ENV = {
     "GOTOOLCHAIN": "local",
     "GOFLAGS": "-mod=mod",
@@ -156,6 +158,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "nodetest/assert_fail": ("node --test", {}),
     "nodetest/nested_throw": ("node --test", {}),
     "nodetest/spec_reporter": ("node --test --test-reporter=spec", {}),
+    "nodetest/node24_default": (f"{NODE24} --test", {}),
     "go/test_timeout": (f"{GO} test -timeout 3s ./... ; {GO} test -v -timeout 3s ./...", GO_ENV),
     "go/internal_pkg": (f"{GO} build ./...", GO_ENV),
     "java/suppressed": ("javac -d /tmp/tilt-lsp-capture-cache/jsup src/com/acme/files/*.java && "
