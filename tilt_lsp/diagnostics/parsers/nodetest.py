@@ -132,6 +132,8 @@ class NodeTestParser:
         if not stripped:
             return self._finish() if self._frames else []
         if self._frames:
+            if not line.startswith(" "):
+                return self._finish() + self._start(line)  # not the report's: it ended
             return []  # the error's own properties after its stack: "code: 'ERR_ASSERTION'"
         if not self._error:
             error = _SPEC_ERROR.match(line)
