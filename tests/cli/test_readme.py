@@ -1,5 +1,5 @@
 """README.md is true to the command line: every flag of every subcommand is in the command
-table, and the sample output is what ``tilt-lsp check`` prints for the same bug."""
+table, and the sample outputs are what ``tilt-lsp check`` and ``resources`` print."""
 
 from __future__ import annotations
 
@@ -105,3 +105,13 @@ def test_the_sample_output_is_what_check_prints(tmp_path: Path) -> None:
     assert len(samples) >= 5, samples  # the quick start's and the command section's
     for line in samples:
         assert line in printed, f"README shows a line check does not print:\n{line}\n{printed}"
+
+
+def test_the_multi_service_readme_shows_what_resources_prints() -> None:
+    example = REPO / "examples" / "multi-service"
+    proc = run_cli("resources", "--file", str(example))
+    assert proc.returncode == 0, proc.stderr
+    table = [line for line in proc.stdout.splitlines()[1:] if line.strip()][:5]
+    readme = (example / "README.md").read_text()
+    for line in table:
+        assert f"    {line}\n" in readme, line
