@@ -13,8 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.tiltfile.locations import where
+from tilt_lsp.tiltfile import source_scan
 from tilt_lsp.tiltfile.errors import summarize_expected
 from tilt_lsp.tiltfile.model import Model, Warning
 
@@ -257,3 +260,29 @@ def test_existing_paths_give_no_warning(load, tmp_path: Path) -> None:
         "local_resource('a', cmd='true', deps=['.', 'src', 'src/app.py'])\n", {"src/app.py": ""}
     )
     assert model.warnings == ()
+
+
+# -- the lexer behind the places ---------------------------------------------------------------
+
+
+@given(st.text(alphabet=st.sampled_from("ab_=,()[]{}'\"\\#\n r12:."), max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_the_lexer_takes_any_text(text: str) -> None:
+    found = list(source_scan.tokens(text))
+    assert all(1 <= t.line <= text.count("\n") + 1 and t.column >= 1 for t in found)
+    source_scan.open_brackets(text, 2, 1)
+    for tok in found[:3]:
+        source_scan.call_arguments(text, tok.line, tok.column)
+        source_scan.argument(text, tok.line, tok.column, "a", 0)
+
+
+def test_the_lexer_reads_strings_as_starlark_does() -> None:
+    src = "f(r'a\\'b', '''x\n)''', \"c#d\", b'e') # f(\n"
+    found = [t for t in source_scan.tokens(src) if t.kind == "string"]
+    assert [(t.value, t.line, t.column) for t in found] == [
+        ("a\\'b", 1, 3),
+        ("x\n)", 1, 12),
+        ("c#d", 2, 7),
+        (None, 2, 14),  # bytes: not a str value
+    ]
+    assert source_scan.open_brackets(src, 3, 1) == []
