@@ -95,6 +95,13 @@ def test_the_log_file_receives_the_servers_log(tmp_path: Path) -> None:
     assert done.stderr == b""  # the log went to the file, not to stderr
 
 
+def test_without_a_log_file_stderr_gets_problems_only(tmp_path: Path) -> None:
+    # Editors keep the server's stderr (Neovim writes it to its LSP log): no chatter there.
+    done = _session(_workspace(tmp_path))
+    assert done.returncode == 0
+    assert done.stderr == b""
+
+
 def test_debug_logs_the_lsp_traffic_without_feeding_on_its_own_file(tmp_path: Path) -> None:
     # The log file inside the watched workspace: each line written is a file event; with
     # watchdog's DEBUG lines in the log, that was a loop of megabytes per second.

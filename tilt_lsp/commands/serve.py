@@ -26,10 +26,11 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--log-level",
-        default="INFO",
+        default=None,
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-        help="INFO (default): tilt-lsp's own messages and libraries' warnings; DEBUG adds "
-        "the LSP traffic",
+        help="INFO: tilt-lsp's own messages and libraries' warnings (the default with "
+        "--log-file); WARNING: problems only (the default on stderr, which editors keep); "
+        "DEBUG adds the LSP traffic",
     )
     p.set_defaults(func=run)
 
@@ -61,8 +62,9 @@ def configure_logging(log_file: str | None, level: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    level = args.log_level or ("INFO" if args.log_file else "WARNING")
     try:
-        configure_logging(args.log_file, args.log_level)
+        configure_logging(args.log_file, level)
     except OSError as err:
         print(f"tilt-lsp serve: cannot write --log-file {args.log_file}: {err}", file=sys.stderr)
         return 2
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         f"tcp {args.tcp}" if args.tcp else "stdio",
         os.getpid(),
         os.getcwd(),
-        args.log_level,
+        level,
     )
 
     if args.tcp:
