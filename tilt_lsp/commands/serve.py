@@ -56,9 +56,11 @@ def configure_logging(log_file: str | None, level: str) -> None:
         force=True,
     )
     logging.captureWarnings(True)
+    numeric = logging.getLevelName(level)
+    quiet = max(numeric, logging.WARNING)
     for name in _CHATTY:
-        logging.getLogger(name).setLevel(level if level == "DEBUG" else logging.WARNING)
-    logging.getLogger("watchdog").setLevel(logging.INFO if level == "DEBUG" else logging.WARNING)
+        logging.getLogger(name).setLevel(numeric if level == "DEBUG" else quiet)
+    logging.getLogger("watchdog").setLevel(logging.INFO if level == "DEBUG" else quiet)
 
 
 def run(args: argparse.Namespace) -> int:
