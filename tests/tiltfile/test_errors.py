@@ -17,9 +17,10 @@ from tests.tiltfile.locations import where
 def test_syntax_error(load_error, tmp_path: Path) -> None:
     err = load_error("local_resource('a', cmd='true')\nx = (1,\nprint(x\n")
     assert err.kind == "syntax"
-    assert where(err, tmp_path) == "Tiltfile:3:8"
-    assert (
-        err.message == "syntax error: unexpected end of file (is a bracket or a quote left open?)"
+    # At the innermost bracket never closed, as Python says it (test_messages.py).
+    assert where(err, tmp_path) == "Tiltfile:3:6"
+    assert err.message == (
+        "syntax error: unexpected end of file: the '(' on line 3 (column 6) is never closed"
     )
 
 

@@ -35,7 +35,14 @@ from tilt_lsp.tiltfile.model import Model, Warning
         (
             "local_resource(\n    'web',\n    serve_cmd='python3 server.py'\n    deps=['a'],\n)\n",
             "Tiltfile:4:5",
-            "syntax error: unexpected identifier 'deps' here, expected ',' or ')'",
+            "syntax error: unexpected identifier 'deps' here, expected ',' or ')' "
+            "for the '(' on line 1",
+        ),
+        (
+            "local_resource('a',\n    cmd='true'\n\nx = 1\n",
+            "Tiltfile:4:1",
+            "syntax error: unexpected identifier 'x' here, expected ',' or ')' "
+            "for the '(' on line 1",
         ),
         (
             "deps = ['a.py' 'b.py', c]\n",
@@ -98,8 +105,44 @@ def test_a_syntax_error_in_a_loaded_file_is_summarised_too(load_error, tmp_path:
 
 
 def test_a_message_without_a_token_list_is_left_alone() -> None:
-    assert summarize_expected("syntax error: bad indentation", ["("]) == (
+    assert summarize_expected("syntax error: bad indentation", []) == (
         "syntax error: bad indentation"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tiltfile", "place", "message"),
+    [
+        (
+            "x = 1\nlocal_resource('a',\n    cmd='true',\n",
+            "Tiltfile:2:15",
+            "syntax error: unexpected end of file: the '(' on line 2 (column 15) is never closed",
+        ),
+        (
+            "deps = ['a',\n        'b'\nlocal_resource('a', cmd='true')\n",
+            "Tiltfile:3:1",
+            "syntax error: unexpected identifier 'local_resource' here, expected ',' or ']' "
+            "for the '[' on line 1",
+        ),
+        (
+            "x = {'a': [1, 2],\n",
+            "Tiltfile:1:5",
+            "syntax error: unexpected end of file: the '{' on line 1 (column 5) is never closed",
+        ),
+    ],
+)
+def test_a_bracket_left_open_is_named_with_its_place(
+    load_error, tmp_path: Path, tiltfile: str, place: str, message: str
+) -> None:
+    err = load_error(tiltfile)
+    assert (err.kind, where(err, tmp_path), err.message) == ("syntax", place, message)
+
+
+def test_an_unfinished_string_keeps_the_parsers_words(load_error, tmp_path: Path) -> None:
+    err = load_error("x = 1\ny = 'abc\nz = 2\n")
+    assert (where(err, tmp_path), err.message) == (
+        "Tiltfile:2:5",
+        "syntax error: unfinished string literal",
     )
 
 
@@ -286,3 +329,4 @@ def test_the_lexer_reads_strings_as_starlark_does() -> None:
         (None, 2, 14),  # bytes: not a str value
     ]
     assert source_scan.open_brackets(src, 3, 1) == []
+    assert source_scan.open_brackets(src) == []

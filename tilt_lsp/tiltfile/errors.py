@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tilt_lsp.tiltfile.model import Location
-from tilt_lsp.tiltfile.source_scan import CLOSERS, open_brackets
+from tilt_lsp.tiltfile.source_scan import CLOSERS, Token, open_brackets
 
 
 class TiltfileError(Exception):
@@ -60,9 +60,8 @@ def from_starlark_message(
         kind = "syntax"
         message = "syntax error: " + message[len("Parse error: ") :]
         if source is not None and location is not None:
-            message = summarize_expected(
-                message, open_brackets(source, location.line, location.column)
-            )
+            brackets = open_brackets(source, location.line, location.column)
+            message = summarize_expected(message, brackets, location.line)
     elif message.startswith("fail: "):
         kind = "fail"
         message = message[len("fail: ") :]
@@ -83,27 +82,47 @@ _WORDS = {
 }
 
 
-def summarize_expected(message: str, brackets: list[str]) -> str:
+def summarize_expected(message: str, brackets: list[Token], line: int = 0) -> str:
     """Replace the parser's list of every token it could take (~50 after an expression)
     with the few a user means: a value, or the ',' or closing bracket of the innermost
-    open bracket, or the end of the line outside brackets."""
+    open bracket (naming its line when it opened on another), or the end of the line
+    outside brackets."""
     m = _EXPECTED.match(message)
     if not m:
         return message
     expected = _QUOTED.findall(m.group("tokens"))
+    suffix = ""
     if len(expected) <= 4:
         words = [_WORDS.get(t, f"'{t}'") for t in expected]
     else:
         words = []
         if "IDENTIFIER" in expected:
             words.append("a value")
-        closer = CLOSERS[brackets[-1]] if brackets else None
-        if closer is not None:
+        opener = brackets[-1] if brackets else None
+        if opener is not None:
+            closer = CLOSERS[opener.text]
             words += [f"'{t}'" for t in (",", closer) if t in expected]
+            if opener.line != line:  # a call or list over several lines
+                suffix = f" for the '{opener.text}' on line {opener.line}"
         elif "\\n" in expected:
             words.append("the end of the line")
     words = list(dict.fromkeys(words))
     if not words:
         return message
     said = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-    return f"{m.group('head')}, expected {said}"
+    return f"{m.group('head')}, expected {said}{suffix}"
+
+
+def unclosed_at_end(path: str, source: str) -> TiltfileError | None:
+    """A file that ends inside a bracket, said the way Python does: at the bracket that is
+    never closed (the innermost one), rather than at the end of the file."""
+    open_at_end = open_brackets(source)
+    if not open_at_end:
+        return None
+    tok = open_at_end[-1]
+    return TiltfileError(
+        f"syntax error: unexpected end of file: the '{tok.text}' on line {tok.line} "
+        f"(column {tok.column}) is never closed",
+        Location(path, tok.line, tok.column),
+        "syntax",
+    )

@@ -96,17 +96,18 @@ def _before(tok: Token, line: int, column: int) -> bool:
     return (tok.line, tok.column) < (line, column)
 
 
-def open_brackets(source: str, line: int, column: int) -> list[str]:
-    """The brackets still open just before (line, column), outermost first."""
-    stack: list[str] = []
+def open_brackets(source: str, line: int | None = None, column: int = 1) -> list[Token]:
+    """The brackets still open just before (line, column), or at the end of ``source``
+    without a line: their opening tokens, outermost first."""
+    stack: list[Token] = []
     for tok in tokens(source):
-        if not _before(tok, line, column):
+        if line is not None and not _before(tok, line, column):
             break
         if tok.kind != "op":
             continue
         if tok.text in CLOSERS:
-            stack.append(tok.text)
-        elif tok.text in CLOSERS.values() and stack and CLOSERS[stack[-1]] == tok.text:
+            stack.append(tok)
+        elif tok.text in CLOSERS.values() and stack and CLOSERS[stack[-1].text] == tok.text:
             stack.pop()
     return stack
 

@@ -18,7 +18,7 @@ from typing import Any
 import starlark as sl
 
 from tilt_lsp.tiltfile.args import bind, locate_argument
-from tilt_lsp.tiltfile.errors import TiltfileError, from_starlark_message
+from tilt_lsp.tiltfile.errors import TiltfileError, from_starlark_message, unclosed_at_end
 from tilt_lsp.tiltfile.model import Location
 
 PRELUDE = "<tilt-builtins>"
@@ -257,5 +257,6 @@ def _syntax_error(text: str, path: str, source: str) -> TiltfileError:
         lines = source.rstrip().splitlines() or [""]
         err.location = Location(path, len(lines), len(lines[-1]) + 1)
         err.message = "syntax error: unexpected end of file (is a bracket or a quote left open?)"
+        err = unclosed_at_end(path, source) or err
     err.kind = "syntax"
     return err
