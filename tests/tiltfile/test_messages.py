@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.tiltfile.locations import where
+from tilt_lsp.changes.mapping import Watches
 from tilt_lsp.tiltfile import source_scan
 from tilt_lsp.tiltfile.errors import summarize_expected
 from tilt_lsp.tiltfile.model import Model, Warning
@@ -253,6 +254,16 @@ def test_a_missing_deps_path_is_a_warning_on_its_string(load, tmp_path: Path) ->
     # Still watched: creating the file later is seen.
     assert model.resources[0].local is not None
     assert str(tmp_path / "sever.py") in model.resources[0].local.deps
+
+
+def test_creating_a_missing_path_re_evaluates_the_tiltfile(load, tmp_path: Path) -> None:
+    # So the warning goes once the file exists (as a changed Tiltfile dependency would).
+    model = load("local_resource('web', cmd='true', deps=['sever.py', 'server.py'])\n")
+    changed = Watches(model).classify([str(tmp_path / "sever.py")])
+    assert changed.tiltfile_changed
+    assert changed.resources == {"web": {str(tmp_path / "sever.py")}}
+    (tmp_path / "sever.py").write_text("")
+    assert len(load("local_resource('web', cmd='true', deps=['sever.py'])\n").warnings) == 0
 
 
 def test_missing_deps_paths_in_subdirectories_and_given_by_position(load, tmp_path: Path) -> None:

@@ -85,34 +85,36 @@ def locate_argument(source: str, call: Location | None, name: str | None) -> Loc
 
 
 class PathCall(Protocol):
-    """What ``missing_paths`` needs of a call (a starlark_env.CallContext)."""
+    """What ``warn_missing_paths`` needs of a call (a starlark_env.CallContext)."""
 
     @property
     def location(self) -> Location | None: ...
     @property
     def source(self) -> str: ...
+    @property
+    def state(self) -> Any: ...
     def path(self, p: str) -> str: ...
 
 
-def missing_paths(
+def warn_missing_paths(
     ctx: PathCall, fn: str, arg: str, given: Sequence[str], position: int | None = None
-) -> list[Warning]:
+) -> None:
     """A warning for each path in ``given`` (argument ``arg``, or positional argument
-    ``position``) that does not exist, placed on its string in the call. Tilt accepts such
-    paths silently; a typo there means saves are never seen, so say it, with the closest
-    existing name."""
-    out: list[Warning] = []
+    ``position``) that does not exist, placed on its string in the call, with the closest
+    existing name. Tilt accepts such paths silently; a typo there means saves are never
+    seen. Each missing path also counts as a Tiltfile dependency, so creating it
+    re-evaluates the Tiltfile and the warning goes."""
     for p in given:
         resolved = ctx.path(p)
         if os.path.exists(resolved):
             continue
-        out.append(
+        ctx.state.warnings.append(
             Warning(
                 f"{fn}(): {arg}: {p!r} does not exist ({resolved}){_closest_path(p, resolved)}",
                 _path_location(ctx, arg, position, p),
             )
         )
-    return out
+        ctx.state.config_files.add(resolved)
 
 
 def _closest_path(given: str, resolved: str) -> str:
