@@ -59,7 +59,7 @@ def test_build_streams_lines_tags_by_content_and_labels(
         assert not built.reused and built.ref.startswith("tilt-lsp-test/builder:tilt-")
         assert any(line.startswith("Step ") for line in lines)
         labels = docker_client.images.get(built.ref).labels
-        assert labels[lbl.MANAGED] == "1" and labels[lbl.IMAGE] == "tilt-lsp-test/builder"
+        assert labels[lbl.MANAGED] == "true" and labels[lbl.IMAGE] == "tilt-lsp-test/builder"
 
         again = builder.build([], lines.append)
         assert again.reused and again.ref == built.ref

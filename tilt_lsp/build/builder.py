@@ -7,21 +7,29 @@ worker thread.
 
 Images are tagged by content, ``REPO:tilt-<hash>`` of the context hash, the Dockerfile, the
 build args and the target: an unchanged context is not built again, and a tag names exactly
-one content. Everything carries tilt-lsp's labels, so cleanup removes only our own images.
+one content. The Dockerfile is built as written; ``finish.py`` then adds tilt-lsp's labels
+(cleanup removes only our own images) and, when the live update restarts, the restart wrapper,
+in one commit. ``cancel`` (from another thread) ends a build in progress: the connection is
+shut, and the engine stops the build and its RUN container.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import re
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from tilt_lsp.build import labels as lbl
 from tilt_lsp.build.context import GENERATED_DOCKERFILE, BuildContext, Snapshot
+from tilt_lsp.build.finish import FinishError, finish_image, wants_wrapper, wrapper_script
 from tilt_lsp.changes.mapping import under
 from tilt_lsp.diagnostics.dockerpaths import dockerfile_mappings
 from tilt_lsp.diagnostics.parsers import DockerfileSource
@@ -35,10 +43,11 @@ _LAYER = re.compile(r"^ ---> ([0-9a-f]{12,64})$")  # an intermediate image of th
 class BuildError(Exception):
     """The image did not build. ``reason`` in plain words, ``log`` the builder's last lines."""
 
-    def __init__(self, reason: str, log: tuple[str, ...] = ()) -> None:
+    def __init__(self, reason: str, log: tuple[str, ...] = (), cancelled: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.log = log
+        self.cancelled = cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +103,20 @@ def image_mapper(root: str, image: ImageBuild, text: str | None = None) -> PathM
 class ImageBuilder:
     """Builds one ``docker_build`` image, remembering its context between builds."""
 
-    def __init__(self, image: ImageBuild, api: Any, labels: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        image: ImageBuild,
+        api: Any,
+        labels: Mapping[str, str],
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.image = image
         self.api = api
         self.labels = dict(labels)
+        self.wrap = wants_wrapper(image, os.environ if env is None else env)
+        self._cancelled = threading.Event()
+        self._response: Any = None  # the build's HTTP response, while it streams
+        self._build_thread: int | None = None
         self.context = BuildContext(
             image.context, image.ignore, image.only, self._dockerfile_in_context()
         )
@@ -117,6 +136,8 @@ class ImageBuilder:
         for k, v in sorted(self.image.build_args.items()):
             h.update(f"\0{k}={v}".encode())
         h.update(f"\0target={self.image.target}".encode())
+        if self.wrap:  # a new wrapper (or turning it off) is a new image
+            h.update(b"\0wrapper=" + hashlib.sha256(wrapper_script()).digest())
         return f"{self.image.repository}:tilt-{h.hexdigest()[:16]}"
 
     def existing(self, ref: str) -> str | None:
@@ -150,8 +171,43 @@ class ImageBuilder:
             f"building {ref}: context {len(snapshot.files)} files, {len(tar) >> 10} KiB "
             f"({s.files_read} read{', walked' if s.walked else ''})"
         )
-        image_id = self._run_build(tar, ref, dockerfile_name, on_line)
+        self._cancelled.clear()
+        built_id = self._run_build(tar, ref, dockerfile_name, on_line)
+        if self._cancelled.is_set():
+            self.leftovers.add(built_id)
+            raise BuildError("the build was cancelled", cancelled=True)
+        t0 = time.monotonic()
+        labels = {**self.labels, lbl.IMAGE: self.image.repository, lbl.BUILD_KIND: "full"}
+        try:
+            image_id, finish = finish_image(self.api, built_id, ref, labels, self.wrap)
+        except FinishError as err:
+            self.leftovers.add(built_id)
+            raise BuildError(str(err)) from None
+        ms = (time.monotonic() - t0) * 1000
+        if finish.wrapped:
+            on_line(
+                f"added the restart wrapper ({ms:.0f} ms): a live update restarts the process "
+                "in the same container (TILT_LSP_RESTART_WRAPPER=0 turns this off)"
+            )
+        elif finish.note:
+            on_line(finish.note)
         return BuiltImage(ref, image_id, snapshot, reused=False)
+
+    def cancel(self) -> None:
+        """End the build in progress (from any thread): shut its connection; the engine then
+        cancels the build. The build raises ``BuildError(cancelled=True)``."""
+        self._cancelled.set()
+        response = self._response
+        if response is not None:
+            _shut(response)
+
+    def _capture(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # A requests response hook: runs in the requesting thread, before the body is read.
+        if threading.get_ident() == self._build_thread and "/build" in str(response.url):
+            self._response = response
+            if self._cancelled.is_set():
+                _shut(response)
+        return response
 
     def _dockerfile_name(self) -> str:
         path = self._dockerfile_in_context()
@@ -163,11 +219,8 @@ class ImageBuilder:
         return GENERATED_DOCKERFILE
 
     def _run_build(self, tar: bytes, ref: str, dockerfile: str, on_line: LineSink) -> str:
-        labels = {
-            **self.labels,
-            lbl.IMAGE: self.image.repository,
-            lbl.BUILD_KIND: "full",
-        }
+        """The user's Dockerfile as written (no labels: the legacy builder would add a LABEL
+        step per label); the built image's id (untagged: ``finish`` tags the final image)."""
         tail: list[str] = []
         partial = ""
         image_id: str | None = None
@@ -189,15 +242,17 @@ class ImageBuilder:
             del tail[:-20]
             on_line(line)
 
+        hooks = getattr(self.api, "hooks", None)  # the APIClient is a requests.Session
+        if isinstance(hooks, dict):
+            hooks.setdefault("response", []).append(self._capture)
+        self._build_thread = threading.get_ident()
         try:
             stream = self.api.build(
                 fileobj=io.BytesIO(tar),
                 custom_context=True,
-                tag=ref,
                 dockerfile=dockerfile,
                 buildargs=dict(self.image.build_args),
                 target=self.image.target or None,
-                labels=labels,
                 rm=True,
                 forcerm=True,
                 pull=False,
@@ -219,7 +274,18 @@ class ImageBuilder:
             if partial:
                 emit(partial)
             self.leftovers.update(layers)
+            if self._cancelled.is_set():
+                raise BuildError("the build was cancelled", tuple(tail), cancelled=True) from None
             raise BuildError(f"the Docker engine refused the build: {err}", tuple(tail)) from None
+        finally:
+            self._build_thread = None
+            self._response = None
+            if isinstance(hooks, dict):
+                with contextlib.suppress(ValueError):
+                    hooks["response"].remove(self._capture)
+        if self._cancelled.is_set():
+            self.leftovers.update(layers)
+            raise BuildError("the build was cancelled", tuple(tail), cancelled=True)
         if partial:
             emit(partial)
         if error:
@@ -227,8 +293,6 @@ class ImageBuilder:
                 emit(line)
             self.leftovers.update(layers)
             raise BuildError(_plain_build_error(error), tuple(tail))
-        if image_id is None:
-            image_id = self.existing(ref)
         if image_id is None:
             raise BuildError("the build finished without an image", tuple(tail))
         return image_id
@@ -266,3 +330,19 @@ def _plain_build_error(error: str) -> str:
     if "pull access denied" in first or "not found: manifest unknown" in first:
         return f"{first} (the base image is not available locally and could not be pulled)"
     return first
+
+
+def _shut(response: Any) -> None:
+    """Shut a streaming response's socket: a blocked read in another thread returns at once
+    (closing the file alone would not wake it)."""
+    raw = getattr(response, "raw", None)
+    conn = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        fp = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        response.close()
