@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -38,6 +39,7 @@ from tilt_lsp.build.builder import (
     dockerfile_source,
     image_mapper,
 )
+from tilt_lsp.build.finish import RESTART_SIGNAL_LABEL, WRAPPER_LABEL
 from tilt_lsp.build.layered import layer_image
 from tilt_lsp.diagnostics.parsers import DockerfileSource
 from tilt_lsp.diagnostics.paths import PathMapper
@@ -60,10 +62,12 @@ from tilt_lsp.tiltfile.model import ImageBuild, Resource
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
-RESTART_SIGNAL_LABEL = "dev.tilt-lsp.restart-signal"  # the synclet's "process" restart mode
 CRASH_LOOP = (3, 60.0)  # this many deaths within this many seconds is a crash loop
+GRACE_ENV = "TILT_LSP_RESTART_GRACE"  # seconds a container restart waits before killing (0)
 _OURS_S = 0.05  # slack around our own operations when telling our starts from others'
-_EXPECT_S = 5.0  # how long a die we caused (restart, recreate) is expected
+_DIE_SLACK_S = 0.5  # a die event stamped this long after our restart returned is still ours
+# The wrapper's line when the app exits by itself (the container stays up).
+_APP_EXITED = re.compile(r"^restart-wrapper: (.*) exited with code (\d+);")
 
 
 class ComposeController:
@@ -102,7 +106,8 @@ class ComposeController:
         self._attached: tuple[str, float] | None = None
         self._runtime: Sink | None = None
         self._ops: list[tuple[float, float | None]] = []  # our own operations' time windows
-        self._expected_die: dict[str, float] = {}  # container → until when a die is ours
+        # container → the time windows of restarts we asked for: its deaths then are ours
+        self._restarts: dict[str, list[tuple[float, float | None]]] = {}
         self._exit_reported: str | None = None  # the container whose exit is reported
         self._deaths: deque[float] = deque(maxlen=CRASH_LOOP[0])
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -128,12 +133,21 @@ class ComposeController:
             if self._container is None:
                 return await self._update(frozenset())
             cid = self._container
-            self._log(f"restarting container {cid[:12]}")
+            signal = self._signal.get(cid)
             self._dispatch(RuntimeChanged(self.name, RuntimeStatus.STARTING))
-            self._expect_die(cid)
-            with self._ours():
+            if signal and self._running:
+                self._log(f"restarting the app in container {cid[:12]} ({signal})")
+                self._new_runtime_sink()
                 try:
-                    await self._docker(lambda api: api.restart(cid, timeout=10))
+                    await self._docker(lambda api: api.kill(cid, signal=signal))
+                except Exception as err:
+                    return self._runtime_failed(f"cannot signal the container: {err}")
+                return await self._settle(cid)
+            grace = self._grace()
+            self._log(f"restarting container {cid[:12]}")
+            with self._ours(), self._restarting(cid):
+                try:
+                    await self._docker(lambda api: api.restart(cid, timeout=grace))
                 except Exception as err:
                     return self._runtime_failed(f"docker restart failed: {err}")
             return await self._settle(cid)
@@ -151,8 +165,12 @@ class ComposeController:
                 self._events = None
             self._close_logs()
             if self._cli is not None and self._container is not None:
+                cid = self._container
+                self._log(f"removing container {cid[:12]}")
+                # Through the API, killed at once: `compose rm -s` would give an app that
+                # ignores SIGTERM (PID 1) its 10 s, and start a compose process for it.
                 with self._ours(), contextlib.suppress(Exception):
-                    await self._cli.run(self._log, "rm", "-f", "-s", "-v", self.spec.service)
+                    await self._docker(lambda api: api.remove_container(cid, force=True, v=True))
                 self._dispatch(RuntimeChanged(self.name, RuntimeStatus.STOPPED))
             self._container = None
             self._running = self._ready = False
@@ -217,7 +235,7 @@ class ComposeController:
             if self._builder is None:
                 self._builder = ImageBuilder(
                     self.image, self.host.client().api,
-                    {**self.host.labels, lbl.RESOURCE: self.name},
+                    {**self.host.labels, lbl.RESOURCE: self.name}, env=self.host.env,
                 )
             return self._builder.build(changed, on_line, force=force)
 
@@ -371,7 +389,11 @@ class ComposeController:
         info = await self._docker(lambda api: api.inspect_container(cid))
         self._container = cid
         labels = (info.get("Config") or {}).get("Labels") or {}
-        self._signal[cid] = labels.get(RESTART_SIGNAL_LABEL)
+        signal = labels.get(RESTART_SIGNAL_LABEL)
+        wrapper = labels.get(WRAPPER_LABEL)
+        if wrapper and info.get("Path") != wrapper:
+            signal = None  # compose's `entrypoint:` replaced our wrapper: restart the container
+        self._signal[cid] = signal
         state: dict[str, Any] = info.get("State") or {}
         return state
 
@@ -409,7 +431,9 @@ class ComposeController:
                 self._log("live update: the container is stopped; fast build")
                 return await self._layered_build()
             return await self._into_stopped(cid, decision)
-        mode = self._restart_mode(cid) if decision.restart else "none"
+        lu = self.image.live_update if self.image else None
+        restart = decision.restart or (lu is not None and lu.restart_process)
+        mode = self._restart_mode(cid) if restart else "none"
         return await self._sync(cid, decision.syncs, decision.deletes, decision, mode)
 
     def _restart_mode(self, cid: str) -> sp.RestartMode:
@@ -467,9 +491,7 @@ class ComposeController:
         what = files_text(len(files))
         if all_deletes:
             what += f", {len(all_deletes)} deleted"
-        if mode == "container":
-            self._expect_die(cid)
-        with self._ours():
+        with self._ours(), self._restarting(cid) if mode == "container" else _nothing():
             result = await self.host.updater.update(cid, spec, archive, on_event)
         sink.close()
         ms = (time.monotonic() - t0) * 1000
@@ -559,7 +581,7 @@ class ComposeController:
                 self._spawn(self._external_start(event))
         elif event.action == "die":
             cid = event.container_id
-            if self._expected_die.pop(cid, 0.0) >= time.monotonic():
+            if self._caused(cid, event.time):
                 return  # we restarted it
             if cid != self._container or self._exit_reported == cid:
                 return
@@ -597,7 +619,6 @@ class ComposeController:
                 mode: sp.RestartMode = "none"
                 if replaced:  # its process started from the image's old files
                     mode = self._restart_mode(cid)
-                    self._expect_die(cid)
                 await self._sync(cid, pending.items(), (), None, mode, rebuild_on_failure=False)
                 return
             self._ready = True
@@ -626,6 +647,11 @@ class ComposeController:
     def _on_log(self, cid: str, line: str) -> None:
         if self._runtime is not None and self._logs is not None and self._logs.container_id == cid:
             self._runtime(line)
+            exited = _APP_EXITED.match(line)
+            if exited and cid == self._container and not self._stopped:
+                # The restart wrapper outlives the app: the container runs, the app crashed.
+                self._ready = False
+                self._report_exit(int(exited.group(2)), oom=False, container=False)
 
     def _close_logs(self) -> None:
         if self._logs is not None:
@@ -635,14 +661,15 @@ class ComposeController:
             self._runtime.close()
         self._attached = None
 
-    def _report_exit(self, code: int, oom: bool) -> None:
-        self._exit_reported = self._container
+    def _report_exit(self, code: int, oom: bool, container: bool = True) -> None:
+        if container:
+            self._exit_reported = self._container
         now = time.monotonic()
         self._deaths.append(now)
         if self._runtime is not None:
             self._runtime.close()  # flush a trace that ended with the process
         what = "was killed: out of memory" if oom else f"exited with code {code}"
-        message = f"container {what}"
+        message = f"container {what}" if container else f"the app {what}"
         n, window = CRASH_LOOP
         if len(self._deaths) == n and now - self._deaths[0] <= window:
             message += f" (crash loop: {n} exits within {window:.0f} s)"
@@ -667,8 +694,31 @@ class ComposeController:
             self._ops.append((window[0], time.time() + _OURS_S))
             del self._ops[:-8]
 
-    def _expect_die(self, cid: str) -> None:
-        self._expected_die[cid] = time.monotonic() + _EXPECT_S
+    @contextlib.contextmanager
+    def _restarting(self, cid: str) -> Any:
+        """A restart we asked for is under way: the container's deaths until it is done (and
+        stamped up to ``_DIE_SLACK_S`` after) are ours, however long the restart takes."""
+        window: tuple[float, float | None] = (time.time() - _OURS_S, None)
+        windows = self._restarts.setdefault(cid, [])
+        windows.append(window)
+        try:
+            yield
+        finally:
+            windows.remove(window)
+            windows.append((window[0], time.time() + _DIE_SLACK_S))
+            del windows[:-4]
+
+    def _caused(self, cid: str, at: float) -> bool:
+        return any(
+            start <= at and (end is None or at <= end) for start, end in self._restarts.get(cid, ())
+        )
+
+    def _grace(self) -> int:
+        """Seconds a container restart waits for the app to stop: 0 (as Tilt) unless set."""
+        try:
+            return max(0, int(self.host.env.get(GRACE_ENV, "0") or 0))
+        except ValueError:
+            return 0
 
     def _is_ours(self, at: float) -> bool:
         return any(start <= at and (end is None or at <= end) for start, end in self._ops)
@@ -692,6 +742,11 @@ class ComposeController:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+@contextlib.contextmanager
+def _nothing() -> Any:
+    yield
 
 
 async def _pack(
