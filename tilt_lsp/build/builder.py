@@ -153,7 +153,16 @@ class ImageBuilder:
         force: bool = False,
     ) -> BuiltImage:
         """Scan the context (only ``changed`` when given), then build unless an image with
-        the same content tag exists (``force`` builds anyway)."""
+        the same content tag exists (``force`` builds anyway). A ``cancel`` during the build,
+        or before it started, ends it with ``BuildError(cancelled=True)``."""
+        try:
+            return self._build(changed, on_line, force)
+        finally:
+            self._cancelled.clear()  # a cancel applies to one build
+
+    def _build(self, changed: Iterable[str] | None, on_line: LineSink, force: bool) -> BuiltImage:
+        if self._cancelled.is_set():
+            raise BuildError("the build was cancelled", cancelled=True)
         text = dockerfile_text(self.image)
         snapshot = self.context.scan(changed)
         ref = self.tag_for(snapshot, text)
@@ -171,7 +180,6 @@ class ImageBuilder:
             f"building {ref}: context {len(snapshot.files)} files, {len(tar) >> 10} KiB "
             f"({s.files_read} read{', walked' if s.walked else ''})"
         )
-        self._cancelled.clear()
         built_id = self._run_build(tar, ref, dockerfile_name, on_line)
         if self._cancelled.is_set():
             self.leftovers.add(built_id)

@@ -157,6 +157,9 @@ class ComposeController:
         for task in list(self._tasks):
             task.cancel()
         if self._inflight is not None and not self._inflight.done():
+            # Ctrl-C during a build: cancel it (the engine stops its RUN step) rather than
+            # wait for it; nothing is tagged after we cleaned up.
+            self._cancel_build()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._inflight), 300)
         async with self._lock:
@@ -180,6 +183,10 @@ class ComposeController:
 
     def is_ready(self) -> bool:
         return self._ready
+
+    def _cancel_build(self) -> None:
+        if self._builder is not None:
+            self._builder.cancel()
 
     # -- deciding -----------------------------------------------------------------------
 
@@ -237,6 +244,8 @@ class ComposeController:
                     self.image, self.host.client().api,
                     {**self.host.labels, lbl.RESOURCE: self.name}, env=self.host.env,
                 )
+                if self._stopped:  # stop() found no builder to cancel
+                    raise BuildError("the build was cancelled", cancelled=True)
             return self._builder.build(changed, on_line, force=force)
 
         # A build thread cannot be cancelled: remember it, so stop() waits for it and nothing
@@ -247,6 +256,10 @@ class ComposeController:
         except (BuildError, DockerUnavailable) as err:
             await asyncio.sleep(0)  # let queued lines reach the sink first
             sink.close()
+            if isinstance(err, BuildError) and err.cancelled:
+                self._log("build cancelled")
+                self._dispatch(BuildChanged(name, BuildStatus.PENDING))
+                return False
             reason = err.reason if isinstance(err, BuildError) else str(err)
             self._log(f"build failed: {reason}")
             self._dispatch(BuildChanged(name, BuildStatus.ERROR, f"image build failed: {reason}"))

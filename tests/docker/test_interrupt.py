@@ -1,0 +1,104 @@
+"""Ctrl-C is obeyed: ``tilt-lsp up`` (a real process, the real engine) interrupted during a
+slow ``RUN`` step cancels the build, says so, and ends within 2 s with nothing left running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.docker import fastapp
+from tests.support import free_port
+
+pytestmark = pytest.mark.docker
+
+
+def _start_up(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tilt_lsp", "up", "--file", str(root / "Tiltfile")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
+    return proc, lines
+
+
+def _wait_line(lines: list[str], needle: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(needle in line for line in lines):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no line with {needle!r} within {timeout}s: {lines[-20:]}")
+
+
+def _marked(docker_client: Any, marker: str) -> list[Any]:
+    """Containers (any state) whose command carries ``marker``: the build's RUN step."""
+    found = []
+    for c in docker_client.api.containers(all=True):
+        if marker in str(c.get("Command", "")):
+            found.append(c)
+    return found
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_during_a_slow_build_cancels_it(
+    tmp_path: Path, base_image: str, docker_client: Any, presses: int
+) -> None:
+    marker = f"tiltlsp10-{uuid.uuid4().hex[:10]}"
+    root = tmp_path / "ws"
+    fastapp.write_app(
+        root,
+        fastapp.DOCKERFILE.replace(
+            "COPY src /app/src\n", f"COPY src /app/src\nRUN sleep 25 # {marker}\n"
+        ),
+    )
+    project = fastapp.project_name()
+    env = {
+        **os.environ,
+        "BASE_IMAGE": base_image,
+        "WEB_PORT": str(free_port()),
+        "COMPOSE_PROJECT_NAME": project,
+    }
+    proc, lines = _start_up(root, env)
+    try:
+        _wait_line(lines, f"RUN sleep 25 # {marker}", timeout=60)
+        _wait_line(lines, "Running in", timeout=30)  # the step's container runs
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        if presses == 2:
+            time.sleep(0.2)
+            proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=20)
+        elapsed = time.monotonic() - t0
+        assert elapsed < 2.0, f"up took {elapsed:.1f} s to stop: {lines[-15:]}"
+        assert any("stopping: cancelling the build of web" in line for line in lines), lines[-15:]
+        assert code == (0 if presses == 1 else 130)
+        # The engine removes the cancelled step's container: nothing of the build runs.
+        deadline = time.monotonic() + 5
+        while _marked(docker_client, marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _marked(docker_client, marker) == []
+        assert fastapp.containers(docker_client, project) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        fastapp.cleanup(docker_client, root, project)
