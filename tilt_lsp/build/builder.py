@@ -236,6 +236,7 @@ class ImageBuilder:
 
         layers: list[str] = []
         after_from = [False]
+        step = [""]  # the instruction being built, as the builder printed it
 
         def emit(line: str) -> None:
             # The last " ---> ID" of a failed build is its deepest image; removing it later
@@ -246,6 +247,7 @@ class ImageBuilder:
                 layers[:] = [layer.group(1)]
             if line.startswith("Step "):
                 after_from[0] = " : FROM " in line
+                step[0] = line.partition(" : ")[2]
             tail.append(line)
             del tail[:-20]
             on_line(line)
@@ -297,6 +299,13 @@ class ImageBuilder:
         if partial:
             emit(partial)
         if error:
+            base = self._unpullable_base(step[0], error)
+            if base is not None:
+                # In the legacy builder's own shape ("COPY failed: …"), so the problem lands
+                # on the FROM line like any failed step.
+                emit(f"FROM failed: {base}")
+                self.leftovers.update(layers)
+                raise BuildError(base, tuple(tail))
             for line in error.splitlines():
                 emit(line)
             self.leftovers.update(layers)
@@ -304,6 +313,34 @@ class ImageBuilder:
         if image_id is None:
             raise BuildError("the build finished without an image", tuple(tail))
         return image_id
+
+    def _unpullable_base(self, step: str, error: str) -> str | None:
+        """The plain reason when the failing step is a FROM whose image could not be
+        pulled; None for any other failure."""
+        if not step.upper().startswith("FROM "):
+            return None
+        words = step.split()
+        image = _expand(words[1] if len(words) > 1 else "", self._args())
+        first = error.strip().splitlines()[0] if error.strip() else "no details"
+        return (
+            f"the base image {image} is not available locally and cannot be pulled ({first}); "
+            f"pull or build it first (docker pull {image}), or point FROM at an image you have"
+        )
+
+    def _args(self) -> dict[str, str]:
+        """Build args as FROM sees them: the ARG defaults before it, then ``build_args``."""
+        values: dict[str, str] = {}
+        try:
+            text = dockerfile_text(self.image)
+        except BuildError:
+            text = ""
+        for raw in text.splitlines():
+            parts = raw.strip().split(None, 1)
+            if len(parts) == 2 and parts[0].upper() == "ARG":
+                name, _, default = parts[1].partition("=")
+                values[name.strip()] = default.strip().strip('"')
+        values.update(self.image.build_args)
+        return values
 
     def remove_leftovers(self) -> None:
         """Remove the deepest intermediate image of each failed build, with its untagged
@@ -354,3 +391,17 @@ def _shut(response: Any) -> None:
             sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(Exception):
         response.close()
+
+
+_VAR = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)")
+
+
+def _expand(word: str, values: Mapping[str, str]) -> str:
+    """``${NAME}``, ``${NAME:-default}`` and ``$NAME`` as the Dockerfile substitutes them."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(3)
+        value = values.get(name, "")
+        return value or (m.group(2) or "")
+
+    return _VAR.sub(sub, word)

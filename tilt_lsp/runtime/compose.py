@@ -53,7 +53,7 @@ from tilt_lsp.engine.actions import (
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 from tilt_lsp.liveupdate.plan import Plan, plan
 from tilt_lsp.liveupdate.updater import ArchiveError, expand, make_archive
-from tilt_lsp.runtime.composecli import ComposeCli, files_text, started_at
+from tilt_lsp.runtime.composecli import ComposeCli, failure_reason, files_text, started_at
 from tilt_lsp.runtime.containers import ContainerEvent, EventWatcher, LogFollower
 from tilt_lsp.runtime.controller import Dispatch
 from tilt_lsp.runtime.dockerhost import DockerHost, DockerUnavailable
@@ -372,8 +372,9 @@ class ComposeController:
             except OSError as err:
                 return self._runtime_failed(f"cannot run compose: {err}")
         if code != 0:
-            last = next((t for t in reversed(tail) if t.strip()), "")
-            return self._runtime_failed(f"compose up exited with code {code}: {last}")
+            return self._runtime_failed(
+                f"compose up exited with code {code}: {failure_reason(tail)}"
+            )
         self._deployed = ref
         cid = await self._find_container()
         if cid is None:
