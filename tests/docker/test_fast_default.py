@@ -5,6 +5,7 @@ the wrapper turned off, a container restart is not a crash either."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import AsyncIterator
@@ -156,3 +157,59 @@ async def test_opted_out_container_restart_is_not_a_crash(
     assert same.id == first.id
     assert app.crashes() == [], app.recorder.history
     assert app.status().runtime is RuntimeStatus.READY
+
+
+async def test_restart_process_idiom_restarts_in_place(
+    tmp_path: Path, base_image: str, docker_client: Any
+) -> None:
+    """``LiveUpdate.restart_process`` (set by the restart_process extension's
+    ``docker_build_with_restart``) with no ``restart_container()``: the image gets the wrapper
+    and a save restarts the process in the same container. The model is adjusted here until
+    the Tiltfile loader sets the field (#11)."""
+    from tilt_lsp.runtime.compose import ComposeController
+    from tilt_lsp.runtime.dockerhost import DockerHost
+
+    root = tmp_path / "ws"
+    fastapp.write_app(root)
+    (root / "Tiltfile").write_text(fastapp.TILTFILE.replace(", restart_container()", ""))
+    port, project = free_port(), fastapp.project_name()
+    env = {
+        **os.environ,
+        "BASE_IMAGE": base_image,
+        "WEB_PORT": str(port),
+        "COMPOSE_PROJECT_NAME": project,
+    }
+    host = DockerHost(str(root), env)
+    engine: Engine | None = None
+
+    def controller(resource: Any, dispatch: Any) -> Any:
+        assert engine is not None and engine.model is not None
+        image = engine.model.image(resource.image_refs[0])
+        assert image is not None and image.live_update is not None
+        assert not image.live_update.restart_container
+        live_update = dataclasses.replace(image.live_update, restart_process=True)
+        return ComposeController(
+            resource, dataclasses.replace(image, live_update=live_update), host, dispatch
+        )
+
+    recorder = fastapp.Recorder()
+    engine = Engine(str(root / "Tiltfile"), listener=recorder, env=env, controllers=controller)
+    try:
+        await engine.start()
+        await fastapp.until_serves(port, "v1", timeout=120)
+        (first,) = fastapp.containers(docker_client, project)
+        app = root / "src" / "app.py"
+        app.write_text(fastapp.APP.replace('MESSAGE = "v1"', 'MESSAGE = "v2"'))
+        engine.files_changed([str(app)], origin="save")
+        await fastapp.until_serves(port, "v2")
+        await fastapp.until(
+            lambda: any("restart (process)" in line for line in engine.statuses["web"].log),
+            "a process restart",
+        )
+        (same,) = fastapp.containers(docker_client, project)
+        assert same.id == first.id
+        assert recorder.history == []
+    finally:
+        await engine.stop()
+        await host.close()
+        fastapp.cleanup(docker_client, root, project)
