@@ -103,7 +103,7 @@ def test_unmodified_app_restarts_in_place_and_steps_match_the_dockerfile(
     builder = ImageBuilder(image, docker_client.api, labels, env={})
     lines: list[str] = []
     try:
-        built = builder.build(None, lines.append)
+        built = builder.build(None, lines.append, force=True)
         steps = [line for line in lines if line.startswith("Step ")]
         assert [s.split(" : ")[0] for s in steps] == [f"Step {i}/4" for i in range(1, 5)]
         assert any(line.startswith("added the restart wrapper") for line in lines)
@@ -128,6 +128,7 @@ def test_unmodified_app_restarts_in_place_and_steps_match_the_dockerfile(
         t0 = time.monotonic()
         container.stop(timeout=10)
         assert time.monotonic() - t0 < 5
+        container.remove(force=True)  # before its image goes
     finally:
         lbl.remove_stale_images(docker_client.api, labels, keep=())
 
@@ -141,7 +142,7 @@ def test_opted_out_image_is_labelled_but_not_wrapped(
     labels = lbl.managed_labels(str(root))
     builder = ImageBuilder(image, docker_client.api, labels, env={"TILT_LSP_RESTART_WRAPPER": "0"})
     try:
-        built = builder.build(None, lambda _line: None)
+        built = builder.build(None, lambda _line: None, force=True)
         config = docker_client.api.inspect_image(built.ref)["Config"]
         assert config["Entrypoint"] is None
         assert config["Cmd"] == ["python3", "-u", "src/app.py"]
