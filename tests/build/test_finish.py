@@ -15,6 +15,7 @@ from tilt_lsp.build.builder import ImageBuilder
 from tilt_lsp.build.finish import (
     RESTART_SIGNAL_LABEL,
     WRAPPER_PATH,
+    app_exit_code,
     plan_finish,
     wants_wrapper,
 )
@@ -66,6 +67,13 @@ def test_plan_wraps_entrypoint_and_cmd_and_keeps_the_stop_signal() -> None:
     assert finish.conf["StopSignal"] == "SIGQUIT"
     assert finish.conf["Labels"][RESTART_SIGNAL_LABEL] == "SIGHUP"
     assert finish.conf["Labels"][lbl.MANAGED] == "true"
+
+
+def test_the_wrapper_line_of_an_app_exit() -> None:
+    line = "restart-wrapper: python3 exited with code 1; waiting for SIGHUP to start it again"
+    assert app_exit_code(line) == 1
+    assert app_exit_code("restart-wrapper: restarting python3") is None
+    assert app_exit_code("my app exited with code 3; bye") is None
 
 
 def test_plan_leaves_images_it_cannot_or_need_not_wrap() -> None:

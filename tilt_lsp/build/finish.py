@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import io
+import re
 import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,17 @@ RESTART_SIGNAL = "SIGHUP"
 RESTART_SIGNAL_LABEL = "dev.tilt-lsp.restart-signal"  # the synclet's "process" restart mode
 WRAPPER_LABEL = "dev.tilt-lsp.restart-wrapper"  # where the wrapper is (it must be PID 1's path)
 OPT_OUT = "TILT_LSP_RESTART_WRAPPER"  # "0" / "off" / "false" / "no": never wrap
+
+
+# The wrapper's line when the app exits by itself (the container stays up): how a runtime
+# learns of a crash under the wrapper (compose: watch.py; Kubernetes likewise from pod logs).
+APP_EXITED = re.compile(r"^restart-wrapper: (.*) exited with code (\d+);")
+
+
+def app_exit_code(line: str) -> int | None:
+    """The app's exit code when ``line`` is the wrapper saying the app exited, else None."""
+    m = APP_EXITED.match(line)
+    return int(m.group(2)) if m else None
 
 
 class FinishError(Exception):

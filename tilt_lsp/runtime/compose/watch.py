@@ -11,12 +11,12 @@ to date.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from tilt_lsp.build.finish import app_exit_code
 from tilt_lsp.diagnostics.stream import ProblemStream
 from tilt_lsp.engine.actions import ProblemsReset, RuntimeChanged
 from tilt_lsp.engine.status import RuntimeStatus
@@ -25,8 +25,6 @@ from tilt_lsp.runtime.containers import ContainerEvent, EventWatcher, LogFollowe
 from tilt_lsp.runtime.sink import Sink
 
 CRASH_LOOP = (3, 60.0)  # this many deaths within this many seconds is a crash loop
-# The wrapper's line when the app exits by itself (the container stays up).
-APP_EXITED = re.compile(r"^restart-wrapper: (.*) exited with code (\d+);")
 
 OnExternalStart = Callable[[ContainerEvent], Coroutine[Any, Any, None]]
 
@@ -125,12 +123,12 @@ class Watch:
         if self._runtime is None or self._logs is None or self._logs.container_id != cid:
             return
         self._runtime(line)
-        exited = APP_EXITED.match(line)
+        code = app_exit_code(line)
         svc = self.svc
-        if exited and cid == svc.container and not svc.stopped:
+        if code is not None and cid == svc.container and not svc.stopped:
             # The restart wrapper outlives the app: the container runs, the app crashed.
             svc.ready = False
-            self.report_exit(int(exited.group(2)), oom=False, container=False)
+            self.report_exit(code, oom=False, container=False)
 
     def _close_logs(self) -> None:
         if self._logs is not None:
