@@ -84,6 +84,7 @@ async def test_saves_restart_the_process_in_place_and_only_real_errors_show(
     app: App, docker_client: Any
 ) -> None:
     (first,) = fastapp.containers(docker_client, app.project)
+    assert first.labels["dev.tilt-lsp.managed"] == "true"  # the synclet's managed mark
     for n in range(2, 6):  # more saves than the crash-loop count
         app.save(fastapp.APP.replace('MESSAGE = "v1"', f'MESSAGE = "v{n}"'))
         await fastapp.until_serves(app.port, f"v{n}")
