@@ -81,13 +81,21 @@ def test_ctrl_c_during_a_slow_build_cancels_it(
         t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)
         if presses == 2:
-            time.sleep(0.2)
+            time.sleep(0.05)
             proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=20)
         elapsed = time.monotonic() - t0
         assert elapsed < 2.0, f"up took {elapsed:.1f} s to stop: {lines[-15:]}"
         assert any("stopping: cancelling the build of web" in line for line in lines), lines[-15:]
-        assert code == (0 if presses == 1 and command == "up" else 130)
+        if presses == 2:
+            # The second press cuts the cleanup short (130, "stopping now"); when the cleanup
+            # was already done (it is quick) it ends the exiting process (130) or came too
+            # late (0). Either way the process is gone within the bound and nothing runs.
+            assert code in (0, 130), (code, lines[-15:])
+            if any("stopping now" in line for line in lines):
+                assert code == 130
+        else:
+            assert code == (0 if command == "up" else 130)
         # The engine removes the cancelled step's container: nothing of the build runs.
         deadline = time.monotonic() + 5
         while _marked(docker_client, marker) and time.monotonic() < deadline:

@@ -37,6 +37,7 @@ from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.tiltfile.model import ImageBuild
 
 LineSink = Callable[[str], None]
+_VANISHED = re.compile(r"No such image: sha256:[0-9a-f]+")
 _LAYER = re.compile(r"^ ---> ([0-9a-f]{12,64})$")  # an intermediate image of the legacy builder
 
 
@@ -180,7 +181,15 @@ class ImageBuilder:
             f"building {ref}: context {len(snapshot.files)} files, {len(tar) >> 10} KiB "
             f"({s.files_read} read{', walked' if s.walked else ''})"
         )
-        built_id = self._run_build(tar, ref, dockerfile_name, on_line)
+        try:
+            built_id = self._run_build(tar, ref, dockerfile_name, on_line)
+        except BuildError as err:
+            if not _VANISHED.search(err.reason) or self._cancelled.is_set():
+                raise
+            # A cached layer was removed while the build used it (a prune, another tool's
+            # cleanup on a shared engine): the next build does not find it in the cache.
+            on_line(f"{err.reason}: a cached layer vanished during the build; building again")
+            built_id = self._run_build(tar, ref, dockerfile_name, on_line)
         if self._cancelled.is_set():
             self.leftovers.add(built_id)
             raise BuildError("the build was cancelled", cancelled=True)

@@ -114,4 +114,11 @@ async def check(tiltfile: str, timeout: float, fmt: str, quiet: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(check(resolve_tiltfile(args.file), args.timeout, args.format, args.quiet))
+    try:
+        return asyncio.run(
+            check(resolve_tiltfile(args.file), args.timeout, args.format, args.quiet)
+        )
+    except KeyboardInterrupt:  # a Ctrl-C after the cleanup, as the loop closed
+        return 130
+    finally:
+        interrupt.ignore_late_interrupts()

@@ -24,13 +24,16 @@ def stopping_message(engine: Engine) -> str:
 def install(engine: Engine, on_stop: Callable[[], None]) -> Callable[[], None]:
     """Handle SIGINT/SIGTERM on the running loop: the first calls ``on_stop`` (after saying
     what stopping means), the second cancels the current task (the caller's cleanup).
-    Returns a function that removes the handlers."""
+    Returns a function to call when stopped: later presses are ignored."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     presses = 0
+    finished = False
 
     def handle() -> None:
         nonlocal presses
+        if finished:
+            return  # stopped already: the process is ending
         presses += 1
         if presses == 1:
             print(f"{stopping_message(engine)} (Ctrl-C again to stop waiting)", flush=True)
@@ -50,7 +53,14 @@ def install(engine: Engine, on_stop: Callable[[], None]) -> Callable[[], None]:
         loop.add_signal_handler(sig, handle)
 
     def remove() -> None:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
+        # The handlers stay until the loop closes, doing nothing: a late Ctrl-C must not
+        # turn a clean stop into a KeyboardInterrupt traceback.
+        nonlocal finished
+        finished = True
 
     return remove
+
+
+def ignore_late_interrupts() -> None:
+    """After the loop closed, as the process exits: a Ctrl-C now changes nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -83,4 +83,9 @@ async def up(tiltfile: str, logs: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(up(resolve_tiltfile(args.file), not args.no_logs))
+    try:
+        return asyncio.run(up(resolve_tiltfile(args.file), not args.no_logs))
+    except KeyboardInterrupt:  # a Ctrl-C after the cleanup, as the loop closed
+        return 130
+    finally:
+        interrupt.ignore_late_interrupts()
