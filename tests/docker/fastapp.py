@@ -67,16 +67,18 @@ docker_build(
 
 
 class Recorder(NullListener):
-    """Every published diagnostic, in order, and the current ones per path."""
+    """Every diagnostic as it appeared (a republished one is not new), and the current ones
+    per path."""
 
     def __init__(self) -> None:
-        self.history: list[tuple[str, str]] = []  # (path, message)
+        self.history: list[tuple[str, str]] = []  # (path, message), each time one appears
         self.current: dict[str, list[Any]] = {}
 
     def diagnostics_changed(self, published: Published) -> None:
         for path, items in published.items():
+            before = {p.message for p in self.current.get(path, [])}
             self.current[path] = [p for _r, _s, p in items]
-            self.history.extend((path, p.message) for _r, _s, p in items)
+            self.history.extend((path, p.message) for _r, _s, p in items if p.message not in before)
 
 
 def write_app(root: Path, dockerfile: str = DOCKERFILE) -> None:
