@@ -15,21 +15,20 @@ shut, and the engine stops the build and its RUN container.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import os
 import re
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from tilt_lsp.build import labels as lbl
+from tilt_lsp.build.cancel import Cancellation
 from tilt_lsp.build.context import GENERATED_DOCKERFILE, BuildContext, Snapshot
 from tilt_lsp.build.finish import FinishError, finish_image, wants_wrapper, wrapper_script
+from tilt_lsp.build.reasons import plain_build_error, unpullable_base
 from tilt_lsp.changes.mapping import under
 from tilt_lsp.diagnostics.dockerpaths import dockerfile_mappings
 from tilt_lsp.diagnostics.parsers import DockerfileSource
@@ -115,9 +114,7 @@ class ImageBuilder:
         self.api = api
         self.labels = dict(labels)
         self.wrap = wants_wrapper(image, os.environ if env is None else env)
-        self._cancelled = threading.Event()
-        self._response: Any = None  # the build's HTTP response, while it streams
-        self._build_thread: int | None = None
+        self._cancel = Cancellation()
         self.context = BuildContext(
             image.context, image.ignore, image.only, self._dockerfile_in_context()
         )
@@ -159,10 +156,10 @@ class ImageBuilder:
         try:
             return self._build(changed, on_line, force)
         finally:
-            self._cancelled.clear()  # a cancel applies to one build
+            self._cancel.reset()  # a cancel applies to one build
 
     def _build(self, changed: Iterable[str] | None, on_line: LineSink, force: bool) -> BuiltImage:
-        if self._cancelled.is_set():
+        if self._cancel.cancelled:
             raise BuildError("the build was cancelled", cancelled=True)
         text = dockerfile_text(self.image)
         snapshot = self.context.scan(changed)
@@ -184,13 +181,13 @@ class ImageBuilder:
         try:
             built_id = self._run_build(tar, ref, dockerfile_name, on_line)
         except BuildError as err:
-            if not _VANISHED.search(err.reason) or self._cancelled.is_set():
+            if not _VANISHED.search(err.reason) or self._cancel.cancelled:
                 raise
             # A cached layer was removed while the build used it (a prune, another tool's
             # cleanup on a shared engine): the next build does not find it in the cache.
             on_line(f"{err.reason}: a cached layer vanished during the build; building again")
             built_id = self._run_build(tar, ref, dockerfile_name, on_line)
-        if self._cancelled.is_set():
+        if self._cancel.cancelled:
             self.leftovers.add(built_id)
             raise BuildError("the build was cancelled", cancelled=True)
         t0 = time.monotonic()
@@ -211,20 +208,9 @@ class ImageBuilder:
         return BuiltImage(ref, image_id, snapshot, reused=False)
 
     def cancel(self) -> None:
-        """End the build in progress (from any thread): shut its connection; the engine then
-        cancels the build. The build raises ``BuildError(cancelled=True)``."""
-        self._cancelled.set()
-        response = self._response
-        if response is not None:
-            _shut(response)
-
-    def _capture(self, response: Any, *args: Any, **kwargs: Any) -> Any:
-        # A requests response hook: runs in the requesting thread, before the body is read.
-        if threading.get_ident() == self._build_thread and "/build" in str(response.url):
-            self._response = response
-            if self._cancelled.is_set():
-                _shut(response)
-        return response
+        """End the build in progress (from any thread), or the next one if none runs yet:
+        it raises ``BuildError(cancelled=True)``."""
+        self._cancel.cancel()
 
     def _dockerfile_name(self) -> str:
         path = self._dockerfile_in_context()
@@ -261,54 +247,47 @@ class ImageBuilder:
             del tail[:-20]
             on_line(line)
 
-        hooks = getattr(self.api, "hooks", None)  # the APIClient is a requests.Session
-        if isinstance(hooks, dict):
-            hooks.setdefault("response", []).append(self._capture)
-        self._build_thread = threading.get_ident()
         try:
-            stream = self.api.build(
-                fileobj=io.BytesIO(tar),
-                custom_context=True,
-                dockerfile=dockerfile,
-                buildargs=dict(self.image.build_args),
-                target=self.image.target or None,
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-            )
-            for message in stream:
-                if "stream" in message:
-                    partial += str(message["stream"])
-                    *lines, partial = partial.split("\n")
-                    for line in lines:
-                        emit(line.rstrip("\r"))
-                elif "error" in message:
-                    error = str(message.get("error") or "").strip()
-                elif "aux" in message and isinstance(message["aux"], dict):
-                    image_id = message["aux"].get("ID") or image_id
-                elif "status" in message:
-                    emit(str(message["status"]))
+            with self._cancel.watching(self.api):
+                stream = self.api.build(
+                    fileobj=io.BytesIO(tar),
+                    custom_context=True,
+                    dockerfile=dockerfile,
+                    buildargs=dict(self.image.build_args),
+                    target=self.image.target or None,
+                    rm=True,
+                    forcerm=True,
+                    pull=False,
+                    decode=True,
+                )
+                for message in stream:
+                    if "stream" in message:
+                        partial += str(message["stream"])
+                        *lines, partial = partial.split("\n")
+                        for line in lines:
+                            emit(line.rstrip("\r"))
+                    elif "error" in message:
+                        error = str(message.get("error") or "").strip()
+                    elif "aux" in message and isinstance(message["aux"], dict):
+                        image_id = message["aux"].get("ID") or image_id
+                    elif "status" in message:
+                        emit(str(message["status"]))
         except Exception as err:
             if partial:
                 emit(partial)
             self.leftovers.update(layers)
-            if self._cancelled.is_set():
+            if self._cancel.cancelled:
                 raise BuildError("the build was cancelled", tuple(tail), cancelled=True) from None
             raise BuildError(f"the Docker engine refused the build: {err}", tuple(tail)) from None
-        finally:
-            self._build_thread = None
-            self._response = None
-            if isinstance(hooks, dict):
-                with contextlib.suppress(ValueError):
-                    hooks["response"].remove(self._capture)
-        if self._cancelled.is_set():
+        if self._cancel.cancelled:
             self.leftovers.update(layers)
             raise BuildError("the build was cancelled", tuple(tail), cancelled=True)
         if partial:
             emit(partial)
         if error:
-            base = self._unpullable_base(step[0], error)
+            base = unpullable_base(
+                step[0], error, dockerfile_text(self.image), self.image.build_args
+            )
             if base is not None:
                 # In the legacy builder's own shape ("COPY failed: …"), so the problem lands
                 # on the FROM line like any failed step.
@@ -318,38 +297,10 @@ class ImageBuilder:
             for line in error.splitlines():
                 emit(line)
             self.leftovers.update(layers)
-            raise BuildError(_plain_build_error(error), tuple(tail))
+            raise BuildError(plain_build_error(error), tuple(tail))
         if image_id is None:
             raise BuildError("the build finished without an image", tuple(tail))
         return image_id
-
-    def _unpullable_base(self, step: str, error: str) -> str | None:
-        """The plain reason when the failing step is a FROM whose image could not be
-        pulled; None for any other failure."""
-        if not step.upper().startswith("FROM "):
-            return None
-        words = step.split()
-        image = _expand(words[1] if len(words) > 1 else "", self._args())
-        first = error.strip().splitlines()[0] if error.strip() else "no details"
-        return (
-            f"the base image {image} is not available locally and cannot be pulled ({first}); "
-            f"pull or build it first (docker pull {image}), or point FROM at an image you have"
-        )
-
-    def _args(self) -> dict[str, str]:
-        """Build args as FROM sees them: the ARG defaults before it, then ``build_args``."""
-        values: dict[str, str] = {}
-        try:
-            text = dockerfile_text(self.image)
-        except BuildError:
-            text = ""
-        for raw in text.splitlines():
-            parts = raw.strip().split(None, 1)
-            if len(parts) == 2 and parts[0].upper() == "ARG":
-                name, _, default = parts[1].partition("=")
-                values[name.strip()] = default.strip().strip('"')
-        values.update(self.image.build_args)
-        return values
 
     def remove_leftovers(self) -> None:
         """Remove the deepest intermediate image of each failed build, with its untagged
@@ -377,40 +328,3 @@ class ImageBuilder:
         )
         self.remove_leftovers()
         return removed
-
-
-def _plain_build_error(error: str) -> str:
-    first = error.strip().splitlines()[0] if error.strip() else "build failed"
-    if "pull access denied" in first or "not found: manifest unknown" in first:
-        return f"{first} (the base image is not available locally and could not be pulled)"
-    return first
-
-
-def _shut(response: Any) -> None:
-    """Shut a streaming response's socket: a blocked read in another thread returns at once
-    (closing the file alone would not wake it)."""
-    raw = getattr(response, "raw", None)
-    conn = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
-    sock = getattr(conn, "sock", None)
-    if sock is None:
-        fp = getattr(getattr(raw, "_fp", None), "fp", None)
-        sock = getattr(getattr(fp, "raw", None), "_sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    with contextlib.suppress(Exception):
-        response.close()
-
-
-_VAR = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)")
-
-
-def _expand(word: str, values: Mapping[str, str]) -> str:
-    """``${NAME}``, ``${NAME:-default}`` and ``$NAME`` as the Dockerfile substitutes them."""
-
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(3)
-        value = values.get(name, "")
-        return value or (m.group(2) or "")
-
-    return _VAR.sub(sub, word)
