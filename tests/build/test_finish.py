@@ -28,13 +28,14 @@ while True:
 """
 
 
-def unmodified_app(root: Path, base_image: str) -> ImageBuild:
+def unmodified_app(root: Path, base_image: str, user: str = "") -> ImageBuild:
     """A Python service as users write it: CMD python3, a sleep loop, no signal handling."""
     (root / "src").mkdir(parents=True)
     (root / "src" / "app.py").write_text(APP)
     (root / "src" / "msg.txt").write_text("one\n")
     (root / "Dockerfile").write_text(
-        f'FROM {base_image}\nWORKDIR /app\nCOPY src /app/src\nCMD ["python3", "-u", "src/app.py"]\n'
+        f"FROM {base_image}\nWORKDIR /app\nCOPY src /app/src\n{user}"
+        'CMD ["python3", "-u", "src/app.py"]\n'
     )
     return ImageBuild(
         ref="tilt-lsp-test/finish",
@@ -174,3 +175,27 @@ def _wait_log(container: Any, marker: str, count: int, timeout: float = 20) -> l
             return lines
         time.sleep(0.05)
     raise AssertionError(f"{count} x {marker!r} not logged: {container.logs().decode()!r}")
+
+
+@pytest.mark.docker
+def test_wrapper_runs_as_the_images_non_root_user(
+    docker_client: Any, base_image: str, tmp_path: Path, docker_resources: Any
+) -> None:
+    root = tmp_path / "ws"
+    image = unmodified_app(root, base_image, user="USER 65534\n")
+    labels = lbl.managed_labels(str(root))
+    builder = ImageBuilder(image, docker_client.api, labels, env={})
+    try:
+        built = builder.build(None, lambda _line: None, force=True)
+        container = docker_client.containers.run(
+            built.ref, detach=True, labels=docker_resources.labels
+        )
+        docker_resources.track_container(container.id)
+        _wait_log(container, "started", 1)
+        container.kill(signal="SIGHUP")
+        _wait_log(container, "started", 2)
+        _code, out = container.exec_run(["id", "-u"])
+        assert out.decode().strip() == "65534"
+        container.remove(force=True)
+    finally:
+        lbl.remove_stale_images(docker_client.api, labels, keep=())

@@ -111,6 +111,10 @@ def wrapper_tar() -> bytes:
     data = wrapper_script()
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        folder = tarfile.TarInfo(WRAPPER_PATH.lstrip("/").rsplit("/", 1)[0])
+        folder.type = tarfile.DIRTYPE
+        folder.mode = 0o755  # readable by the image's USER, whoever that is
+        tf.addfile(folder)
         info = tarfile.TarInfo(WRAPPER_PATH.lstrip("/"))
         info.size = len(data)
         info.mode = 0o755
