@@ -107,3 +107,38 @@ def test_ctrl_c_during_a_slow_build_cancels_it(
             proc.kill()
             proc.wait()
         fastapp.cleanup(docker_client, root, project)
+
+
+def test_ctrl_c_with_an_app_that_ignores_sigterm_running(
+    tmp_path: Path, base_image: str, docker_client: Any
+) -> None:
+    """Opted out of the wrapper, the app is PID 1 and ignores SIGTERM: stopping still takes
+    no grace period."""
+    root = tmp_path / "ws"
+    fastapp.write_app(root)
+    project = fastapp.project_name()
+    port = free_port()
+    env = {
+        **os.environ,
+        "BASE_IMAGE": base_image,
+        "WEB_PORT": str(port),
+        "COMPOSE_PROJECT_NAME": project,
+        "TILT_LSP_RESTART_WRAPPER": "0",
+    }
+    proc, lines = _start("up", root, env)
+    try:
+        deadline = time.monotonic() + 120
+        while not fastapp.get(port).startswith("v1"):
+            assert proc.poll() is None and time.monotonic() < deadline, lines[-15:]
+            time.sleep(0.1)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        elapsed = time.monotonic() - t0
+        assert elapsed < 2.0, f"up took {elapsed:.1f} s to stop: {lines[-15:]}"
+        assert fastapp.containers(docker_client, project) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        fastapp.cleanup(docker_client, root, project)
