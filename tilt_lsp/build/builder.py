@@ -275,6 +275,9 @@ class ImageBuilder:
         except Exception as err:
             if partial:
                 emit(partial)
+            explanation = getattr(err, "explanation", None)
+            if explanation:  # as the docker CLI prints it: a Dockerfile parse error's line
+                emit(f"Error response from daemon: {explanation}")
             self.leftovers.update(layers)
             if self._cancel.cancelled:
                 raise BuildError("the build was cancelled", tuple(tail), cancelled=True) from None
