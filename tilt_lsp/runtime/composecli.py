@@ -26,8 +26,13 @@ class ComposeCli:
         self.spec = spec
         self.resource = resource
         first = spec.config_paths[0]
-        base = [*host.compose_command(), "--project-name", spec.project_name,
-                "--project-directory", os.path.dirname(first)]
+        base = [
+            *host.compose_command(),
+            "--project-name",
+            spec.project_name,
+            "--project-directory",
+            os.path.dirname(first),
+        ]
         if spec.env_file:
             base += ["--env-file", spec.env_file]
         for profile in spec.profiles:
@@ -107,8 +112,15 @@ def started_at(value: str) -> float | None:
 
 
 _GENERIC = ("Encountered errors while bringing up the project", "ERROR: Encountered errors")
-_CAUSES = ("address already in use", "port is already allocated", "No such image",
-           "pull access denied", "not found", "no such file", "permission denied")
+_CAUSES = (
+    "address already in use",
+    "port is already allocated",
+    "No such image",
+    "pull access denied",
+    "not found",
+    "no such file",
+    "permission denied",
+)
 _PORT_TAKEN = ("address already in use", "port is already allocated")
 
 
@@ -123,8 +135,10 @@ def failure_reason(tail: list[str]) -> str:
         cause = lines[-1] if lines else (tail[-1].strip() if tail else "no output")
     cause = _FOR_SERVICE.sub("", cause)
     if any(p in cause for p in _PORT_TAKEN):
-        cause += (" (another process or container holds that host port: stop it, or change "
-                  "the port mapping in the compose file)")
+        cause += (
+            " (another process or container holds that host port: stop it, or change "
+            "the port mapping in the compose file)"
+        )
     return cause
 
 

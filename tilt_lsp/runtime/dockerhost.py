@@ -30,7 +30,10 @@ def detect_compose() -> list[str] | None:
     if docker:
         try:
             probe = subprocess.run(
-                [docker, "compose", "version"], capture_output=True, text=True, timeout=10,
+                [docker, "compose", "version"],
+                capture_output=True,
+                text=True,
+                timeout=10,
                 check=False,
             )
             if probe.returncode == 0:
@@ -86,8 +89,7 @@ class DockerHost:
         its connection for as long as it runs."""
         import docker
 
-        return docker.APIClient(**docker.utils.kwargs_from_env(environment=self.env),
-                                timeout=None)
+        return docker.APIClient(**docker.utils.kwargs_from_env(environment=self.env), timeout=None)
 
     def compose_command(self) -> list[str]:
         if not self._compose_checked:
@@ -114,9 +116,7 @@ class DockerHost:
 
                 stack = contextlib.AsyncExitStack()
                 try:
-                    running = await stack.enter_async_context(
-                        start_local_synclet(env={**self.env})
-                    )
+                    running = await stack.enter_async_context(start_local_synclet(env={**self.env}))
                 except BaseException:
                     await stack.aclose()
                     raise
@@ -130,8 +130,10 @@ class DockerHost:
         api = self._client.api
         for project in projects:
             flt = {"label": [f"com.docker.compose.project={project}"]}
-            for c in api.containers(all=True, filters={"label": [*flt["label"],
-                    *(f"{k}={v}" for k, v in self.labels.items())]}):
+            for c in api.containers(
+                all=True,
+                filters={"label": [*flt["label"], *(f"{k}={v}" for k, v in self.labels.items())]},
+            ):
                 with contextlib.suppress(Exception):  # a container a controller left
                     api.remove_container(c["Id"], force=True, v=True)
             for net in api.networks(filters=flt):
