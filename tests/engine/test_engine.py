@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import textwrap
 from pathlib import Path
@@ -44,7 +45,19 @@ async def engine_for(tmp_path: Path):
 
     yield make
     for engine in engines:
-        await engine.stop()
+        await stop_or_explain(engine)
+
+
+async def stop_or_explain(engine: Engine, timeout: float = 20.0) -> None:
+    """Stop the engine; if it hangs, fail with what every task was waiting for."""
+    stopping = asyncio.ensure_future(engine.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=timeout)
+    if not done:
+        stacks = io.StringIO()
+        for task in asyncio.all_tasks():
+            task.print_stack(limit=8, file=stacks)
+        raise AssertionError(f"engine.stop() hung for {timeout}s:\n{stacks.getvalue()}")
+    stopping.result()
 
 
 async def test_a_burst_of_1000_files_is_one_update_per_affected_resource(

@@ -10,7 +10,6 @@ that arrive meanwhile, so a burst of 1,000 changed files is one update, not 1,00
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections import deque
@@ -77,6 +76,7 @@ class _Worker:
         self.busy = False
         self._started = False  # resource_deps gate only the first update, as in Tilt
         self._wake = asyncio.Event()
+        self._closed = False
         self._task = asyncio.get_running_loop().create_task(
             self._loop(), name=f"resource:{resource.name}"
         )
@@ -87,7 +87,7 @@ class _Worker:
 
     async def _loop(self) -> None:
         name = self.resource.name
-        while True:
+        while not self._closed:
             await self._wake.wait()
             self._wake.clear()
             if self.pending is None:
@@ -148,9 +148,10 @@ class _Worker:
             self.engine.dispatch(a.WaitingFor(self.resource.name, None))
 
     async def stop(self) -> None:
+        self._closed = True  # even if a cancellation were lost on the way, the loop ends
+        self._wake.set()
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await asyncio.wait({self._task})  # never swallows a cancellation of this call
         await self.controller.stop()
 
 
@@ -206,8 +207,7 @@ class Engine:
             self._watcher = None
         if self._reload_task is not None:
             self._reload_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reload_task
+            await asyncio.wait({self._reload_task})
         await asyncio.gather(*(w.stop() for w in self.workers.values()), return_exceptions=True)
         await self.runner.stop_all()
         if self._docker_host is not None:  # the synclet, the compose networks, temp files
