@@ -11,6 +11,7 @@ from typing import Any
 
 from tilt_lsp.commands.common import add_tiltfile_argument, resolve_tiltfile
 from tilt_lsp.commands.output import format_problem, status_line
+from tilt_lsp.commands.signals import stop_on_signals
 from tilt_lsp.diagnostics.model import Severity
 from tilt_lsp.engine.engine import Engine
 from tilt_lsp.engine.listener import NullListener
@@ -93,4 +94,5 @@ async def check(tiltfile: str, timeout: float, fmt: str, quiet: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(check(resolve_tiltfile(args.file), args.timeout, args.format, args.quiet))
+    tiltfile = resolve_tiltfile(args.file)
+    return asyncio.run(stop_on_signals(check(tiltfile, args.timeout, args.format, args.quiet)))

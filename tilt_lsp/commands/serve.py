@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from typing import Any
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
     from tilt_lsp.lsp.server import server
+    from tilt_lsp.lsp.stdio import serve_stdio
 
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
@@ -38,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"tilt-lsp serve: --tcp wants HOST:PORT, got {args.tcp!r}", file=sys.stderr)
             return 2
         server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
-    return 0
+        return 0
+    # Our own stdio loop (lsp/stdio.py): it resynchronises on broken framing, never blocks
+    # on a slow client, and stops the engine on exit, stdin EOF and SIGTERM/SIGINT/SIGHUP.
+    return asyncio.run(serve_stdio(server, sys.stdin.buffer, sys.stdout.buffer))

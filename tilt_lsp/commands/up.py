@@ -59,7 +59,7 @@ async def up(tiltfile: str, logs: bool) -> int:
     engine = Engine(tiltfile, listener=_Terminal(logs))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     print(f"tilt-lsp up: {tiltfile} (Ctrl-C to stop)", flush=True)
     try:

@@ -214,6 +214,10 @@ class Engine:
             await self._docker_host.close()
             self._docker_host = None
 
+    def kill_processes(self) -> None:
+        """SIGKILL every local process group at once: when a graceful stop took too long."""
+        self.runner.kill_all()
+
     # -- what the editor and the watcher say ---------------------------------------------
 
     def files_changed(self, paths: Iterable[str], origin: str = "watch") -> int:

@@ -35,6 +35,7 @@ class TiltLanguageServer(LanguageServer):
         self.root: str | None = None
         self.options: dict[str, Any] = {}
         self._start_task: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Future[None] | None = None
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -72,10 +73,23 @@ class TiltLanguageServer(LanguageServer):
         await self.engine.start(watch=bool(self.options.get("watch", True)))
 
     async def stop_engine(self) -> None:
-        if self._start_task is not None:
+        """Stop the engine and everything it started; once, however many ways we are told
+        (shutdown, exit, stdin EOF, a signal)."""
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop_engine())
+        await asyncio.shield(self._stopping)
+
+    async def _stop_engine(self) -> None:
+        if self._start_task is not None and not self._start_task.done():
             self._start_task.cancel()
+            await asyncio.wait({self._start_task})
         if self.engine is not None:
             await self.engine.stop()
+
+    def kill_now(self) -> None:
+        """The last resort when a stop takes too long: SIGKILL every process group."""
+        if self.engine is not None:
+            self.engine.kill_processes()
 
     def show(self, kind: types.MessageType, text: str) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=text))

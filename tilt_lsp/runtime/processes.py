@@ -51,6 +51,8 @@ class ProcessRunner(Protocol):
 
     async def stop_all(self) -> None: ...
 
+    def kill_all(self) -> None: ...
+
 
 class LocalProcesses:
     """The real ProcessRunner."""
@@ -126,6 +128,11 @@ class LocalProcesses:
 
     async def stop_all(self) -> None:
         await asyncio.gather(*(self.stop(h) for h in list(self._running.values())))
+
+    def kill_all(self) -> None:
+        """SIGKILL every group still tracked, without waiting (the way out of a stuck stop)."""
+        for pgid in list(self._running):
+            _killpg(pgid, signal.SIGKILL)
 
 
 def _killpg(pgid: int, sig: signal.Signals) -> None:
