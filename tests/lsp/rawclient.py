@@ -4,6 +4,7 @@ should not (break framing, close its pipes, signal the server) and see what happ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -105,10 +106,8 @@ class RawClient:
             await self.proc.wait()
         self._reader.cancel()
         for pid in marked_processes(self.marker):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
 
     async def _read(self) -> None:
         out = self.proc.stdout
