@@ -18,6 +18,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--log-file", metavar="FILE", help="write the server's own log here (default: stderr)"
     )
+    p.add_argument(
+        "--tiltfile-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="stop a Tiltfile evaluation after S seconds (default 30; the editor's "
+        "tiltfileTimeout option overrides it)",
+    )
     p.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     p.set_defaults(func=run)
 
@@ -33,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
     )
     from tilt_lsp.lsp.server import server
     from tilt_lsp.lsp.stdio import serve_stdio
+
+    if args.tiltfile_timeout <= 0:
+        print("tilt-lsp serve: --tiltfile-timeout wants a number of seconds > 0", file=sys.stderr)
+        return 2
+    server.tiltfile_timeout = args.tiltfile_timeout
 
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")

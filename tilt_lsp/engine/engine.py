@@ -15,6 +15,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tilt_lsp.changes.ignore import IgnoreRules
@@ -29,8 +30,8 @@ from tilt_lsp.runtime.controller import Controller, Dispatch
 from tilt_lsp.runtime.local import LocalController, MapperFactory
 from tilt_lsp.runtime.processes import LocalProcesses, ProcessRunner
 from tilt_lsp.tiltfile.errors import TiltfileError
-from tilt_lsp.tiltfile.loader import load_tiltfile
 from tilt_lsp.tiltfile.model import Location, Model, Resource, ResourceKind, TriggerMode
+from tilt_lsp.tiltfile.worker import TIMEOUT_S, TiltfileWorker
 
 if TYPE_CHECKING:
     from tilt_lsp.runtime.dockerhost import DockerHost
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TILTFILE = "(Tiltfile)"  # the resource name Tilt gives the Tiltfile's own problems
+TILTFILE_SETTLE_S = 0.15  # a Tiltfile is read once unchanged for this long…
+TILTFILE_MAX_WAIT_S = 5.0  # …or after this long, whatever happens to it
 
 ControllerFactory = Callable[[Resource, Dispatch], Controller]
 
@@ -165,6 +168,7 @@ class Engine:
         runner: ProcessRunner | None = None,
         env: Mapping[str, str] | None = None,
         controllers: ControllerFactory | None = None,
+        tiltfile_timeout: float = TIMEOUT_S,
     ) -> None:
         self.tiltfile = os.path.abspath(tiltfile)
         self.root = os.path.abspath(root or os.path.dirname(self.tiltfile))
@@ -189,16 +193,18 @@ class Engine:
         self.stopped = False
         self._watcher: Watcher | None = None
         self._docker_host: DockerHost | None = None  # shared by the Docker-backed controllers
+        self._evaluator = TiltfileWorker(timeout_s=tiltfile_timeout)
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self, watch: bool = False) -> None:
         """Load the Tiltfile and start its auto-init resources; with ``watch``, also react
         to files changed outside the editor."""
+        self._evaluator.warm()
         if watch:
             self._watcher = Watcher(self.root, self.files_changed, asyncio.get_running_loop())
             self._watcher.start()
-        await self._reload()
+        await self._reload(first=True)
 
     async def stop(self) -> None:
         self.stopped = True
@@ -210,6 +216,7 @@ class Engine:
             await asyncio.wait({self._reload_task})
         await asyncio.gather(*(w.stop() for w in self.workers.values()), return_exceptions=True)
         await self.runner.stop_all()
+        await self._evaluator.close()
         if self._docker_host is not None:  # the synclet, the compose networks, temp files
             await self._docker_host.close()
             self._docker_host = None
@@ -458,11 +465,16 @@ class Engine:
             self._reload_again = False
             await self._reload()
 
-    async def _reload(self) -> None:
+    async def _reload(self, first: bool = False) -> None:
+        if not first and not await self._tiltfile_ready():
+            return
         self.loads += 1
         try:
-            model = await asyncio.to_thread(load_tiltfile, self.tiltfile, self.env)
+            model = await self._evaluator.load(self.tiltfile, self.env)
         except TiltfileError as err:
+            if err.kind in ("timeout", "memory", "crash"):
+                keeps = "the last good version keeps running" if self.model else "nothing runs"
+                err = TiltfileError(f"{err.message}; {keeps}", err.location, err.kind)
             self.tiltfile_error = err
             problem = self._tiltfile_problem(err.location, err.message, Severity.ERROR)
             self.dispatch(a.ProblemsReset(TILTFILE, "tiltfile", (problem,)))
@@ -482,6 +494,31 @@ class Engine:
         if model.output:
             self.dispatch(a.LogLines(TILTFILE, tuple(model.output.splitlines())))
         await self._apply(model)
+
+    async def _tiltfile_ready(self) -> bool:
+        """Wait until the Tiltfile has stopped changing (an editor that truncates and then
+        writes, a checkout) before anything is torn down; an empty Tiltfile while a good
+        one runs is a save in progress, not an order to stop everything."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TILTFILE_MAX_WAIT_S
+        last = _signature(self.tiltfile)
+        while loop.time() < deadline:
+            await asyncio.sleep(TILTFILE_SETTLE_S)
+            now = _signature(self.tiltfile)
+            if now == last:
+                break
+            last = now
+        if self.model is None or last is None or last[1] > 4096:
+            return True
+        try:
+            if Path(self.tiltfile).read_bytes().strip():  # whitespace only counts as empty
+                return True
+        except OSError:
+            return True
+        self.dispatch(
+            a.LogLines(TILTFILE, ("The Tiltfile is empty; still running the last good version",))
+        )
+        return False
 
     def _tiltfile_problem(self, loc: Location | None, message: str, severity: Severity) -> Problem:
         if loc is None:  # no place known: the top of the Tiltfile
@@ -563,3 +600,11 @@ class Engine:
         return ComposeController(
             resource, images[0] if images else None, self._docker_host, dispatch
         )
+
+
+def _signature(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
