@@ -23,6 +23,9 @@ class RawClient:
         self.proc = proc
         self.marker = marker
         self.notifications: list[dict[str, Any]] = []
+        self.sizes: dict[str, int] = {}  # the largest body seen per notification method
+        self.reading = asyncio.Event()  # clear it to stop reading, as a stuck client would
+        self.reading.set()
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._reader = asyncio.get_running_loop().create_task(self._read())
@@ -114,6 +117,7 @@ class RawClient:
         assert out is not None
         while True:
             length = 0
+            await self.reading.wait()
             while True:
                 line = await out.readline()
                 if not line:
@@ -122,7 +126,8 @@ class RawClient:
                     length = int(line.split(b":")[1])
                 elif line in (b"\r\n", b"\n"):
                     break
-            message = json.loads(await out.readexactly(length))
+            body = await out.readexactly(length)
+            message = json.loads(body)
             if "id" in message and "method" not in message:
                 future = self._waiting.pop(message["id"], None)
                 if future is not None and not future.done():
@@ -131,6 +136,8 @@ class RawClient:
                 self.send({"id": message["id"], "result": None})
             else:
                 self.notifications.append(message)
+                method = message["method"]
+                self.sizes[method] = max(self.sizes.get(method, 0), len(body))
 
 
 def marked_processes(marker: str) -> list[int]:

@@ -322,8 +322,9 @@ class Engine:
         self.workers[name].request(_Request("update", reason="enabled"))
 
     def logs(self, name: str, lines: int = 200) -> list[str]:
-        log = self.tiltfile_log if name == TILTFILE else self._status(name).log
-        return list(log)[-lines:] if lines > 0 else list(log)
+        if name == TILTFILE:
+            return list(self.tiltfile_log)[-lines:] if lines > 0 else list(self.tiltfile_log)
+        return self._status(name).log.tail(lines)
 
     # -- waiting ----------------------------------------------------------------------------
 
