@@ -6,6 +6,7 @@ import asyncio
 import io
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,53 @@ async def test_a_burst_of_1000_files_is_one_update_per_affected_resource(
     assert await engine.wait_settled(15)
     counts = {n: s.update_count for n, s in engine.statuses.items()}
     assert counts == {"gen": 2, "also-gen": 2, "other": 1}
-    assert engine.statuses["gen"].log[-1].strip() == "1000"  # the one update saw every file
+    assert engine.logs("gen")[-1].strip() == "1000"  # the one update saw every file
+
+
+async def test_a_burst_spread_over_3_seconds_is_one_update(engine_for, tmp_path: Path) -> None:
+    """A checkout on a slow disk: 1,000 files over 3 s, never quiet for long."""
+    engine = await engine_for(
+        "local_resource('gen', cmd='ls gen | wc -l', deps=['gen'])\n",
+        {"gen/.keep": ""},
+        watch=True,
+    )
+    assert await engine.wait_settled(15)
+    assert engine.statuses["gen"].update_count == 1
+
+    def checkout() -> float:
+        start = time.monotonic()
+        for i in range(1000):
+            (tmp_path / "gen" / f"file{i:04}.txt").write_text(str(i))
+            time.sleep(max(0.0, start + 3.0 * (i + 1) / 1000 - time.monotonic()))
+        return time.monotonic() - start
+
+    took = await asyncio.to_thread(checkout)
+    assert took >= 3.0
+    await until(lambda: engine.statuses["gen"].update_count >= 2, what="the burst's update")
+    await asyncio.sleep(1.5)  # a second update would have started by now
+    assert await engine.wait_settled(15)
+    assert engine.statuses["gen"].update_count == 2
+    assert engine.logs("gen")[-1].strip() == "1000"  # it ran once, on the whole tree
+
+
+async def test_truncate_then_write_of_the_tiltfile_restarts_nothing(
+    engine_for, tmp_path: Path
+) -> None:
+    """An editor that truncates the Tiltfile and writes it a moment later."""
+    text = "local_resource('r', serve_cmd='sleep 300')\nlocal_resource('s', cmd='true')\n"
+    engine = await engine_for(text, watch=True)
+    assert await engine.wait_settled(10)
+    before = {n: (s.pid, s.start_count, s.update_count) for n, s in engine.statuses.items()}
+    loads = engine.loads
+    tiltfile = tmp_path / "Tiltfile"
+    tiltfile.write_text("")
+    await asyncio.sleep(0.5)  # held empty for longer than any settle time
+    tiltfile.write_text(text)
+    await until(lambda: engine.loads > loads, what="the Tiltfile reloaded")
+    await asyncio.sleep(1.0)
+    assert await engine.wait_settled(10)
+    after = {n: (s.pid, s.start_count, s.update_count) for n, s in engine.statuses.items()}
+    assert after == before
 
 
 async def test_a_save_seen_by_editor_and_watcher_updates_once(engine_for, tmp_path: Path) -> None:
