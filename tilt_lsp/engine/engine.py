@@ -234,12 +234,13 @@ class Engine:
             return 0
         if os.path.join(os.path.dirname(self.tiltfile), ".tiltignore") in fresh:
             self.ignores.reload()
-        if self._watches is None or self.tiltfile in fresh:
+        reload = self._watches is None or self.tiltfile in fresh
+        if reload:
             self.request_reload()
-            if self._watches is None:
-                return len(fresh)
+        if self._watches is None:
+            return len(fresh)
         changes = self._watches.classify(fresh)
-        if changes.tiltfile_changed:
+        if changes.tiltfile_changed and not reload:  # one change, one reload (not two)
             self.request_reload()
         for name, changed in changes.resources.items():
             status = self.statuses.get(name)
