@@ -14,7 +14,6 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,7 @@ from tilt_lsp.diagnostics.model import Problem, Severity
 from tilt_lsp.engine import actions as a
 from tilt_lsp.engine.listener import EngineListener, NullListener
 from tilt_lsp.engine.problems import ProblemStore
+from tilt_lsp.engine.queue import Request, ResourceWorker
 from tilt_lsp.engine.status import LOG_LINES, BuildStatus, ResourceStatus, RuntimeStatus
 from tilt_lsp.runtime.controller import Controller, Dispatch
 from tilt_lsp.runtime.local import LocalController, MapperFactory
@@ -49,115 +49,6 @@ class EngineError(Exception):
     """A request the engine cannot carry out (unknown resource, …), in plain words."""
 
 
-@dataclass
-class _Request:
-    kind: str  # "update" | "rebuild" | "restart"
-    paths: set[str] = field(default_factory=set)
-    reason: str = ""
-
-    def merge(self, other: _Request) -> _Request:
-        """The one request that does what both asked. A stop (disable) replaces whatever
-        was pending; anything asked after a stop (enable) replaces the stop."""
-        if "stop" in (self.kind, other.kind):
-            return other
-        rank = {"restart": 0, "update": 1, "rebuild": 2}
-        if rank[other.kind] > rank[self.kind]:
-            self.kind = other.kind
-        self.paths |= other.paths
-        self.reason = other.reason if not self.reason else self.reason
-        return self
-
-
-class _Worker:
-    """Runs one resource's work, one request at a time."""
-
-    def __init__(self, engine: Engine, resource: Resource, controller: Controller) -> None:
-        self.engine = engine
-        self.resource = resource
-        self.controller = controller
-        self.pending: _Request | None = None
-        self.busy = False
-        self._started = False  # resource_deps gate only the first update, as in Tilt
-        self._wake = asyncio.Event()
-        self._closed = False
-        self._task = asyncio.get_running_loop().create_task(
-            self._loop(), name=f"resource:{resource.name}"
-        )
-
-    def request(self, req: _Request) -> None:
-        self.pending = req if self.pending is None else self.pending.merge(req)
-        self._wake.set()
-
-    async def _loop(self) -> None:
-        name = self.resource.name
-        while not self._closed:
-            await self._wake.wait()
-            self._wake.clear()
-            if self.pending is None:
-                continue
-            if not self._started and self.pending.kind != "stop":
-                await self._wait_for_deps()
-            req, self.pending = self.pending, None
-            if req is None:
-                continue
-            if req.kind == "stop":
-                self.busy = True
-                try:
-                    await self.controller.stop()
-                finally:
-                    self.busy = False
-                self.engine.stopped_by_user(name)
-                continue
-            self.busy = True
-            self._started = True
-            self.engine.dispatch(a.UpdateStarted(name, req.reason, frozenset(req.paths)))
-            try:
-                if req.kind == "restart":
-                    ok = await self.controller.restart()
-                elif req.kind == "rebuild":
-                    ok = await self.controller.rebuild()
-                else:
-                    ok = await self.controller.update(frozenset(req.paths), req.reason)
-                self.engine.dispatch(a.UpdateFinished(name, ok))
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:  # an infrastructure bug must not kill the loop
-                log.exception("update of %s failed", name)
-                self.engine.dispatch(
-                    a.BuildChanged(name, BuildStatus.ERROR, f"internal error: {err}")
-                )
-                self.engine.dispatch(a.UpdateFinished(name, False, str(err)))
-            finally:
-                self.busy = False
-
-    async def _wait_for_deps(self) -> None:
-        deps = [d for d in self.resource.resource_deps if d in self.engine.workers]
-        if not deps:
-            return
-
-        def unready() -> list[str]:
-            return [d for d in deps if not self.engine.workers[d].controller.is_ready()]
-
-        def stop_asked() -> bool:  # a disable while waiting ends the wait
-            return self.pending is None or self.pending.kind == "stop"
-
-        first = True
-        while (waiting := unready()) and not stop_asked():
-            if first:
-                self.engine.dispatch(a.WaitingFor(self.resource.name, ", ".join(waiting)))
-                first = False
-            await self.engine.next_change()
-        if not first:
-            self.engine.dispatch(a.WaitingFor(self.resource.name, None))
-
-    async def stop(self) -> None:
-        self._closed = True  # even if a cancellation were lost on the way, the loop ends
-        self._wake.set()
-        self._task.cancel()
-        await asyncio.wait({self._task})  # never swallows a cancellation of this call
-        await self.controller.stop()
-
-
 class Engine:
     def __init__(
         self,
@@ -180,7 +71,7 @@ class Engine:
         self.model: Model | None = None
         self.tiltfile_error: TiltfileError | None = None
         self.statuses: dict[str, ResourceStatus] = {}
-        self.workers: dict[str, _Worker] = {}
+        self.workers: dict[str, ResourceWorker] = {}
         self.problems = ProblemStore()
         self.tiltfile_log: deque[str] = deque(maxlen=LOG_LINES)  # print() output and errors
         self.ignores = IgnoreRules(os.path.dirname(self.tiltfile))
@@ -250,7 +141,7 @@ class Engine:
                 self.dispatch(a.PendingChanged(name, frozenset(changed)))
             else:
                 reason = f"{len(changed)} changed file{'s' if len(changed) != 1 else ''} ({origin})"
-                self.workers[name].request(_Request("update", set(changed), reason))
+                self.workers[name].request(Request("update", set(changed), reason))
         return len(fresh)
 
     def _news(self, paths: Iterable[str]) -> list[str]:
@@ -286,18 +177,18 @@ class Engine:
 
     def restart(self, name: str) -> None:
         self._enabled_status(name)
-        self.workers[name].request(_Request("restart", reason="restart requested"))
+        self.workers[name].request(Request("restart", reason="restart requested"))
 
     def rebuild(self, name: str) -> None:
         self._enabled_status(name)
-        self.workers[name].request(_Request("rebuild", reason="rebuild requested"))
+        self.workers[name].request(Request("rebuild", reason="rebuild requested"))
 
     def trigger(self, name: str) -> None:
         status = self._enabled_status(name)
         pending = set(status.pending_changes)
         self.dispatch(a.PendingChanged(name, frozenset(), replace=True))
         reason = f"triggered ({len(pending)} pending change{'s' if len(pending) != 1 else ''})"
-        self.workers[name].request(_Request("update", pending, reason))
+        self.workers[name].request(Request("update", pending, reason))
 
     def disable(self, name: str) -> None:
         """Stop the resource and ignore its changes until it is enabled again; its worker
@@ -306,7 +197,7 @@ class Engine:
         if not status.enabled:
             return
         self.dispatch(a.Enabled(name, False))
-        self.workers[name].request(_Request("stop", reason="disabled"))
+        self.workers[name].request(Request("stop", reason="disabled"))
 
     def stopped_by_user(self, name: str) -> None:
         status = self.statuses.get(name)
@@ -320,7 +211,7 @@ class Engine:
         if status.enabled:
             return
         self.dispatch(a.Enabled(name, True))
-        self.workers[name].request(_Request("update", reason="enabled"))
+        self.workers[name].request(Request("update", reason="enabled"))
 
     def logs(self, name: str, lines: int = 200) -> list[str]:
         if name == TILTFILE:
@@ -566,10 +457,10 @@ class Engine:
         for r in model.resources:
             if r.name not in self.workers:
                 controller = self._controllers(r, self.dispatch)
-                self.workers[r.name] = _Worker(self, r, controller)
+                self.workers[r.name] = ResourceWorker(self, r, controller)
         for name, reason in start:
             if self.statuses[name].enabled:
-                self.workers[name].request(_Request("update", reason=reason))
+                self.workers[name].request(Request("update", reason=reason))
         self.listener.status_changed(list(self.statuses.values()))
 
     def _default_controller(self, resource: Resource, dispatch: Dispatch) -> Controller:
