@@ -8,6 +8,7 @@
    settle, then a checkout-like burst (1,000 files rewritten over 3 s in two resources'
    directories): how many updates it caused and request round trips meanwhile.
 3. The server's RSS (peak, VmHWM) in each, and the Tiltfile worker's.
+4. One Tiltfile evaluation in-process, through the reused worker and through a fresh one.
 
 Usage: python bench/bench_stress.py [--flood-mb 200] [--json FILE]
 """
@@ -315,12 +316,50 @@ async def bench_burst() -> dict[str, Any]:
     }
 
 
+async def bench_worker(runs: int = 9) -> dict[str, Any]:
+    """One Tiltfile evaluation (examples/multi-service): in-process, through the reused
+    worker, and through a fresh worker process (interpreter start-up and imports included)."""
+    from tilt_lsp.tiltfile.loader import load_tiltfile
+    from tilt_lsp.tiltfile.worker import TiltfileWorker
+
+    tiltfile = str(Path(__file__).resolve().parents[1] / "examples" / "multi-service" / "Tiltfile")
+    env = dict(os.environ)
+    inproc, reused, fresh = [], [], []
+    worker = TiltfileWorker()
+    await worker.load(tiltfile, env)  # started and warm
+    for _ in range(runs):
+        t0 = time.monotonic()
+        load_tiltfile(tiltfile, env)
+        inproc.append(time.monotonic() - t0)
+        t0 = time.monotonic()
+        await worker.load(tiltfile, env)
+        reused.append(time.monotonic() - t0)
+        one = TiltfileWorker()
+        t0 = time.monotonic()
+        await one.load(tiltfile, env)
+        fresh.append(time.monotonic() - t0)
+        await one.close()
+    await worker.close()
+    return {
+        name: round(statistics.median(v) * 1000, 1)
+        for name, v in (
+            ("in_process_ms", inproc),
+            ("reused_worker_ms", reused),
+            ("fresh_worker_ms", fresh),
+        )
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--flood-mb", type=int, default=200)
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
-    results = {"flood": await bench_flood(args.flood_mb), "burst": await bench_burst()}
+    results = {
+        "flood": await bench_flood(args.flood_mb),
+        "burst": await bench_burst(),
+        "tiltfile_evaluation": await bench_worker(),
+    }
     text = json.dumps(results, indent=2)
     print(text)
     if args.json:
