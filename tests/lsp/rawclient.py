@@ -15,13 +15,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.support import free_port
+
 MARKER_VAR = "TILT_LSP_TEST_MARKER"
 
 
 class RawClient:
-    def __init__(self, proc: asyncio.subprocess.Process, marker: str) -> None:
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        marker: str,
+        connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None,
+    ) -> None:
         self.proc = proc
         self.marker = marker
+        # stdio by default; a TCP connection when the server was started with --tcp
+        self.incoming = connection[0] if connection else proc.stdout
+        self.outgoing: Any = connection[1] if connection else proc.stdin
         self.notifications: list[dict[str, Any]] = []
         self.sizes: dict[str, int] = {}  # the largest body seen per notification method
         self.reading = asyncio.Event()  # clear it to stop reading, as a stuck client would
@@ -45,9 +55,34 @@ class RawClient:
         )
         return cls(proc, marker)
 
+    @classmethod
+    async def start_tcp(cls) -> RawClient:
+        marker = uuid.uuid4().hex
+        port = free_port()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tilt_lsp",
+            "serve",
+            "--tcp",
+            f"127.0.0.1:{port}",
+            stdin=asyncio.subprocess.DEVNULL,
+            env={**os.environ, MARKER_VAR: marker},
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                connection = await asyncio.open_connection("127.0.0.1", port)
+                return cls(proc, marker, connection)
+            except OSError:
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    raise
+                await asyncio.sleep(0.1)
+
     def send_raw(self, data: bytes) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(data)
+        assert self.outgoing is not None
+        self.outgoing.write(data)
 
     def send(self, message: dict[str, Any]) -> None:
         body = json.dumps({"jsonrpc": "2.0", **message}).encode()
@@ -113,7 +148,7 @@ class RawClient:
                 os.kill(pid, 9)
 
     async def _read(self) -> None:
-        out = self.proc.stdout
+        out = self.incoming
         assert out is not None
         while True:
             length = 0

@@ -79,6 +79,19 @@ async def test_a_signal_to_the_server_leaves_no_process(
     assert await none_left(server.marker) == []
 
 
+async def test_a_tcp_client_that_disconnects_leaves_no_process(tmp_path: Path) -> None:
+    (tmp_path / "Tiltfile").write_text(TILTFILE)
+    client = await RawClient.start_tcp()
+    try:
+        await client.initialize(tmp_path, {"watch": False})
+        await all_started(client)
+        client.outgoing.close()  # the editor went away
+        assert await client.wait_exit() == 1  # no shutdown came first
+        assert await none_left(client.marker) == []
+    finally:
+        await client.close()
+
+
 async def test_a_killed_service_is_crashed_within_a_second_even_if_a_child_holds_its_pipe(
     server: RawClient,
 ) -> None:

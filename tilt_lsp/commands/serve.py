@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
     from tilt_lsp.lsp.server import server
-    from tilt_lsp.lsp.stdio import serve_stdio
+    from tilt_lsp.lsp.stdio import serve_stdio, serve_tcp
 
     if args.tiltfile_timeout <= 0:
         print("tilt-lsp serve: --tiltfile-timeout wants a number of seconds > 0", file=sys.stderr)
@@ -52,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
         if not port.isdigit():
             print(f"tilt-lsp serve: --tcp wants HOST:PORT, got {args.tcp!r}", file=sys.stderr)
             return 2
-        server.start_tcp(host or "127.0.0.1", int(port))
-        return 0
+        return asyncio.run(serve_tcp(server, host or "127.0.0.1", int(port)))
     # Our own stdio loop (lsp/stdio.py): it resynchronises on broken framing, never blocks
     # on a slow client, and stops the engine on exit, stdin EOF and SIGTERM/SIGINT/SIGHUP.
     return asyncio.run(serve_stdio(server, sys.stdin.buffer, sys.stdout.buffer))

@@ -12,14 +12,16 @@ and answers every message) and replaces only the two ends:
 - ``QueuedWriter`` hands messages to a thread that writes them, so the loop never blocks on
   the client; ``pending_bytes`` tells the log batcher when the client falls behind.
 
-``serve_stdio`` ends on ``exit``, on stdin EOF, on a closed stdout and on SIGTERM, SIGINT or
-SIGHUP, and in every case stops the engine (and so every process it started) first.
+``serve_stdio`` (and ``serve_tcp``, for one client) ends on ``exit``, when the client closes
+its end, and on SIGTERM, SIGINT or SIGHUP, and in every case stops the engine (and so every
+process it started) first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 _HEADER = re.compile(rb"Content-Length:[ \t]*(\d+)[ \t]*\r\n", re.IGNORECASE)
 _GARBAGE_LIMIT = 1024 * 1024  # without any header in sight, keep at most this much
 STOP_TIMEOUT_S = 30.0  # the engine's stop on the way out, at most
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class Framing:
@@ -145,45 +148,79 @@ class _Server(Protocol):
     def kill_now(self) -> None: ...
 
 
-async def serve_stdio(ls: _Server, stdin: BinaryIO, stdout: BinaryIO) -> int:
-    """Serve one client until it leaves or we are told to stop; the exit code follows the
-    LSP rule (0 after shutdown + exit, 1 for an exit without shutdown)."""
-    loop = asyncio.get_running_loop()
-    finished: asyncio.Future[tuple[str, int]] = loop.create_future()
+class _Session:
+    """One client: bytes in through ``received``, until ``finished`` says why it ended."""
 
-    def finish(why: str, code: int) -> None:
-        if not finished.done():
-            finished.set_result((why, code))
+    def __init__(self, ls: _Server) -> None:
+        self.ls = ls
+        self.finished: asyncio.Future[tuple[str, int]] = asyncio.get_running_loop().create_future()
+        self._framing = Framing()
 
-    writer = QueuedWriter(
-        stdout, lambda: loop.call_soon_threadsafe(finish, "the client closed its end", 1)
-    )
-    ls.protocol.set_writer(writer)
-    framing = Framing()
+    def finish(self, why: str, code: int) -> None:
+        if not self.finished.done():
+            self.finished.set_result((why, code))
 
-    def handle(body: bytes) -> None:
+    def received(self, data: bytes) -> None:
+        if not data:
+            self.finish("the client closed its end", 0 if self.ls.protocol._shutdown else 1)
+            return
+        for body in self._framing.feed(data):
+            self._handle(body)
+        for problem in self._framing.problems:
+            _complain(f"malformed LSP framing: {problem}")
+        self._framing.problems.clear()
+
+    def _handle(self, body: bytes) -> None:
+        protocol = self.ls.protocol
         try:
-            message = json.loads(body, object_hook=ls.protocol.structure_message)
+            message = json.loads(body, object_hook=protocol.structure_message)
         except ValueError as err:
             _complain(f"dropped a message that is not JSON ({err}): {body[:80]!r}")
             return
         if getattr(message, "method", None) == "exit":
-            finish("exit", 0 if ls.protocol._shutdown else 1)
+            self.finish("exit", 0 if protocol._shutdown else 1)
             return
         try:
-            ls.protocol.handle_message(message)
+            protocol.handle_message(message)
         except Exception:
             log.exception("unable to handle a message")
 
-    def received(data: bytes) -> None:
-        if not data:
-            finish("stdin closed", 0 if ls.protocol._shutdown else 1)
-            return
-        for body in framing.feed(data):
-            handle(body)
-        for problem in framing.problems:
-            _complain(f"malformed LSP framing: {problem}")
-        framing.problems.clear()
+    async def run(self, drain: Callable[[float], Awaitable[None]]) -> int:
+        """Until the client leaves or a signal comes; then stop the engine, flush, and
+        return the exit code."""
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, self.finish, f"signal {sig.name}", 0)
+        try:
+            why, code = await self.finished
+        finally:
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
+            # A second signal during the stop must not cut it short.
+            for sig in STOP_SIGNALS:
+                loop.add_signal_handler(sig, lambda: None)
+        log.info("stopping: %s", why)
+        try:
+            await asyncio.wait_for(self.ls.stop_engine(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            _complain(
+                f"the engine did not stop within {STOP_TIMEOUT_S:g}s; killing what it started"
+            )
+            self.ls.kill_now()
+        await drain(2.0)
+        return code
+
+
+async def serve_stdio(ls: _Server, stdin: BinaryIO, stdout: BinaryIO) -> int:
+    """Serve one client over stdio until it leaves or we are told to stop; the exit code
+    follows the LSP rule (0 after shutdown + exit, 1 for an exit without shutdown)."""
+    loop = asyncio.get_running_loop()
+    session = _Session(ls)
+    writer = QueuedWriter(
+        stdout,
+        lambda: loop.call_soon_threadsafe(session.finish, "the client closed its end", 1),
+    )
+    ls.protocol.set_writer(writer)
 
     def read() -> None:
         fd = stdin.fileno()
@@ -193,26 +230,65 @@ async def serve_stdio(ls: _Server, stdin: BinaryIO, stdout: BinaryIO) -> int:
             except OSError:
                 data = b""
             try:
-                loop.call_soon_threadsafe(received, data)
+                loop.call_soon_threadsafe(session.received, data)
             except RuntimeError:  # the loop is closed: we are done
                 return
             if not data:
                 return
 
     threading.Thread(target=read, name="lsp-reader", daemon=True).start()
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        loop.add_signal_handler(sig, finish, f"signal {sig.name}", 0)
-    why, code = await finished
-    log.info("stopping: %s", why)
-    try:
-        await asyncio.wait_for(ls.stop_engine(), STOP_TIMEOUT_S)
-    except TimeoutError:
-        _complain(f"the engine did not stop within {STOP_TIMEOUT_S:g}s; killing what it started")
-        ls.kill_now()
-    await writer.drain(2.0)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        loop.remove_signal_handler(sig)
+    return await session.run(writer.drain)
+
+
+async def serve_tcp(ls: _Server, host: str, port: int) -> int:
+    """Listen on HOST:PORT for one client; serve it as ``serve_stdio`` would."""
+    connected: asyncio.Future[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
+        asyncio.get_running_loop().create_future()
+    )
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if connected.done():
+            writer.close()  # one client at a time
+        else:
+            connected.set_result((reader, writer))
+
+    server = await asyncio.start_server(accept, host, port)
+    log.info("listening on %s:%s", host, port)
+    session = _Session(ls)
+    waiting = asyncio.ensure_future(connected)
+    either: list[asyncio.Future[Any]] = [waiting, session.finished]
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    server.close()
+    if not waiting.done():  # a signal before any client came
+        waiting.cancel()
+        return await session.run(_no_drain)
+    reader, writer = waiting.result()
+    ls.protocol.set_writer(writer)
+
+    async def pump() -> None:
+        while True:
+            try:
+                data = await reader.read(65536)
+            except OSError:
+                data = b""
+            session.received(data)
+            if not data:
+                return
+
+    pumping = asyncio.ensure_future(pump())
+
+    async def drain(timeout: float) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.drain(), timeout)
+        writer.close()
+
+    code = await session.run(drain)
+    pumping.cancel()
     return code
+
+
+async def _no_drain(timeout: float) -> None:
+    pass
 
 
 def _complain(text: str) -> None:
