@@ -14,6 +14,7 @@ import pytest
 from tests.support import until
 from tilt_lsp.engine.engine import TILTFILE, Engine
 from tilt_lsp.engine.listener import NullListener, Published
+from tilt_lsp.runtime.processes import LocalProcesses
 
 
 class Recorder(NullListener):
@@ -203,6 +204,21 @@ async def test_restart_and_stop_leave_no_orphans(engine_for) -> None:
     assert second is not None
     await engine.stop()
     assert not _group_alive(second)
+
+
+async def test_stopping_during_a_cmd_stops_its_whole_group(engine_for) -> None:
+    """The update is cancelled while its cmd runs: the cmd (a shell with children) must not
+    outlive it — once, cancelling the update dropped the process from the runner's table."""
+    engine = await engine_for("local_resource('b', cmd='sleep 300 & sleep 301 & wait')\n")
+    await until(lambda: engine.statuses["b"].build.value == "building", what="the cmd running")
+    runner = engine.runner
+    assert isinstance(runner, LocalProcesses)
+    await until(lambda: runner.running, what="the cmd's process group tracked")
+    (pgid,) = runner.running
+    assert _group_alive(pgid)
+    await engine.stop()
+    assert not _group_alive(pgid)
+    assert runner.running == []
 
 
 def _group_alive(pgid: int) -> bool:
