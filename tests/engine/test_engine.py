@@ -125,13 +125,18 @@ async def test_truncate_then_write_of_the_tiltfile_restarts_nothing(
     loads = engine.loads
     tiltfile = tmp_path / "Tiltfile"
     tiltfile.write_text("")
-    await asyncio.sleep(0.5)  # held empty for longer than any settle time
+    await until(  # held empty for longer than any settle time: said, not applied
+        lambda: engine.problems.for_path(str(tiltfile)), what="the empty-Tiltfile warning"
+    )
+    ((_, _, warning),) = engine.problems.for_path(str(tiltfile))
+    assert warning.message == "the Tiltfile is empty; still running the last good version"
     tiltfile.write_text(text)
     await until(lambda: engine.loads > loads, what="the Tiltfile reloaded")
     await asyncio.sleep(1.0)
     assert await engine.wait_settled(10)
     after = {n: (s.pid, s.start_count, s.update_count) for n, s in engine.statuses.items()}
     assert after == before
+    assert engine.problems.for_path(str(tiltfile)) == []
 
 
 async def test_a_save_seen_by_editor_and_watcher_updates_once(engine_for, tmp_path: Path) -> None:

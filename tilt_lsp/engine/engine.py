@@ -408,9 +408,10 @@ class Engine:
                 return True
         except OSError:
             return True
-        self.dispatch(
-            a.LogLines(TILTFILE, ("The Tiltfile is empty; still running the last good version",))
-        )
+        message = "the Tiltfile is empty; still running the last good version"
+        self.dispatch(a.LogLines(TILTFILE, (message,)))
+        warning = self._tiltfile_problem(None, message, Severity.WARNING)
+        self.dispatch(a.ProblemsReset(TILTFILE, "tiltfile", (warning,)))
         return False
 
     def _tiltfile_problem(self, loc: Location | None, message: str, severity: Severity) -> Problem:
