@@ -105,7 +105,10 @@ class LocalProcesses:
         except BaseException as err:  # the loop is going away: leave nothing behind
             _killpg(proc.pid, signal.SIGKILL)
             if not handle.done.done():
-                handle.done.set_exception(err)
+                if isinstance(err, asyncio.CancelledError):
+                    handle.done.cancel()
+                else:
+                    handle.done.set_exception(err)
             raise
         finally:
             pump.cancel()
