@@ -14,7 +14,6 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tilt_lsp.changes.ignore import IgnoreRules
@@ -22,6 +21,7 @@ from tilt_lsp.changes.mapping import Watches
 from tilt_lsp.changes.watcher import Watcher
 from tilt_lsp.diagnostics.model import Problem, Severity
 from tilt_lsp.engine import actions as a
+from tilt_lsp.engine import settle
 from tilt_lsp.engine.listener import EngineListener, NullListener
 from tilt_lsp.engine.problems import ProblemStore
 from tilt_lsp.engine.queue import Request, ResourceWorker
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TILTFILE = "(Tiltfile)"  # the resource name Tilt gives the Tiltfile's own problems
-TILTFILE_SETTLE_S = 0.15  # a Tiltfile is read once unchanged for this long…
-TILTFILE_MAX_WAIT_S = 5.0  # …or after this long, whatever happens to it
 
 ControllerFactory = Callable[[Resource, Dispatch], Controller]
 
@@ -76,7 +74,7 @@ class Engine:
         self.tiltfile_log: deque[str] = deque(maxlen=LOG_LINES)  # print() output and errors
         self.ignores = IgnoreRules(os.path.dirname(self.tiltfile))
         self._watches: Watches | None = None
-        self._seen: dict[str, tuple[int, int] | None] = {}
+        self._seen: dict[str, settle.Signature] = {}
         self._tick: asyncio.Future[None] | None = None
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
@@ -149,11 +147,7 @@ class Engine:
         up both as didSave and as a file-system event."""
         out = []
         for path in dict.fromkeys(os.path.abspath(p) for p in paths):
-            try:
-                st = os.stat(path)
-                sig: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
-            except OSError:
-                sig = None
+            sig = settle.signature(path)
             if path in self._seen and self._seen[path] == sig:
                 continue
             self._seen[path] = sig
@@ -389,24 +383,10 @@ class Engine:
         await self._apply(model)
 
     async def _tiltfile_ready(self) -> bool:
-        """Wait until the Tiltfile has stopped changing (an editor that truncates and then
-        writes, a checkout) before anything is torn down; an empty Tiltfile while a good
-        one runs is a save in progress, not an order to stop everything."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + TILTFILE_MAX_WAIT_S
-        last = _signature(self.tiltfile)
-        while loop.time() < deadline:
-            await asyncio.sleep(TILTFILE_SETTLE_S)
-            now = _signature(self.tiltfile)
-            if now == last:
-                break
-            last = now
-        if self.model is None or last is None or last[1] > 4096:
-            return True
-        try:
-            if Path(self.tiltfile).read_bytes().strip():  # whitespace only counts as empty
-                return True
-        except OSError:
+        """Only a settled Tiltfile is read; an empty one while a good one runs is a save in
+        progress, not an order to stop everything."""
+        sig = await settle.wait_unchanged(self.tiltfile)
+        if self.model is None or not settle.is_empty(self.tiltfile, sig):
             return True
         message = "the Tiltfile is empty; still running the last good version"
         self.dispatch(a.LogLines(TILTFILE, (message,)))
@@ -494,11 +474,3 @@ class Engine:
         return ComposeController(
             resource, images[0] if images else None, self._docker_host, dispatch
         )
-
-
-def _signature(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size)
