@@ -74,3 +74,17 @@ async def test_a_tiltfile_that_eats_memory_is_stopped_at_the_bound(
     with pytest.raises(TiltfileError) as err:
         await worker.load(str(tiltfile), {})
     assert str(err.value) == "evaluation used more than 200 MB of memory"
+
+
+async def test_one_huge_allocation_hits_the_hard_limit_and_is_reported(
+    worker: TiltfileWorker, tmp_path
+) -> None:
+    """Too fast for the polled bound: the worker's address-space limit stops it instead."""
+    tiltfile = tmp_path / "Tiltfile"
+    tiltfile.write_text('x = "a" * 2000000000\n')  # 2 GB at once, over 4 × 200 MB
+    with pytest.raises(TiltfileError) as err:
+        await worker.load(str(tiltfile), {})
+    assert err.value.kind == "crash"
+    assert str(err.value).startswith("the Tiltfile evaluation process died (killed by signal")
+    tiltfile.write_text("local_resource('r', cmd='true')\n")  # a fresh worker takes over
+    assert [r.name for r in (await worker.load(str(tiltfile), {})).resources] == ["r"]

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import os
 import pickle
+import resource
 import signal
 import struct
 import sys
@@ -30,6 +31,7 @@ from tilt_lsp.tiltfile.model import Model
 
 TIMEOUT_S = 30.0
 MEMORY_MB = 1024
+ADDRESS_SPACE_FACTOR = 4  # the worker's hard address-space limit, as a multiple of MEMORY_MB
 _POLL_S = 0.1  # how often the worker's memory is looked at while it evaluates
 _FRAME = struct.Struct(">I")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -49,7 +51,7 @@ class TiltfileWorker:
     def warm(self) -> None:
         """Start a worker now, so that the next evaluation does not wait for it."""
         if self._proc is None and (self._starting is None or self._starting.done()):
-            self._starting = asyncio.get_running_loop().create_task(_spawn())
+            self._starting = asyncio.get_running_loop().create_task(_spawn(self.memory_mb))
 
     async def load(self, path: str, env: Mapping[str, str]) -> Model:
         """The Model, or a TiltfileError: the Tiltfile's own, or one saying the evaluation
@@ -153,12 +155,13 @@ class TiltfileWorker:
             await asyncio.wait(self._dying, timeout=5)
 
 
-async def _spawn() -> asyncio.subprocess.Process:
+async def _spawn(memory_mb: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-P",  # not the working directory first: a workspace's yaml.py must not shadow ours
         "-m",
         "tilt_lsp.tiltfile.worker",
+        str(memory_mb * ADDRESS_SPACE_FACTOR),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         start_new_session=True,  # killpg reaches what local() started
@@ -215,6 +218,12 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
 
 
 def main() -> None:
+    # A hard backstop under the polled bound: an allocation this large fails at once
+    # (the worker dies and the server says so) instead of pushing the machine into swap.
+    if len(sys.argv) > 1:
+        limit = int(sys.argv[1]) * 2**20
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     # The protocol owns the real stdout; anything else printed goes to stderr.
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
