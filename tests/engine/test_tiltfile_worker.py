@@ -81,7 +81,7 @@ async def test_one_huge_allocation_hits_the_hard_limit_and_is_reported(
 ) -> None:
     """Too fast for the polled bound: the worker's address-space limit stops it instead."""
     tiltfile = tmp_path / "Tiltfile"
-    tiltfile.write_text('x = "a" * 2000000000\n')  # 2 GB at once, over 4 × 200 MB
+    tiltfile.write_text('x = "a" * 2000000000\n')  # 2 GB at once, over 4 x 200 MB
     with pytest.raises(TiltfileError) as err:
         await worker.load(str(tiltfile), {})
     assert err.value.kind == "crash"
