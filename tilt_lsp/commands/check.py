@@ -74,7 +74,7 @@ async def check(tiltfile: str, timeout: float, fmt: str, quiet: bool) -> int:
     def cancel() -> None:
         body.cancel()
 
-    remove = interrupt.install(engine, cancel)
+    interrupts = interrupt.install(engine, cancel)
     try:
         try:
             settled = await body
@@ -82,7 +82,7 @@ async def check(tiltfile: str, timeout: float, fmt: str, quiet: bool) -> int:
             if not body.cancelled():
                 raise  # a second Ctrl-C
             await engine.stop()  # a second Ctrl-C cancels this wait
-            return 130
+            return interrupts.exit_code()
         statuses = list(engine.statuses.values())
         problems = engine.problems.all()
         blocked = [s.name for s in statuses if engine.blocked(s.name)]
@@ -95,9 +95,9 @@ async def check(tiltfile: str, timeout: float, fmt: str, quiet: bool) -> int:
         ok = sum(1 for s in statuses if s.settled and not s.failed)
         await engine.stop()
     except asyncio.CancelledError:
-        return 130
+        return interrupts.exit_code()
     finally:
-        remove()
+        interrupts.remove()
     for resource, _source, p in problems:
         print(format_problem(resource, p, fmt))
     if not settled:

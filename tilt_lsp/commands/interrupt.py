@@ -21,21 +21,36 @@ def stopping_message(engine: Engine) -> str:
     return "stopping…"
 
 
-def install(engine: Engine, on_stop: Callable[[], None]) -> Callable[[], None]:
-    """Handle SIGINT/SIGTERM on the running loop: the first calls ``on_stop`` (after saying
-    what stopping means), the second cancels the current task (the caller's cleanup).
-    Returns a function to call when stopped: later presses are ignored."""
+class Interrupts:
+    """The stop signals of one command run: which came first (for the exit code), and a
+    ``remove`` to call once stopped (later signals are then ignored)."""
+
+    def __init__(self) -> None:
+        self.first: signal.Signals | None = None
+        self.finished = False
+
+    def remove(self) -> None:
+        # The handlers stay until the loop closes, doing nothing: a late Ctrl-C must not
+        # turn a clean stop into a KeyboardInterrupt traceback.
+        self.finished = True
+
+    def exit_code(self) -> int:
+        """128 + the first signal's number, as a shell reports a command a signal ended."""
+        return 128 + (self.first or signal.SIGINT)
+
+
+def install(engine: Engine, on_stop: Callable[[], None]) -> Interrupts:
+    """Handle SIGINT/SIGTERM/SIGHUP on the running loop: the first calls ``on_stop`` (after
+    saying what stopping means), the second cancels the current task (the caller's cleanup)."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
-    presses = 0
-    finished = False
+    state = Interrupts()
 
-    def handle() -> None:
-        nonlocal presses
-        if finished:
+    def handle(sig: signal.Signals) -> None:
+        if state.finished:
             return  # stopped already: the process is ending
-        presses += 1
-        if presses == 1:
+        if state.first is None:
+            state.first = sig
             print(f"{stopping_message(engine)} (Ctrl-C again to stop waiting)", flush=True)
             on_stop()
         else:
@@ -48,17 +63,9 @@ def install(engine: Engine, on_stop: Callable[[], None]) -> Callable[[], None]:
             if main is not None:
                 main.cancel()
 
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in signals:
-        loop.add_signal_handler(sig, handle)
-
-    def remove() -> None:
-        # The handlers stay until the loop closes, doing nothing: a late Ctrl-C must not
-        # turn a clean stop into a KeyboardInterrupt traceback.
-        nonlocal finished
-        finished = True
-
-    return remove
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, handle, sig)
+    return state
 
 
 def ignore_late_interrupts() -> None:

@@ -66,7 +66,7 @@ async def up(tiltfile: str, logs: bool) -> int:
         if start is not None:
             start.cancel()  # still loading the Tiltfile
 
-    remove = interrupt.install(engine, on_stop)
+    interrupts = interrupt.install(engine, on_stop)
     print(f"tilt-lsp up: {tiltfile} (Ctrl-C to stop)", flush=True)
     try:
         start = asyncio.ensure_future(engine.start(watch=True))
@@ -75,9 +75,9 @@ async def up(tiltfile: str, logs: bool) -> int:
         await stop.wait()
         await engine.stop()  # a second Ctrl-C cancels this wait
     except asyncio.CancelledError:
-        return 130
+        return interrupts.exit_code()
     finally:
-        remove()
+        interrupts.remove()
     print("stopped", flush=True)
     return 0
 
