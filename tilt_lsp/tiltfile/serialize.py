@@ -86,7 +86,7 @@ def resource(r: Resource) -> dict[str, Any]:
         "auto_init": r.auto_init,
         "resource_deps": list(r.resource_deps),
         "labels": list(r.labels),
-        "links": list(r.links),
+        "links": [{"url": link.url, "name": link.name} for link in r.links],
         "images": list(r.image_refs),
         "location": location(r.location),
     }

@@ -22,6 +22,9 @@ from tilt_lsp.tiltfile.errors import TiltfileError, from_starlark_message
 from tilt_lsp.tiltfile.model import Location
 
 PRELUDE = "<tilt-builtins>"
+STRUCT_RESULTS = frozenset({"link"})
+FUNCTION_ARGS = frozenset({"workload_to_resource_function"})
+_TOP_NAME = re.compile(r"^(?:def\s+([A-Za-z_]\w*)\s*\(|([A-Za-z_]\w*)\s*=(?!=))", re.MULTILINE)
 _FRAME = re.compile(r"^\s*\* (?P<path>.+):(?P<line>\d+), in (?P<fn>.*)$")
 
 
@@ -59,8 +62,10 @@ class Environment:
         builtins: Mapping[str, Impl],
         constants: Mapping[str, object],
         state: Any,
+        resolve_ext: Callable[[str], str] | None = None,
     ) -> None:
         self._builtins = builtins
+        self._resolve_ext = resolve_ext
         self._constants = constants
         self._state = state
         self._globals = sl.Globals.extended_by(
@@ -72,6 +77,8 @@ class Environment:
         self._modules: dict[str, sl.FrozenModule] = {}
         self._stack: list[str] = []
         self._pending: TiltfileError | None = None
+        self._exports: dict[str, tuple[dict[str, Any], list[str]]] = {}
+        state.environment = self
 
     @property
     def files(self) -> list[str]:
@@ -115,6 +122,7 @@ class Environment:
             raise _syntax_error(str(err), path, source) from None
         with self._in_file(path):
             sl.eval(module, ast, self._globals, sl.FileLoader(self._load))
+            self._exports[path] = self._values_of(module, source)
         frozen = module.freeze()
         self._modules[path] = frozen
         return frozen
@@ -128,36 +136,70 @@ class Environment:
             self._stack.pop()
 
     def _load(self, module_id: str) -> sl.FrozenModule:
-        current = self._stack[-1]
+        try:
+            return self.load_path(self._module_path(module_id))
+        except TiltfileError as err:
+            if err.message.startswith("file not found:"):
+                err.message = f"load('{module_id}'): {err.message}"
+            self._pending = err
+            raise _Abort(err.message) from None
+
+    def _module_path(self, module_id: str) -> str:
+        if module_id.startswith("ext://") and self._resolve_ext is not None:
+            return self._resolve_ext(module_id[len("ext://") :])
         if "://" in module_id:
-            self._pending = TiltfileError(
-                f"load('{module_id}'): Tilt extensions are not supported by tilt-lsp yet; "
-                "copy the extension's Tiltfile into your repo and load it by path",
+            raise TiltfileError(
+                f"load('{module_id}'): only file paths and ext:// extensions can be loaded",
                 None,
                 "unsupported",
             )
-            raise _Abort(self._pending.message)
-        path = os.path.normpath(os.path.join(os.path.dirname(current), module_id))
+        current = self._stack[-1]
+        return os.path.normpath(os.path.join(os.path.dirname(current), module_id))
+
+    def load_path(self, path: str) -> sl.FrozenModule:
+        """Evaluate the Starlark file at ``path`` once (later loads reuse it); raises
+        TiltfileError. ``include()`` and ``load_dynamic()`` call this directly."""
         if path in self._modules:
             return self._modules[path]
         if path in self._stack:
             chain = " -> ".join([*self._stack[self._stack.index(path) :], path])
-            self._pending = TiltfileError(f"load cycle: {chain}", None, "reference")
-            raise _Abort(self._pending.message)
+            raise TiltfileError(f"load cycle: {chain}", None, "reference")
         if not os.path.isfile(path):
-            self._pending = TiltfileError(
-                f"load('{module_id}'): file not found: {path}", None, "missing-file"
-            )
-            raise _Abort(self._pending.message)
+            raise TiltfileError(f"file not found: {path}", None, "missing-file")
         try:
             return self._eval_file(path)
         except sl.StarlarkError as err:
-            if self._pending is None:
-                self._pending = from_starlark_message(str(err), PRELUDE)
-            raise _Abort(self._pending.message) from None
-        except TiltfileError as err:
-            self._pending = err
-            raise _Abort(err.message) from None
+            pending, self._pending = self._pending, None
+            raise (pending or from_starlark_message(str(err), PRELUDE)) from None
+
+    def exports(self, path: str) -> dict[str, Any]:
+        """The plain values a file defines (for load_dynamic), after evaluating it."""
+        self.load_path(path)
+        values, functions = self._exports.get(path, ({}, []))
+        if functions:
+            self._state.note(
+                f"load_dynamic({os.path.basename(path)}): functions ({', '.join(functions)}) "
+                "cannot be handed back by tilt-lsp's load_dynamic; use load() for them"
+            )
+        return values
+
+    def _values_of(self, module: sl.Module, source: str) -> tuple[dict[str, Any], list[str]]:
+        names = sorted({a or b for a, b in _TOP_NAME.findall(source)})
+        names = [n for n in names if not n.startswith("_")]
+        pairs = ", ".join(f"({n!r}, {n})" for n in names)
+        expr = f"{{k: v for k, v in [{pairs}] if type(v) not in ('function', 'builtin_function_or_method')}}"
+        funcs = (
+            f"[k for k, v in [{pairs}] if type(v) in ('function', 'builtin_function_or_method')]"
+        )
+        try:
+            values = sl.eval(module, sl.parse(PRELUDE, expr, sl.Dialect.extended()), self._globals)
+            fn_names = sl.eval(
+                module, sl.parse(PRELUDE, funcs, sl.Dialect.extended()), self._globals
+            )
+        except sl.StarlarkError:
+            return {}, []
+        functions = [str(f) for f in fn_names] if isinstance(fn_names, list) else []
+        return (dict(values) if isinstance(values, dict) else {}), functions
 
     def _dispatcher(self, name: str, impl: Impl) -> Callable[..., Any]:
         def call(stack: str, *args: Any, **kwargs: Any) -> Any:
@@ -218,10 +260,12 @@ def _prelude(builtins: Mapping[str, Impl], constants: Mapping[str, object]) -> s
     namespaces: dict[str, Any] = {}
     for name in builtins:
         wrapper = name if "." not in name else "_ns_" + name.replace(".", "_")
-        out.append(
-            f"def {wrapper}(*args, **kwargs):\n"
-            f"    return {_py_name(name)}(call_stack(), *args, **kwargs)\n"
-        )
+        # A Starlark function cannot cross into Python: builtins that take one get none.
+        rest = "" if name in FUNCTION_ARGS else ", *args, **kwargs"
+        call = f"{_py_name(name)}(call_stack(){rest})"
+        # Values Tilt hands back as structs (``link(...).url``) become structs here too.
+        body = f"struct(**{call})" if name in STRUCT_RESULTS else call
+        out.append(f"def {wrapper}(*args, **kwargs):\n    return {body}\n")
         if "." in name:
             _nest(namespaces, name.split("."), wrapper)
     for name in constants:

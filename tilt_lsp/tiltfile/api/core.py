@@ -284,12 +284,21 @@ def _watch_settings(ctx: CallContext, ignore: Any = None) -> None:
     _state(ctx).watch_ignores.extend(as_str_list("watch_settings", "ignore", ignore))
 
 
+def _workload_to_resource_function(ctx: CallContext) -> None:
+    """Tilt calls the function with each workload's id to name its resource. A Starlark
+    function cannot be handed to tilt-lsp's Python side (the prelude does not pass it)."""
+    _state(ctx).note(
+        "workload_to_resource_function: tilt-lsp cannot call Starlark functions after the "
+        "Tiltfile ran; resources keep Tilt's default names (rename with k8s_resource(new_name=))"
+    )
+
+
 def _accepted(name: str, note: str) -> Impl:
     """Settings that Tilt uses for its own UI or services and that have no meaning in
     tilt-lsp. They are accepted so existing Tiltfiles run; the output says so once."""
 
     def impl(ctx: CallContext, *args: Any, **kwargs: Any) -> None:
-        _state(ctx).output.append(f"{name}(): accepted, no effect in tilt-lsp ({note})")
+        _state(ctx).note(f"{name}(): accepted, no effect in tilt-lsp ({note})")
 
     return impl
 
@@ -321,6 +330,13 @@ BUILTINS: dict[str, Impl] = {
     "docker_prune_settings": _accepted(
         "docker_prune_settings", "tilt-lsp removes only the images it created"
     ),
+    "disable_snapshots": _accepted("disable_snapshots", "there are no Tilt Cloud snapshots"),
+    "ci_settings": _accepted("ci_settings", "tilt-lsp has no `tilt ci` mode; timeouts are its own"),
+    "secret_settings": _accepted(
+        "secret_settings", "tilt-lsp does not scrub secrets from logs; keep them out of output"
+    ),
+    "enable_feature": _accepted("enable_feature", "Tilt feature flags do not apply"),
+    "workload_to_resource_function": _workload_to_resource_function,
     "os.getcwd": _os_getcwd,
     "os.getenv": _os_getenv,
     "os.putenv": _os_putenv,
