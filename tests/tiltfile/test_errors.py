@@ -105,11 +105,6 @@ def test_wrong_argument_types(load_error, tmp_path: Path, call: str, message: st
     ("call", "message"),
     [
         (
-            "docker_build('web', 'nope')",
-            "docker_build(): build context is not a directory: {root}/nope",
-        ),
-        ("docker_build('web', '.')", "docker_build(): Dockerfile not found: {root}/Dockerfile"),
-        (
             "docker_compose('compose.yml')",
             "docker_compose(): compose file not found: {root}/compose.yml",
         ),

@@ -117,7 +117,7 @@ class Environment:
         self._state.config_files.add(path)
         module = self._new_module()
         try:
-            ast = sl.parse(path, source, sl.Dialect.extended())
+            ast = sl.parse(path, _expand_indent_tabs(source), sl.Dialect.extended())
         except sl.StarlarkError as err:
             raise _syntax_error(str(err), path, source) from None
         with self._in_file(path):
@@ -287,6 +287,17 @@ def _nest(tree: dict[str, Any], parts: list[str], leaf: str) -> None:
 def _struct(members: Mapping[str, Any]) -> str:
     fields = (f"{k}={_struct(v) if isinstance(v, dict) else v}" for k, v in sorted(members.items()))
     return "struct(" + ", ".join(fields) + ")"
+
+
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
+
+
+def _expand_indent_tabs(source: str) -> str:
+    """Tilt's Starlark accepts tabs in indentation; starlark-rust does not. Tabs in the
+    indentation become spaces (to the next multiple of 8, as Go's scanner counts them)."""
+    if "\t" not in source:
+        return source
+    return _INDENT.sub(lambda m: m.group().expandtabs(8), source)
 
 
 def _syntax_error(text: str, path: str, source: str) -> TiltfileError:

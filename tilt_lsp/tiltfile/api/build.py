@@ -181,11 +181,14 @@ def _docker_build(
             kind="argument",
         )
     ctx_dir = ctx.path(as_str(fn, "context", context))
-    if not os.path.isdir(ctx_dir):
-        raise TiltfileError(
-            f"{fn}(): build context is not a directory: {ctx_dir}", kind="missing-file"
-        )
     contents = as_opt_str(fn, "dockerfile_contents", dockerfile_contents) or None
+    if contents is not None and dockerfile is not None:
+        raise TiltfileError(
+            f"{fn}(): Cannot specify both dockerfile and dockerfile_contents keyword arguments",
+            kind="argument",
+        )
+    # As in Tilt, the context and the Dockerfile are read when the image builds: a
+    # local_resource may create them. The build reports them missing.
     dockerfile_path: str | None = None
     if contents is None:
         # Tilt's default is the Dockerfile inside the context; a given path is relative to
@@ -194,10 +197,6 @@ def _docker_build(
             dockerfile_path = os.path.join(ctx_dir, "Dockerfile")
         else:
             dockerfile_path = ctx.path(as_str(fn, "dockerfile", dockerfile))
-        if not os.path.isfile(dockerfile_path):
-            raise TiltfileError(
-                f"{fn}(): Dockerfile not found: {dockerfile_path}", kind="missing-file"
-            )
         _state(ctx).config_files.add(dockerfile_path)
     ignored = {
         "ssh": ssh,
