@@ -112,8 +112,10 @@ def _local_resource(
 ) -> None:
     fn = "local_resource"
     res_name = as_str(fn, "name", name)
-    if not res_name:
-        raise TiltfileError(f"{fn}(): 'name' must not be empty", kind="argument")
+    if not res_name or "/" in res_name:
+        raise TiltfileError(
+            f"{fn}(): invalid value {res_name!r}: may not be empty or contain '/'", kind="argument"
+        )
     command = as_command(fn, "cmd", cmd)
     serve = as_command(fn, "serve_cmd", serve_cmd)
     as_str(fn, "cmd_bat", cmd_bat)
@@ -272,11 +274,10 @@ def _tcp_socket_action(ctx: CallContext, port: Any, host: Any = "localhost") -> 
 
 
 def _link(ctx: CallContext, url: Any, name: Any = "") -> dict[str, str]:
-    """Tilt's ``link`` keeps the URL as written; the scheme is added where links are used."""
-    text = as_str("link", "url", url)
-    if not text:
-        raise TiltfileError("link(): url empty", kind="argument")
-    return {"url": text, "name": as_str("link", "name", name)}
+    return {
+        "url": with_scheme("link", as_str("link", "url", url)),
+        "name": as_str("link", "name", name),
+    }
 
 
 # -- docker compose ---------------------------------------------------------------------------

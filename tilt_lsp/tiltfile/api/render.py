@@ -4,6 +4,7 @@ and describing it (``read_yaml_stream``, ``filter_yaml``, ``k8s_kind``, …), as
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -202,8 +203,6 @@ def _filter_yaml(
 ) -> tuple[str, str]:
     """Split YAML into (matching, rest), both as YAML text. name/namespace/kind/api_version
     are case-insensitive regular expressions, as in Tilt."""
-    import re
-
     fn = "filter_yaml"
     source = kwargs.pop("yaml", yaml_arg)
     if kwargs:
@@ -265,6 +264,13 @@ def _k8s_kind(
 ) -> None:
     fn = "k8s_kind"
     paths = as_str_list(fn, "image_json_path", image_json_path)
+    for label, pattern in (("kind", kind), ("apiVersion", api_version)):
+        try:
+            re.compile(as_str(fn, label, pattern or ""))
+        except re.error as err:
+            raise TiltfileError(
+                f"{fn}(): error parsing {label} regexp {pattern!r}: {err}", kind="argument"
+            ) from None
     _state(ctx).k8s_kinds.append(
         k8s.KindRule(
             as_str(fn, "kind", kind), as_str(fn, "api_version", api_version), "", tuple(paths)
