@@ -390,7 +390,7 @@ def test_clear_enabled_resources(load) -> None:
     ("args", "defs", "expected"),
     [
         (
-            "united states canada".split(),
+            ["united", "states", "canada"],
             "config.define_string_list('foo', args=True)",
             ["foo: united,states,canada"],
         ),
