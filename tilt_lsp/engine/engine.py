@@ -14,7 +14,7 @@ import contextlib
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -164,8 +164,10 @@ class Engine:
         runner: ProcessRunner | None = None,
         env: Mapping[str, str] | None = None,
         controllers: ControllerFactory | None = None,
+        tiltfile_args: Sequence[str] = (),
     ) -> None:
         self.tiltfile = os.path.abspath(tiltfile)
+        self.tiltfile_args = tuple(tiltfile_args)  # `tilt-lsp up -- ARGS` / tiltfileArgs
         self.root = os.path.abspath(root or os.path.dirname(self.tiltfile))
         self.listener: EngineListener = listener or NullListener()
         self.env = dict(os.environ if env is None else env)
@@ -457,7 +459,9 @@ class Engine:
     async def _reload(self) -> None:
         self.loads += 1
         try:
-            model = await asyncio.to_thread(load_tiltfile, self.tiltfile, self.env)
+            model = await asyncio.to_thread(
+                load_tiltfile, self.tiltfile, self.env, self.tiltfile_args
+            )
         except TiltfileError as err:
             self.tiltfile_error = err
             problem = self._tiltfile_problem(err.location, err.message, Severity.ERROR)
