@@ -560,3 +560,25 @@ def test_settings_are_accepted(load, call: str) -> None:
     """ci_settings_test.go and friends: settings Tilt accepts load here too."""
     model = load(f"{call}\nlocal_resource('a', 'true')\n")
     assert model.resources[0].name == "a"
+
+
+def test_workload_to_resource_function(load) -> None:
+    """TestWorkloadToResourceFunction (tiltfile_test.go): the Tiltfile's function names each
+    workload's resource from its id (name, kind, namespace)."""
+    model = load(
+        "def wtrf(id):\n    return 'hello-' + id.name + '-' + id.kind.lower()\n"
+        "workload_to_resource_function(wtrf)\n"
+        "k8s_yaml('foo.yaml')\nk8s_resource('hello-foo-deployment', port_forwards=8000)\n",
+        {"foo.yaml": deploy("foo")},
+    )
+    assert [r.name for r in model.resources] == ["hello-foo-deployment"]
+    assert model.resources[0].k8s.port_forwards[0].local_port == 8000
+
+
+def test_workload_to_resource_function_error(load_error) -> None:
+    """TestWorkloadToResourceFunctionError: an error in the function is the Tiltfile's error."""
+    err = load_error(
+        "def wtrf(id):\n    return id.nope\nworkload_to_resource_function(wtrf)\nk8s_yaml('foo.yaml')\n",
+        {"foo.yaml": deploy("foo")},
+    )
+    assert "workload_to_resource_function" in err.message

@@ -25,11 +25,19 @@ NewResource = Callable[[str, Location | None, K8sSpec], Resource]
 Configure = Callable[..., Resource]
 
 
-def k8s_resources(state: EvalState, new: NewResource, configure: Configure) -> list[Resource]:
+def k8s_resources(
+    state: EvalState,
+    new: NewResource,
+    configure: Configure,
+    namer: Callable[[dict[str, Any]], str] | None = None,
+) -> list[Resource]:
     rules = state.k8s_kinds
     workloads = [o for o in state.k8s_objects if k8s.is_workload(o.obj, rules)]
     others = [o for o in state.k8s_objects if not k8s.is_workload(o.obj, rules)]
-    names = k8s.workload_names([w.obj for w in workloads])
+    if namer is None:
+        names = k8s.workload_names([w.obj for w in workloads])
+    else:
+        names = [namer(w.obj) for w in workloads]
     # Each entry: the resource, and the workload object it was made from (None: objects only).
     entries: list[tuple[Resource, dict[str, Any] | None]] = [
         (new(name, w.location, K8sSpec((w.obj,), (), k8s.selector_of(w.obj))), w.obj)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tilt_lsp.tiltfile import api, k8s
@@ -52,6 +52,9 @@ def load_tiltfile(
         resolve_ext=lambda module: extension_tiltfile(module, state),
     )
     environment.run(path)
+    namer = None
+    if state.workload_to_resource:
+        namer = _workload_namer(environment, state.workload_to_resource)
     for step in state.steps.values():
         if not step.consumed:
             raise TiltfileError(
@@ -59,14 +62,43 @@ def load_tiltfile(
                 step.location,
                 "live-update",
             )
-    return _assemble(state)
+    return _assemble(state, namer)
 
 
-def _assemble(state: EvalState) -> Model:
+def _workload_namer(environment: Environment, path: str) -> Callable[[dict[str, Any]], str]:
+    """workload_to_resource_function: the Tiltfile's function names each workload."""
+
+    def name(obj: dict[str, Any]) -> str:
+        api_version = str(obj.get("apiVersion", ""))
+        arg = {
+            "name": k8s.name_of(obj),
+            "kind": str(obj.get("kind", "")),
+            "namespace": k8s.namespace_of(obj),
+            "group": api_version.split("/")[0] if "/" in api_version else "",
+        }
+        try:
+            result = environment.call_kept(path, "workload_to_resource_function", arg)
+        except TiltfileError as err:
+            raise TiltfileError(
+                f"workload_to_resource_function: {err.message}", err.location, err.kind
+            ) from None
+        if not isinstance(result, str) or not result:
+            raise TiltfileError(
+                f"workload_to_resource_function must return a non-empty string, got {result!r} "
+                f"for {arg['name']}",
+                None,
+                "type",
+            )
+        return result
+
+    return name
+
+
+def _assemble(state: EvalState, namer: Callable[[dict[str, Any]], str] | None = None) -> Model:
     resources: list[Resource] = []
     resources += _compose_resources(state)
     resources += k8s_resources(
-        state, lambda n, loc, spec: _k8s_resource(n, state, loc, spec), _configured
+        state, lambda n, loc, spec: _k8s_resource(n, state, loc, spec), _configured, namer
     )
     resources += [
         dataclasses.replace(r, trigger_mode=state.default_trigger_mode)

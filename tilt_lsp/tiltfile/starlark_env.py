@@ -23,7 +23,11 @@ from tilt_lsp.tiltfile.model import Location
 
 PRELUDE = "<tilt-builtins>"
 STRUCT_RESULTS = frozenset({"link"})
+# Builtins that take a Starlark function: it stays in the file's module (Python cannot hold
+# it) and is called back later through ``call_kept``.
 FUNCTION_ARGS = frozenset({"workload_to_resource_function"})
+KEPT = "tilt_lsp_kept_functions"
+CALL_KEPT = "tilt_lsp_call_kept"
 _TOP_NAME = re.compile(r"^(?:def\s+([A-Za-z_]\w*)\s*\(|([A-Za-z_]\w*)\s*=(?!=))", re.MULTILINE)
 _FRAME = re.compile(r"^\s*\* (?P<path>.+):(?P<line>\d+), in (?P<fn>.*)$")
 
@@ -172,6 +176,13 @@ class Environment:
             pending, self._pending = self._pending, None
             raise (pending or from_starlark_message(str(err), PRELUDE)) from None
 
+    def call_kept(self, path: str, builtin: str, arg: dict[str, Any]) -> Any:
+        """Call the function the file at ``path`` gave ``builtin`` (after evaluation)."""
+        try:
+            return self._modules[path].call(CALL_KEPT, builtin, arg)
+        except sl.StarlarkError as err:
+            raise from_starlark_message(str(err), PRELUDE) from None
+
     def exports(self, path: str) -> dict[str, Any]:
         """The plain values a file defines (for load_dynamic), after evaluating it."""
         self.load_path(path)
@@ -260,14 +271,21 @@ def _prelude(builtins: Mapping[str, Impl], constants: Mapping[str, object]) -> s
     namespaces: dict[str, Any] = {}
     for name in builtins:
         wrapper = name if "." not in name else "_ns_" + name.replace(".", "_")
-        # A Starlark function cannot cross into Python: builtins that take one get none.
-        rest = "" if name in FUNCTION_ARGS else ", *args, **kwargs"
-        call = f"{_py_name(name)}(call_stack(){rest})"
-        # Values Tilt hands back as structs (``link(...).url``) become structs here too.
-        body = f"struct(**{call})" if name in STRUCT_RESULTS else call
-        out.append(f"def {wrapper}(*args, **kwargs):\n    return {body}\n")
+        if name in FUNCTION_ARGS:
+            out.append(
+                f"def {wrapper}(fn):\n    {KEPT}['{name}'] = fn\n"
+                f"    return {_py_name(name)}(call_stack())\n"
+            )
+        else:
+            call = f"{_py_name(name)}(call_stack(), *args, **kwargs)"
+            # Values Tilt hands back as structs (``link(...).url``) become structs here too.
+            body = f"struct(**{call})" if name in STRUCT_RESULTS else call
+            out.append(f"def {wrapper}(*args, **kwargs):\n    return {body}\n")
         if "." in name:
             _nest(namespaces, name.split("."), wrapper)
+    out.append(
+        f"{KEPT} = {{}}\ndef {CALL_KEPT}(name, arg):\n    return {KEPT}[name](struct(**arg))\n"
+    )
     for name in constants:
         if "." in name:
             _nest(namespaces, name.split("."), _py_name(name))

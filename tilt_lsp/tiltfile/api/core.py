@@ -285,12 +285,10 @@ def _watch_settings(ctx: CallContext, ignore: Any = None) -> None:
 
 
 def _workload_to_resource_function(ctx: CallContext) -> None:
-    """Tilt calls the function with each workload's id to name its resource. A Starlark
-    function cannot be handed to tilt-lsp's Python side (the prelude does not pass it)."""
-    _state(ctx).note(
-        "workload_to_resource_function: tilt-lsp cannot call Starlark functions after the "
-        "Tiltfile ran; resources keep Tilt's default names (rename with k8s_resource(new_name=))"
-    )
+    """Tilt names each workload's resource by calling the function with the workload's id
+    (name, kind, namespace, group). The function stays in the calling file's module and is
+    called after the Tiltfile ran (``Environment.call_kept``)."""
+    _state(ctx).workload_to_resource = ctx.location.path if ctx.location else None
 
 
 def _accepted(name: str, note: str) -> Impl:
