@@ -431,3 +431,27 @@ def test_read_yaml_stream(load) -> None:
     """io: read_yaml_stream returns every document (Tilt's read_yaml_stream)."""
     model = load("print(len(read_yaml_stream('all.yaml')))\n", {"all.yaml": ALL})
     assert model.output.splitlines()[-1] == "4"
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{{name: c, cluster: {{server: "https://127.0.0.1:1"}}}}]
+users: [{{name: u, user: {{}}}}]
+contexts: [{{name: gke-blorg, context: {{cluster: c, user: u{ns}}}}}]
+current-context: gke-blorg
+"""
+
+
+@pytest.mark.skipif(not shutil.which("kubectl"), reason="needs kubectl")
+@pytest.mark.parametrize(
+    ("ns", "expected"),
+    [("", "default"), (", namespace: im-a-teapot", "im-a-teapot")],
+    ids=["TestK8sNamespaceDefaultNamespace", "TestK8sNamespaceNonStandardNamespace"],
+)
+def test_k8s_context_and_namespace(load, tmp_path: Path, ns: str, expected: str) -> None:
+    """k8scontext_test.go: k8s_context() and k8s_namespace() read the kubeconfig."""
+    config = tmp_path / "kubeconfig"
+    config.write_text(KUBECONFIG.format(ns=ns))
+    model = load("print(k8s_context())\nprint(k8s_namespace())\n", env={"KUBECONFIG": str(config)})
+    assert model.output.splitlines()[-2:] == ["gke-blorg", expected]
+    assert (model.k8s_context, model.k8s_namespace) == ("gke-blorg", expected)

@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -301,23 +301,31 @@ def _k8s_image_json_path(
 def _k8s_context(ctx: CallContext) -> str:
     state = _state(ctx)
     if not state.k8s_context:
-        state.k8s_context = _kubectl_value(["config", "current-context"])
+        state.k8s_context = _kubectl_value(["config", "current-context"], state.env)
     return state.k8s_context
 
 
 def _k8s_namespace(ctx: CallContext) -> str:
     state = _state(ctx)
     if not state.k8s_namespace:
-        ns = _kubectl_value(["config", "view", "--minify", "-o", "jsonpath={..namespace}"])
+        ns = _kubectl_value(
+            ["config", "view", "--minify", "-o", "jsonpath={..namespace}"], state.env
+        )
         state.k8s_namespace = ns or "default"
     return state.k8s_namespace
 
 
-def _kubectl_value(args: list[str]) -> str:
+def _kubectl_value(args: list[str], env: Mapping[str, str]) -> str:
     """What kubectl's config says; "" when there is no kubectl or no kubeconfig (as Tilt
     returns an empty context then)."""
     try:
-        proc = subprocess.run(["kubectl", *args], capture_output=True, text=True, timeout=20)
+        proc = subprocess.run(
+            ["kubectl", *args],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env={**os.environ, **env},
+        )
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return proc.stdout.strip() if proc.returncode == 0 else ""
