@@ -276,8 +276,12 @@ def test_restart_process_rejects_restart_container(load_error) -> None:
             "load('ext://git_resource', 'git_resource')\ngit_resource('svc', 'svc')\n",
             lambda m: m.resource("svc") is not None and m.image("svc-image") is not None,
         ),
+        (
+            "load('ext://color', 'color')\nprint(color.red('ERR'))\n",
+            lambda m: "\x1b[0;31mERR\x1b[0m" in m.output.splitlines(),
+        ),
     ],
-    ids=["local_output", "dotenv", "secret", "helm_resource", "git_resource"],
+    ids=["local_output", "dotenv", "secret", "helm_resource", "git_resource", "color"],
 )
 def test_bundled_extensions_load_offline(load, tiltfile: str, check) -> None:
     """The bundled local_output, dotenv, secret, helm_resource and git_resource keep their

@@ -148,11 +148,26 @@ def dotenv(fn='.env', verbose=False, showValues=False):
             print('dotenv: ' + key + ('=' + value if showValues else ''))
 """
 
+COLOR = """
+_CODES = {'black': 30, 'red': 31, 'green': 32, 'yellow': 33, 'blue': 34, 'magenta': 35,
+          'cyan': 36, 'white': 37}
+
+def _paint(code):
+    def paint(value):
+        if 'NO_COLOR' in os.environ:
+            return value
+        return '\\x1b[0;%dm' % code + value + '\\x1b[0m'
+    return paint
+
+color = struct(**{name: _paint(code) for name, code in _CODES.items()})
+"""
+
 SOURCES: dict[str, str] = {
     "restart_process": RESTART_PROCESS,
     "namespace": NAMESPACE,
     "uibutton": UIBUTTON,
     "local_output": LOCAL_OUTPUT,
     "dotenv": DOTENV,
+    "color": COLOR,
     **bundled_k8s.SOURCES,
 }

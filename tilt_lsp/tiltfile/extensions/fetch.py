@@ -86,7 +86,8 @@ def _clone(repo: ExtensionRepo, dest: str) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     try:
-        _git(repo, dest, "clone", "--quiet", "--no-tags", repo.url, tmp)
+        shallow = [] if repo.ref else ["--depth", "1"]  # a ref may need the history
+        _git(repo, dest, "clone", "--quiet", "--no-tags", *shallow, repo.url, tmp)
         if repo.ref:
             try:
                 _git(repo, dest, "-C", tmp, "checkout", "--quiet", repo.ref)
