@@ -114,6 +114,65 @@ def test_dc_depends_on_resource_dep_specified(load) -> None:
     assert bar is not None and bar.resource_deps == ("foo", "setup")
 
 
+THREE_SERVICES = """
+services:
+  db: {image: db}
+  foo: {image: foo, depends_on: [db]}
+  bar: {image: bar, depends_on: [db, foo]}
+"""
+
+
+@pytest.mark.parametrize(
+    "renames",
+    [
+        {},
+        {"db": "db2"},
+        {"foo": "foo2"},
+        {"foo": "foo2", "bar": "bar2"},
+        {"db": "db2", "foo": "foo2", "bar": "bar2"},
+    ],
+    ids=["default", "rename db", "rename foo", "rename foo + bar", "rename db + foo + bar"],
+)
+def test_docker_compose_new_name_with_dependencies(load, renames: dict[str, str]) -> None:
+    """TestDockerComposeNewNameWithDependencies: inferred deps follow dc_resource renames."""
+    tiltfile = "docker_compose('docker-compose.yml')\n" + "".join(
+        f"dc_resource('{old}', new_name='{new}')\n" for old, new in renames.items()
+    )
+    model = load(tiltfile, {"docker-compose.yml": THREE_SERVICES})
+    n = {s: renames.get(s, s) for s in ("db", "foo", "bar")}
+    deps = {r.name: r.resource_deps for r in model.resources}
+    assert deps == {n["db"]: (), n["foo"]: (n["db"],), n["bar"]: (n["db"], n["foo"])}
+
+
+def test_conflicting_workload_names(load) -> None:
+    """TestConflictingWorkloadNames: same-named workloads get kind and namespace."""
+    d1 = deploy("foo", "gcr.io/foo1").replace("{name: foo,", "{name: foo, namespace: ns1,")
+    d2 = deploy("foo", "gcr.io/foo2").replace("{name: foo,", "{name: foo, namespace: ns2,")
+    model = load(
+        "k8s_yaml(['foo1.yaml', 'foo2.yaml'])\ndocker_build('gcr.io/foo1', 'foo1')\n"
+        "docker_build('gcr.io/foo2', 'foo2')\n",
+        {
+            "foo1.yaml": d1,
+            "foo2.yaml": d2,
+            "foo1/Dockerfile": "FROM x\n",
+            "foo2/Dockerfile": "FROM x\n",
+        },
+    )
+    assert [(r.name, r.image_refs) for r in model.resources] == [
+        ("foo:deployment:ns1", ("gcr.io/foo1",)),
+        ("foo:deployment:ns2", ("gcr.io/foo2",)),
+    ]
+
+
+def test_k8s_resource_non_workload_requires_new_name(load_error) -> None:
+    """TestK8sResourceNonWorkloadRequiresNewName."""
+    err = load_error(
+        "k8s_yaml('s.yaml')\nk8s_resource(objects=['bar'])\n",
+        {"s.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: bar}\n"},
+    )
+    assert "new_name" in err.message and err.location is not None and err.location.line == 2
+
+
 # -- resource deps and names ------------------------------------------------------------------
 
 

@@ -189,8 +189,7 @@ def _compose_resources(state: EvalState) -> list[Resource]:
                 config=config,
             )
             kind = ResourceKind.DOCKER_COMPOSE
-            r = _new_resource(service, kind, state, call.location, candidates, compose=spec)
-            out.append(dataclasses.replace(r, resource_deps=_depends_on(config)))
+            out.append(_new_resource(service, kind, state, call.location, candidates, compose=spec))
     for dc in state.dc_calls:
         index = next(
             (i for i, r in enumerate(out) if r.compose and r.compose.service == dc.target), None
@@ -203,7 +202,18 @@ def _compose_resources(state: EvalState) -> list[Resource]:
                 "reference",
             )
         out[index] = _configured(out[index], dc)
-    return out
+    # depends_on names services; dc_resource(new_name=) may have renamed them.
+    names = {r.compose.service: r.name for r in out if r.compose}
+    return [
+        dataclasses.replace(
+            r,
+            resource_deps=tuple(names.get(d, d) for d in _depends_on(r.compose.config))
+            + r.resource_deps,
+        )
+        if r.compose
+        else r
+        for r in out
+    ]
 
 
 def _depends_on(config: Mapping[str, Any]) -> tuple[str, ...]:
