@@ -455,3 +455,25 @@ def test_k8s_context_and_namespace(load, tmp_path: Path, ns: str, expected: str)
     model = load("print(k8s_context())\nprint(k8s_namespace())\n", env={"KUBECONFIG": str(config)})
     assert model.output.splitlines()[-2:] == ["gke-blorg", expected]
     assert (model.k8s_context, model.k8s_namespace) == ("gke-blorg", expected)
+
+
+def test_resources_json_shows_what_tilt_lsp_modelled(load) -> None:
+    """`tilt-lsp resources --json` carries custom builds, custom deploys, restart_process,
+    named links and recorded UI objects (plain JSON)."""
+    import json
+
+    from tilt_lsp.tiltfile import serialize
+
+    model = load(
+        "custom_build('img', 'make $EXPECTED_REF', ['.'], live_update=[sync('.', '/app')])\n"
+        "k8s_custom_deploy('dep', apply_cmd='apply', delete_cmd='delete', deps=[], image_deps=['img'])\n"
+        "k8s_resource('dep', links=[link('localhost:8000', 'ui')])\n"
+        "v1alpha1.ui_button(name='b', text='B')\n"
+    )
+    data = json.loads(json.dumps(serialize.model(model)))
+    assert data["images"][0]["custom_build"]["command"]["display"] == "make $EXPECTED_REF"
+    assert data["images"][0]["live_update"]["restart_process"] is False
+    dep = data["resources"][0]
+    assert dep["k8s_custom_deploy"]["image_deps"] == ["img"]
+    assert dep["links"] == [{"url": "localhost:8000", "name": "ui"}]
+    assert data["ui_objects"][0]["kind"] == "ui_button"
