@@ -641,3 +641,19 @@ def test_workload_to_resource_function_error(load_error) -> None:
         {"foo.yaml": deploy("foo")},
     )
     assert "workload_to_resource_function" in err.message
+
+
+def test_exit_stops_the_tiltfile_keeping_what_was_declared(load) -> None:
+    """print.go exit(): stops execution without an error; earlier resources stay."""
+    model = load("local_resource('a', 'true')\nexit('done here')\nlocal_resource('b', 'true')\n")
+    assert [r.name for r in model.resources] == ["a"]
+    assert "done here" in model.output.splitlines()
+
+
+def test_exit_in_a_loaded_file_stops_everything(load) -> None:
+    """exit() inside a loaded file stops the whole evaluation (ErrStopExecution)."""
+    model = load(
+        "local_resource('a', 'true')\nload('lib.star', 'x')\nlocal_resource('b', 'true')\n",
+        {"lib.star": "x = 1\nexit()\n"},
+    )
+    assert [r.name for r in model.resources] == ["a"]

@@ -82,6 +82,7 @@ class Environment:
         self._stack: list[str] = []
         self._pending: TiltfileError | None = None
         self._exports: dict[str, tuple[dict[str, Any], list[str]]] = {}
+        self.exiting = False  # exit() was called: stop evaluating, keep what was declared
         state.environment = self
 
     @property
@@ -95,6 +96,8 @@ class Environment:
         try:
             self._eval_file(path)
         except sl.StarlarkError as err:
+            if self.exiting:
+                return
             raise self._translate(err) from None
 
     # -- internals -------------------------------------------------------------------------
@@ -173,6 +176,8 @@ class Environment:
         try:
             return self._eval_file(path)
         except sl.StarlarkError as err:
+            if self.exiting:
+                raise TiltfileError("exit() stopped the Tiltfile", None, "exit") from None
             pending, self._pending = self._pending, None
             raise (pending or from_starlark_message(str(err), PRELUDE)) from None
 

@@ -284,6 +284,14 @@ def _watch_settings(ctx: CallContext, ignore: Any = None) -> None:
     _state(ctx).watch_ignores.extend(as_str_list("watch_settings", "ignore", ignore))
 
 
+def _exit(ctx: CallContext, code: Any = None) -> None:
+    """Tilt's exit(): stop evaluating here; what was declared so far is the Tiltfile."""
+    if code is not None and _to_str(code):
+        _state(ctx).output.append(_to_str(code))
+    ctx.state.environment.exiting = True
+    raise TiltfileError("exit() stopped the Tiltfile", kind="exit")
+
+
 def _workload_to_resource_function(ctx: CallContext) -> None:
     """Tilt names each workload's resource by calling the function with the workload's id
     (name, kind, namespace, group). The function stays in the calling file's module and is
@@ -334,6 +342,13 @@ BUILTINS: dict[str, Impl] = {
         "secret_settings", "tilt-lsp does not scrub secrets from logs; keep them out of output"
     ),
     "enable_feature": _accepted("enable_feature", "Tilt feature flags do not apply"),
+    "experimental_metrics_settings": _accepted(
+        "experimental_metrics_settings", "tilt-lsp reports no metrics"
+    ),
+    "experimental_telemetry_cmd": _accepted(
+        "experimental_telemetry_cmd", "tilt-lsp sends no telemetry"
+    ),
+    "exit": _exit,
     "workload_to_resource_function": _workload_to_resource_function,
     "os.getcwd": _os_getcwd,
     "os.getenv": _os_getenv,

@@ -103,6 +103,18 @@ SPECS = (
     "handler",
     "object_selector",
     "port_forward_template_spec",
+    "config_map_disable_source",
+    "disable_source",
+    "forward",
+    "http_header",
+    "kubernetes_apply_cmd",
+    "kubernetes_discovery_template_spec",
+    "kubernetes_image_locator",
+    "kubernetes_image_object_descriptor",
+    "kubernetes_watch_ref",
+    "label_selector",
+    "label_selector_requirement",
+    "pod_log_stream_template_spec",
 )
 
 
