@@ -319,3 +319,65 @@ def test_real_extensions_from_a_file_repo(load, tmp_path: Path, name: str) -> No
     else:
         assert [o["kind"] for o in model.ui_objects] == ["ui_button", "cmd"]
         assert model.resources[0].kind is ResourceKind.LOCAL
+
+
+@pytest.mark.skipif(
+    not MIRROR.is_dir(), reason="needs the tilt-extensions mirror to copy real extensions from"
+)
+def test_many_real_extensions_load_and_do_their_job(load, tmp_path: Path) -> None:
+    """A dozen of Tilt's own extensions (copied at test time into a file:// repo) load with
+    tilt-lsp's builtins and declare what they declare in Tilt."""
+    names = [
+        "dotenv",
+        "local_output",
+        "color",
+        "secret",
+        "helm_resource",
+        "configmap",
+        "deployment",
+        "cert_manager",
+        "k8s_attach",
+        "docker_build_sub",
+        "file_sync_only",
+        "global_vars",
+        "tests/golang",
+    ]
+    repo = tmp_path / "ext" / "repo"
+    for name in names:
+        listing = subprocess.run(
+            ["git", "-C", str(MIRROR), "ls-tree", "-r", "--name-only", "HEAD", name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        for path in listing:
+            data = subprocess.run(
+                ["git", "-C", str(MIRROR), "show", f"HEAD:{path}"], capture_output=True, check=True
+            ).stdout
+            (repo / path).parent.mkdir(parents=True, exist_ok=True)
+            (repo / path).write_bytes(data)
+    model = load(
+        f"v1alpha1.extension_repo(name='default', url='file://{repo}')\n"
+        "load('ext://dotenv', 'dotenv')\ndotenv()\n"
+        "load('ext://local_output', 'local_output')\nprint('v=' + local_output('echo 1'))\n"
+        "load('ext://color', 'color')\nprint(color.green('ok'))\n"
+        "load('ext://secret', 'secret_from_dict')\nk8s_yaml(secret_from_dict('s', inputs={'a': 'b'}))\n"
+        "load('ext://helm_resource', 'helm_resource', 'helm_repo')\n"
+        "helm_repo('bitnami', 'https://charts.bitnami.com/bitnami')\n"
+        "helm_resource('db', 'bitnami/postgresql', resource_deps=['bitnami'], port_forwards=[5432])\n"
+        "load('ext://configmap', 'configmap_create')\nconfigmap_create('cm', from_env_file='.env')\n"
+        "load('ext://deployment', 'deployment_create')\ndeployment_create('svc', ports='8080')\n"
+        "load('ext://cert_manager', 'deploy_cert_manager')\n"
+        "load('ext://k8s_attach', 'k8s_attach')\n"
+        "load('ext://docker_build_sub', 'docker_build_sub')\n"
+        "load('ext://file_sync_only', 'file_sync_only')\n"
+        "load('ext://tests/golang', 'test_go')\n",
+        {".env": "PORT=1\n"},
+    )
+    lines = model.output.splitlines()
+    assert "v=1" in lines and "\x1b[0;32mok\x1b[0m" in lines
+    assert {r.name for r in model.resources} == {"svc", "db", "bitnami", "uncategorized"}
+    db = model.resource("db")
+    assert db is not None and db.custom_deploy is not None and db.resource_deps == ("bitnami",)
+    svc = model.resource("svc")
+    assert svc is not None and [o["kind"] for o in svc.k8s.objects] == ["Deployment", "Service"]

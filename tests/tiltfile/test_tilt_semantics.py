@@ -657,3 +657,49 @@ def test_exit_in_a_loaded_file_stops_everything(load) -> None:
         {"lib.star": "x = 1\nexit()\n"},
     )
     assert [r.name for r in model.resources] == ["a"]
+
+
+def test_while_loops_as_tilt_allows_them(load) -> None:
+    """starkit/environment.go fileOptions While=True: while loops (with continue, break and
+    a condition over several lines) run as in Tilt."""
+    model = load(
+        "i = 0\nnames = []\nwhile i < 5:\n    i += 1\n    if i == 2:\n        continue\n"
+        "    if i == 4:\n        break\n    names.append('r%d' % i)\n"
+        "def count(xs):\n    n = 0\n    while (n <\n           len(xs)):\n        n += 1\n    return n\n"
+        "for name in names:\n    local_resource(name, 'true')\n"
+        "local_resource('c%d' % count([1, 2]), 'true')\n"
+    )
+    assert [r.name for r in model.resources] == ["r1", "r3", "c2"]
+    assert model.resources[-1].location.line == 18
+
+
+def test_error_after_a_while_loop_is_on_the_users_line(load_error) -> None:
+    """Rewriting while loops keeps error lines where the user wrote them."""
+    err = load_error("i = 0\nwhile i < 2:\n    i += 1\nlocal_resource('a')\n")
+    assert err.location is not None and err.location.line == 4
+    err = load_error("i = 0\nwhile i < 2:\n    i += nope\n")
+    assert err.location is not None and err.location.line == 3
+
+
+def test_real_dotenv_extension_with_while(load, tmp_path) -> None:
+    """Tilt's own dotenv extension uses a while loop: it loads unchanged from a file:// repo."""
+    import subprocess
+    from pathlib import Path
+
+    mirror = Path("/work/.mirror/tilt-dev+tilt-extensions/repo")
+    if not mirror.is_dir():
+        pytest.skip("needs the tilt-extensions mirror to copy the real extension from")
+    text = subprocess.run(
+        ["git", "-C", str(mirror), "show", "HEAD:dotenv/Tiltfile"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (tmp_path / "repo" / "dotenv").mkdir(parents=True)
+    (tmp_path / "repo" / "dotenv" / "Tiltfile").write_text(text)
+    model = load(
+        f"v1alpha1.extension_repo(name='default', url='file://{tmp_path}/repo')\n"
+        "load('ext://dotenv', 'dotenv')\ndotenv()\nprint('PORT=' + os.getenv('PORT', ''))\n",
+        {".env": "# comment\nPORT=8080\n"},
+    )
+    assert "PORT=8080" in model.output.splitlines()

@@ -17,6 +17,7 @@ from typing import Any
 
 import starlark as sl
 
+from tilt_lsp.tiltfile import dialect
 from tilt_lsp.tiltfile.args import bind
 from tilt_lsp.tiltfile.errors import TiltfileError, from_starlark_message
 from tilt_lsp.tiltfile.model import Location
@@ -78,6 +79,7 @@ class Environment:
         self._prelude_src = _prelude(builtins, constants)
         self._prelude_ast = sl.parse(PRELUDE, self._prelude_src, sl.Dialect.extended())
         self._sources: dict[str, str] = {}
+        self._line_maps: dict[str, dialect.LineMap] = {}
         self._modules: dict[str, sl.FrozenModule] = {}
         self._stack: list[str] = []
         self._pending: TiltfileError | None = None
@@ -123,10 +125,11 @@ class Environment:
         self._sources[path] = source
         self._state.config_files.add(path)
         module = self._new_module()
+        text, self._line_maps[path] = dialect.rewrite(source)
         try:
-            ast = sl.parse(path, _expand_indent_tabs(source), sl.Dialect.extended())
+            ast = sl.parse(path, text, sl.Dialect.extended())
         except sl.StarlarkError as err:
-            raise _syntax_error(str(err), path, source) from None
+            raise self._located(_syntax_error(str(err), path, text)) from None
         with self._in_file(path):
             sl.eval(module, ast, self._globals, sl.FileLoader(self._load))
             self._exports[path] = self._values_of(module, source)
@@ -179,14 +182,14 @@ class Environment:
             if self.exiting:
                 raise TiltfileError("exit() stopped the Tiltfile", None, "exit") from None
             pending, self._pending = self._pending, None
-            raise (pending or from_starlark_message(str(err), PRELUDE)) from None
+            raise (pending or self._located(from_starlark_message(str(err), PRELUDE))) from None
 
     def call_kept(self, path: str, builtin: str, arg: dict[str, Any]) -> Any:
         """Call the function the file at ``path`` gave ``builtin`` (after evaluation)."""
         try:
             return self._modules[path].call(CALL_KEPT, builtin, arg)
         except sl.StarlarkError as err:
-            raise from_starlark_message(str(err), PRELUDE) from None
+            raise self._located(from_starlark_message(str(err), PRELUDE)) from None
 
     def exports(self, path: str) -> dict[str, Any]:
         """The plain values a file defines (for load_dynamic), after evaluating it."""
@@ -245,19 +248,33 @@ class Environment:
         if not user:
             return None
         frame = user[-1]
-        path, line = frame.group("path"), int(frame.group("line"))
+        path, line = (
+            frame.group("path"),
+            self._user_line(frame.group("path"), int(frame.group("line"))),
+        )
         text = self._source_line(path, line)
         short = name.rsplit(".", 1)[-1]
         found = re.search(rf"\b{re.escape(short)}\s*\(", text)
         column = found.start() + 1 if found else len(text) - len(text.lstrip()) + 1
         return Location(path, line, column)
 
+    def _user_line(self, path: str, line: int) -> int:
+        """The user's line for a line of the rewritten text (see ``dialect``)."""
+        lines = self._line_maps.get(path)
+        return lines.original(line) if lines is not None else line
+
+    def _located(self, err: TiltfileError) -> TiltfileError:
+        loc = err.location
+        if loc is not None and loc.path in self._line_maps:
+            err.location = Location(loc.path, self._user_line(loc.path, loc.line), loc.column)
+        return err
+
     def _source_line(self, path: str, line: int) -> str:
         lines = self._sources.get(path, "").splitlines()
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
     def _translate(self, err: sl.StarlarkError) -> TiltfileError:
-        parsed = from_starlark_message(str(err), PRELUDE)
+        parsed = self._located(from_starlark_message(str(err), PRELUDE))
         pending, self._pending = self._pending, None
         if pending is None:
             return parsed
@@ -310,17 +327,6 @@ def _nest(tree: dict[str, Any], parts: list[str], leaf: str) -> None:
 def _struct(members: Mapping[str, Any]) -> str:
     fields = (f"{k}={_struct(v) if isinstance(v, dict) else v}" for k, v in sorted(members.items()))
     return "struct(" + ", ".join(fields) + ")"
-
-
-_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
-
-
-def _expand_indent_tabs(source: str) -> str:
-    """Tilt's Starlark accepts tabs in indentation; starlark-rust does not. Tabs in the
-    indentation become spaces (to the next multiple of 8, as Go's scanner counts them)."""
-    if "\t" not in source:
-        return source
-    return _INDENT.sub(lambda m: m.group().expandtabs(8), source)
 
 
 def _syntax_error(text: str, path: str, source: str) -> TiltfileError:

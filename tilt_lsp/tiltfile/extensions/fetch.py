@@ -84,7 +84,9 @@ def ensure(repo: ExtensionRepo, cache: str) -> Fetched:
 def _clone(repo: ExtensionRepo, dest: str) -> None:
     tmp = f"{dest}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    # Tilt keeps extensions under a `tilt_modules` folder, and some extensions (git_resource)
+    # look for it above themselves to find where to put their own files.
+    os.makedirs(os.path.join(os.path.dirname(dest), "tilt_modules"), exist_ok=True)
     try:
         shallow = [] if repo.ref else ["--depth", "1"]  # a ref may need the history
         _git(repo, dest, "clone", "--quiet", "--no-tags", *shallow, repo.url, tmp)
