@@ -178,6 +178,18 @@ def test_load_dynamic_ok(load) -> None:
     assert "hello" in model.output.splitlines()
 
 
+def test_load_dynamic_functions(load) -> None:
+    """TestLoadDynamicOK (functions): load_dynamic hands back the file's functions too."""
+    model = load(
+        "s = load_dynamic('./lib.star')\ns['svc']('api', port=8000)\nprint(s['double'](21))\n",
+        {
+            "lib.star": "def svc(name, port=0):\n    local_resource(name, 'echo %d' % port)\n"
+            "def double(x):\n    return x * 2\n"
+        },
+    )
+    assert model.resources[0].name == "api" and "42" in model.output.splitlines()
+
+
 def test_load_dynamic_cached_load(load) -> None:
     """TestLoadDynamicCachedLoad: load and load_dynamic of one file evaluate it once."""
     model = load(

@@ -28,6 +28,7 @@ STRUCT_RESULTS = frozenset({"link"})
 # it) and is called back later through ``call_kept``.
 FUNCTION_ARGS = frozenset({"workload_to_resource_function"})
 KEPT = "tilt_lsp_kept_functions"
+CALL_EXPORTED = "__tilt_call_exported"
 CALL_KEPT = "tilt_lsp_call_kept"
 _TOP_NAME = re.compile(r"^(?:def\s+([A-Za-z_]\w*)\s*\(|([A-Za-z_]\w*)\s*=(?!=))", re.MULTILINE)
 _FRAME = re.compile(r"^\s*\* (?P<path>.+):(?P<line>\d+), in (?P<fn>.*)$")
@@ -110,6 +111,7 @@ class Environment:
             module.add_callable(_py_name(name), self._dispatcher(name, impl))
         for name, value in self._constants.items():
             module[_py_name(name)] = value
+        module.add_callable(CALL_EXPORTED, self._call_exported)
         sl.eval(module, self._prelude_ast, self._globals)
         return module
 
@@ -191,16 +193,19 @@ class Environment:
         except sl.StarlarkError as err:
             raise self._located(from_starlark_message(str(err), PRELUDE)) from None
 
-    def exports(self, path: str) -> dict[str, Any]:
-        """The plain values a file defines (for load_dynamic), after evaluating it."""
+    def exports(self, path: str) -> tuple[dict[str, Any], list[str]]:
+        """What a file defines (for load_dynamic), after evaluating it: its plain values, and
+        the names of its functions (called through ``_call_exported``)."""
         self.load_path(path)
-        values, functions = self._exports.get(path, ({}, []))
-        if functions:
-            self._state.note(
-                f"load_dynamic({os.path.basename(path)}): functions ({', '.join(functions)}) "
-                "cannot be handed back by tilt-lsp's load_dynamic; use load() for them"
-            )
-        return values
+        return self._exports.get(path, ({}, []))
+
+    def _call_exported(self, path: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._modules[path].call(name, *args, **kwargs)
+        except sl.StarlarkError as err:
+            if self._pending is None:
+                self._pending = self._located(from_starlark_message(str(err), PRELUDE))
+            raise _Abort(self._pending.message) from None
 
     def _values_of(self, module: sl.Module, source: str) -> tuple[dict[str, Any], list[str]]:
         names = sorted({a or b for a, b in _TOP_NAME.findall(source)})
@@ -293,7 +298,22 @@ def _prelude(builtins: Mapping[str, Impl], constants: Mapping[str, object]) -> s
     namespaces: dict[str, Any] = {}
     for name in builtins:
         wrapper = name if "." not in name else "_ns_" + name.replace(".", "_")
-        if name in FUNCTION_ARGS:
+        if name == "load_dynamic":
+            # Functions cannot cross into Python: each exported function comes back as a
+            # closure that calls it in its own (frozen) module.
+            out.append(
+                f"def {wrapper}(*args, **kwargs):\n"
+                f"    d = {_py_name(name)}(call_stack(), *args, **kwargs)\n"
+                "    out = dict(d['values'])\n"
+                "    for fn in d['functions']:\n"
+                "        out[fn] = _tilt_exported(d['path'], fn)\n"
+                "    return out\n"
+                "def _tilt_exported(path, fn):\n"
+                "    def call(*args, **kwargs):\n"
+                f"        return {CALL_EXPORTED}(path, fn, *args, **kwargs)\n"
+                "    return call\n"
+            )
+        elif name in FUNCTION_ARGS:
             out.append(
                 f"def {wrapper}(fn):\n    {KEPT}['{name}'] = fn\n"
                 f"    return {_py_name(name)}(call_stack())\n"

@@ -15,11 +15,11 @@ def _include(ctx: CallContext, path: Any) -> None:
 
 
 def _load_dynamic(ctx: CallContext, path: Any) -> dict[str, Any]:
-    """Runs the file like load(), and returns what it defines as a dict."""
-    values: dict[str, Any] = ctx.state.environment.exports(
-        ctx.path(as_str("load_dynamic", "path", path))
-    )
-    return values
+    """Runs the file like load(); the prelude turns this into the dict of what it defines
+    (its functions as closures that call them in the file's module)."""
+    abspath = ctx.path(as_str("load_dynamic", "path", path))
+    values, functions = ctx.state.environment.exports(abspath)
+    return {"values": values, "functions": functions, "path": abspath}
 
 
 BUILTINS: dict[str, Impl] = {"include": _include, "load_dynamic": _load_dynamic}
