@@ -703,3 +703,9 @@ def test_real_dotenv_extension_with_while(load, tmp_path) -> None:
         {".env": "# comment\nPORT=8080\n"},
     )
     assert "PORT=8080" in model.output.splitlines()
+
+
+def test_tabs_inside_a_multi_line_string_are_kept(load) -> None:
+    """Only indentation tabs are rewritten; a string's own tabs are its data."""
+    model = load("def f():\n\tprint('''a\n\tb''')\nf()\n")
+    assert "a\n\tb" in model.output

@@ -1,7 +1,8 @@
 """What Tilt's Starlark accepts and starlark-rust does not, rewritten before parsing.
 
 Tilt runs go.starlark.net with ``While``, ``Set``, ``Recursion``, ``GlobalReassign`` and
-``TopLevelControl``. starlark-rust has the last three; tabs and ``while`` loops are rewritten:
+``TopLevelControl``. starlark-rust has the last three (``set`` has no counterpart); tabs and
+``while`` loops are rewritten:
 
 - tabs in indentation become spaces (to the next multiple of 8, as Go's scanner counts);
 - ``while COND:`` becomes ``for _ in range(<huge>):`` whose body starts with
@@ -37,9 +38,27 @@ class LineMap:
 
 
 def expand_indent_tabs(source: str) -> str:
+    """Tabs in the indentation of code lines (text inside a multi-line string is kept)."""
     if "\t" not in source:
         return source
-    return _INDENT.sub(lambda m: m.group().expandtabs(8), source)
+    in_strings = _string_lines(source)
+    lines = source.splitlines(keepends=True)
+    return "".join(
+        line if n in in_strings else _INDENT.sub(lambda m: m.group().expandtabs(8), line)
+        for n, line in enumerate(lines, start=1)
+    )
+
+
+def _string_lines(source: str) -> set[int]:
+    """Lines that continue a multi-line string (their leading whitespace is data)."""
+    out: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                out.update(range(tok.start[0] + 1, tok.end[0] + 1))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return out
 
 
 def rewrite(source: str) -> tuple[str, LineMap]:
