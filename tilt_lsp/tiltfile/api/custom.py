@@ -169,10 +169,11 @@ def _k8s_custom_deploy(
         )
     )
     state.implicit_trigger.add(res_name)
-    state.note(
-        "k8s_custom_deploy: recorded; tilt-lsp's Kubernetes runtime does not run apply_cmd/"
-        "delete_cmd yet, so these resources are listed but not deployed"
-    )
+    if lu is not None and not img_deps:
+        state.note(
+            "k8s_custom_deploy(live_update=...) for an image tilt-lsp does not build "
+            "(image_selector/container_selector): not live-updated; changes re-run apply_cmd"
+        )
 
 
 BUILTINS: dict[str, Impl] = {
