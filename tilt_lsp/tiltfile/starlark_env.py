@@ -208,22 +208,34 @@ class Environment:
             raise _Abort(self._pending.message) from None
 
     def _values_of(self, module: sl.Module, source: str) -> tuple[dict[str, Any], list[str]]:
+        """The file's top-level names: plain values, and the names of its functions. A value
+        that cannot become plain data (a struct holding functions) is left out."""
         names = sorted({a or b for a, b in _TOP_NAME.findall(source)})
         names = [n for n in names if not n.startswith("_")]
-        pairs = ", ".join(f"({n!r}, {n})" for n in names)
-        expr = f"{{k: v for k, v in [{pairs}] if type(v) not in ('function', 'builtin_function_or_method')}}"
-        funcs = (
-            f"[k for k, v in [{pairs}] if type(v) in ('function', 'builtin_function_or_method')]"
-        )
+        values: dict[str, Any] = {}
+        functions: list[str] = []
+        if not names:
+            return values, functions
+        kinds = self._eval_in(module, "[" + ", ".join(f"type({n})" for n in names) + "]")
+        if not isinstance(kinds, list):
+            return values, functions
+        for name, kind in zip(names, kinds, strict=True):
+            if kind in ("function", "builtin_function_or_method"):
+                functions.append(name)
+                continue
+            try:
+                values[name] = sl.eval(
+                    module, sl.parse(PRELUDE, name, sl.Dialect.extended()), self._globals
+                )
+            except sl.StarlarkError:
+                continue
+        return values, functions
+
+    def _eval_in(self, module: sl.Module, expr: str) -> Any:
         try:
-            values = sl.eval(module, sl.parse(PRELUDE, expr, sl.Dialect.extended()), self._globals)
-            fn_names = sl.eval(
-                module, sl.parse(PRELUDE, funcs, sl.Dialect.extended()), self._globals
-            )
+            return sl.eval(module, sl.parse(PRELUDE, expr, sl.Dialect.extended()), self._globals)
         except sl.StarlarkError:
-            return {}, []
-        functions = [str(f) for f in fn_names] if isinstance(fn_names, list) else []
-        return (dict(values) if isinstance(values, dict) else {}), functions
+            return None
 
     def _dispatcher(self, name: str, impl: Impl) -> Callable[..., Any]:
         def call(stack: str, *args: Any, **kwargs: Any) -> Any:

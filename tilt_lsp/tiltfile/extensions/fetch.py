@@ -96,7 +96,14 @@ def _clone(repo: ExtensionRepo, dest: str) -> None:
             except FetchError:
                 _git(repo, dest, "-C", tmp, "fetch", "--quiet", "origin", repo.ref)
                 _git(repo, dest, "-C", tmp, "checkout", "--quiet", "FETCH_HEAD")
-        os.replace(tmp, dest)
+        if os.path.exists(dest):  # a broken copy of ours (no .git): replace it
+            shutil.rmtree(dest, ignore_errors=True)
+        try:
+            os.replace(tmp, dest)
+        except OSError as err:
+            raise FetchError(
+                f"cannot store extension repo {repo.name!r} in {dest}: {err.strerror}"
+            ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
