@@ -217,8 +217,7 @@ class ComposeController:
             assert self.image is not None
             if self._builder is None:
                 self._builder = image_builder(
-                    self.image,
-                    self.host.client().api,
+                    self.image, self.host.client().api,
                     {**self.host.labels, lbl.RESOURCE: self.name},
                 )
             return self._builder.build(changed, on_line, force=force)
@@ -352,12 +351,8 @@ class ComposeController:
         return await self._settle(cid)
 
     async def _find_container(self) -> str | None:
-        filters = {
-            "label": [
-                f"{PROJECT_LABEL}={self.spec.project_name}",
-                f"{SERVICE_LABEL}={self.spec.service}",
-            ]
-        }
+        filters = {"label": [f"{PROJECT_LABEL}={self.spec.project_name}",
+                             f"{SERVICE_LABEL}={self.spec.service}"]}
 
         def find(api: Any) -> str | None:
             found = api.containers(all=True, filters=filters)
@@ -450,8 +445,7 @@ class ComposeController:
             return await self._full_build(force=False, recreate=False)
         all_deletes = [*deletes, *missing]
         steps = tuple(
-            sp.RunStep(tuple(step.command.argv))
-            for step in (decision.run_steps if decision else ())
+            sp.RunStep(tuple(step.command.argv)) for step in (decision.run_steps if decision else ())
         )
         spec = sp.UpdateSpec(
             deletes=tuple(all_deletes),
@@ -557,10 +551,8 @@ class ComposeController:
             return
         ours = self._is_ours(event.time)
         if event.action == "start":
-            fresh = (
-                self._attached is None
-                or self._attached[0] != event.container_id
-                or (event.time - self._attached[1] > 0.2)
+            fresh = self._attached is None or self._attached[0] != event.container_id or (
+                event.time - self._attached[1] > 0.2
             )
             if fresh:
                 self._attach(event.container_id, event.time)
@@ -613,11 +605,8 @@ class ComposeController:
             self._dispatch(RuntimeChanged(self.name, RuntimeStatus.READY))
 
     def _attach(self, cid: str, since: float | None) -> None:
-        if (
-            self._attached is not None
-            and self._attached[0] == cid
-            and since is not None
-            and (abs(since - self._attached[1]) < 0.2)
+        if self._attached is not None and self._attached[0] == cid and since is not None and (
+            abs(since - self._attached[1]) < 0.2
         ):
             return
         self._close_logs()
@@ -625,11 +614,8 @@ class ComposeController:
         self._exit_reported = None
         self._attached = (cid, since or time.time())
         self._logs = LogFollower(
-            self.host.new_api,
-            cid,
-            None if since is None else since - 0.001,
-            self._on_log,
-            asyncio.get_running_loop(),
+            self.host.new_api, cid, None if since is None else since - 0.001,
+            self._on_log, asyncio.get_running_loop(),
         )
 
     def _new_runtime_sink(self) -> None:
@@ -664,12 +650,8 @@ class ComposeController:
         self._log(message)
         status = RuntimeStatus.EXITED if code == 0 and not oom else RuntimeStatus.CRASHED
         self._dispatch(
-            RuntimeChanged(
-                self.name,
-                status,
-                exit_code=code,
-                error=None if status is RuntimeStatus.EXITED else message,
-            )
+            RuntimeChanged(self.name, status, exit_code=code,
+                           error=None if status is RuntimeStatus.EXITED else message)
         )
 
     # -- helpers ------------------------------------------------------------------------
