@@ -91,3 +91,59 @@ def test_custom_build_skips_local_docker_uses_the_ref(
     )
     built = image_builder(image, docker_client.api, {}).build(None, lambda line: None)
     assert built.ref == "registry.example.com/app:v1"
+
+
+async def test_custom_build_image_runs_in_compose(
+    tmp_path: Path, base_image: str, docker_client: Any
+) -> None:
+    """custom_build through the engine and the compose runtime: the command's image serves."""
+    import contextlib
+    import os
+    import shutil
+
+    from tests.docker.test_compose_loop import serves
+    from tests.support import free_port
+    from tilt_lsp.engine.engine import Engine
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "compose-python"
+    root = tmp_path / "ws"
+    shutil.copytree(example, root)
+    (root / "Tiltfile").write_text(
+        "docker_compose('docker-compose.yml')\n"
+        "custom_build('compose-python-web',\n"
+        "    'DOCKER_BUILDKIT=0 docker build -q --build-arg BASE_IMAGE=$BASE_IMAGE -t $EXPECTED_REF .',\n"
+        "    ['.'])\n"
+    )
+    project = f"tiltlsptest11cb{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    env = {
+        **os.environ,
+        "BASE_IMAGE": base_image,
+        "WEB_PORT": str(port),
+        "COMPOSE_PROJECT_NAME": project,
+    }
+    engine = Engine(str(root / "Tiltfile"), env=env)
+    try:
+        await engine.start()
+        assert await engine.wait_settled(180)
+        await serves(port, "Hello from compose-python!", timeout=60)
+        log = engine.logs("web", 0)
+        assert any(line.startswith("custom_build: running") for line in log), log[-20:]
+    finally:
+        await engine.stop()
+        api = docker_client.api
+        for c in api.containers(
+            all=True, filters={"label": [f"com.docker.compose.project={project}"]}
+        ):
+            with contextlib.suppress(Exception):
+                api.remove_container(c["Id"], force=True, v=True)
+        lbl.remove_stale_images(api, lbl.managed_labels(str(root)), keep=())
+        for img in api.images(name="compose-python-web"):
+            tags = [
+                t
+                for t in img.get("RepoTags") or []
+                if t.startswith("compose-python-web:tilt-build-")
+            ]
+            for t in tags:
+                with contextlib.suppress(Exception):
+                    api.remove_image(t)

@@ -50,7 +50,7 @@ class CustomBuilder(ImageBuilder):
         expected = expected_ref(self.image)
         repo, _, tag = expected.rpartition(":")
         env = {
-            **os.environ,
+            **(custom.base_env or os.environ),
             **custom.env,
             "EXPECTED_REF": expected,
             "EXPECTED_IMAGE": repo,

@@ -96,6 +96,9 @@ class CustomBuild:
     disable_push: bool = False
     skips_local_docker: bool = False
     outputs_image_ref_to: str = ""  # a file the command writes the built ref to
+    # The Tiltfile's environment when custom_build was called (os.putenv included): the
+    # command runs in it, as Tilt runs it in its own process environment. Not shown.
+    base_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

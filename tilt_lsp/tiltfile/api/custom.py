@@ -107,6 +107,7 @@ def _custom_build(
                 disable_push=as_bool(fn, "disable_push", disable_push),
                 skips_local_docker=as_bool(fn, "skips_local_docker", skips_local_docker),
                 outputs_image_ref_to=ctx.path(ref_file) if ref_file else "",
+                base_env=dict(state.env),
             ),
         )
     )
