@@ -381,3 +381,41 @@ def test_many_real_extensions_load_and_do_their_job(load, tmp_path: Path) -> Non
     assert db is not None and db.custom_deploy is not None and db.resource_deps == ("bitnami",)
     svc = model.resource("svc")
     assert svc is not None and [o["kind"] for o in svc.k8s.objects] == ["Deployment", "Service"]
+
+
+def test_repo_pinned_to_a_ref(load, tmp_path: Path) -> None:
+    """extension_repo(ref=...): the extension as it was at that commit."""
+    repo = git_repo(tmp_path / "src", {"ext/Tiltfile": "def v():\n    print('v1')\n"})
+    first = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (repo / "ext" / "Tiltfile").write_text("def v():\n    print('v2')\n")
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=t",
+            "-C",
+            str(repo),
+            "commit",
+            "-qam",
+            "v2",
+        ],
+        check=True,
+    )
+    model = load(
+        f"v1alpha1.extension_repo(name='r', url='{repo}', ref='{first}', load_host='r')\n"
+        "load('ext://r/ext', 'v')\nv()\n"
+    )
+    assert "v1" in model.output.splitlines()
+
+
+def test_failed_fetch_is_remembered_and_said(load, tmp_path: Path) -> None:
+    """An unreachable default repo is not retried on every evaluation; the bundled version is
+    used each time and the log says why."""
+    for _ in range(2):
+        model = load(UNREACHABLE + "load('ext://local_output', 'local_output')\n")
+    assert "retried after 5 minutes" in model.output
+    assert list((tmp_path / ".ext-cache").glob("default-*.failed"))
