@@ -709,3 +709,14 @@ def test_tabs_inside_a_multi_line_string_are_kept(load) -> None:
     """Only indentation tabs are rewritten; a string's own tabs are its data."""
     model = load("def f():\n\tprint('''a\n\tb''')\nf()\n")
     assert "a\n\tb" in model.output
+
+
+def test_model_and_errors_cross_a_process_boundary(load, load_error) -> None:
+    """The evaluation may run in a worker process: the model and a located error pickle."""
+    import pickle
+
+    model = load("local_resource('a', 'true', links=[link('x.dev', 'x')])\n")
+    assert pickle.loads(pickle.dumps(model)) == model
+    err = load_error("x = 1\nlocal_resource('a')\n")
+    again = pickle.loads(pickle.dumps(err))
+    assert (again.message, again.location, again.kind) == (err.message, err.location, err.kind)
