@@ -498,3 +498,15 @@ def test_load_dynamic_skips_values_that_hold_functions(load) -> None:
         {"lib.star": "def f():\n    pass\ntools = struct(f=f)\nx = 'plain'\n"},
     )
     assert model.output.splitlines()[-2:] == ["plain", "False"]
+
+
+def test_custom_build_missing_deps_warn(load) -> None:
+    """A custom_build or k8s_custom_deploy dep that does not exist is a warning (as for
+    local_resource deps), not an error: Tilt accepts it."""
+    model = load(
+        "custom_build('img', 'make', ['srcc'])\n"
+        "k8s_custom_deploy('d', apply_cmd='a', delete_cmd='b', deps=['chartz'])\n"
+    )
+    messages = [w.message for w in model.warnings]
+    assert any("deps: 'srcc' does not exist" in m for m in messages)
+    assert any("deps: 'chartz' does not exist" in m for m in messages)

@@ -7,7 +7,14 @@ import os
 from typing import Any
 
 from tilt_lsp.tiltfile.api.build import REF, live_update_from_steps
-from tilt_lsp.tiltfile.args import as_bool, as_command, as_str, as_str_dict, as_str_list
+from tilt_lsp.tiltfile.args import (
+    as_bool,
+    as_command,
+    as_str,
+    as_str_dict,
+    as_str_list,
+    warn_missing_paths,
+)
 from tilt_lsp.tiltfile.errors import TiltfileError
 from tilt_lsp.tiltfile.model import (
     CustomBuild,
@@ -66,7 +73,9 @@ def _custom_build(
     as_str(fn, "command_bat_val", command_bat_val)
     if cmd is None:
         raise TiltfileError(f"{fn}(): Argument 'command' can't be empty", kind="argument")
-    dep_paths = tuple(ctx.path(p) for p in as_str_list(fn, "deps", deps))
+    given_deps = as_str_list(fn, "deps", deps)
+    warn_missing_paths(ctx, fn, "deps", given_deps, position=2)
+    dep_paths = tuple(ctx.path(p) for p in given_deps)
     if not dep_paths:
         raise TiltfileError(
             f"{fn}(): 'deps' must name the files or folders the build reads", kind="argument"
@@ -112,6 +121,12 @@ def _custom_build(
         )
     )
     state.custom_image_deps[image_ref] = (_image_refs(fn, "image_deps", image_deps), ctx.location)
+
+
+def _deps(ctx: CallContext, fn: str, deps: Any) -> list[str]:
+    given = as_str_list(fn, "deps", deps)
+    warn_missing_paths(ctx, fn, "deps", given, position=3)
+    return given
 
 
 def _k8s_custom_deploy(
@@ -161,7 +176,7 @@ def _k8s_custom_deploy(
                 apply_env=as_str_dict(fn, "apply_env", apply_env),
                 delete_dir=ctx.path(as_str(fn, "delete_dir", delete_dir) or "."),
                 delete_env=as_str_dict(fn, "delete_env", delete_env),
-                deps=tuple(ctx.path(p) for p in as_str_list(fn, "deps", deps)),
+                deps=tuple(ctx.path(p) for p in _deps(ctx, fn, deps)),
                 image_deps=img_deps,
                 image_selector=selector,
                 container_selector=as_str(fn, "container_selector", container_selector),
