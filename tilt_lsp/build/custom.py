@@ -3,8 +3,9 @@
 The command runs in ``dir`` with ``$EXPECTED_REF`` (``REPO:tilt-build-<time>``, or
 ``REPO:<tag>`` with ``tag=``) and ``$EXPECTED_IMAGE``/``$EXPECTED_TAG`` set; with
 ``outputs_image_ref_to`` it writes the ref it built to that file instead. The result is
-then re-tagged through a one-line ``FROM`` build that adds tilt-lsp's labels (the managed mark
-the synclet checks, the cleanup labels), so a custom image is handled like any other.
+then finished like a docker_build image (tilt-lsp's labels: the managed mark the synclet
+checks, the cleanup labels; the restart wrapper when the live update restarts), so a custom
+image is handled like any other.
 With ``skips_local_docker`` the image never reaches the local engine: its ref is used as is.
 
 ``image_builder`` is the one place that picks the builder for an image.
@@ -13,11 +14,10 @@ With ``skips_local_docker`` the image never reaches the local engine: its ref is
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import signal
 import subprocess
-import tarfile
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,14 +25,17 @@ from typing import Any
 from tilt_lsp.build import labels as lbl
 from tilt_lsp.build.builder import BuildError, BuiltImage, ImageBuilder, LineSink
 from tilt_lsp.build.context import Snapshot
+from tilt_lsp.build.finish import FinishError, finish_image
 from tilt_lsp.tiltfile.model import ImageBuild
 
 
-def image_builder(image: ImageBuild, api: Any, labels: Mapping[str, str]) -> ImageBuilder:
+def image_builder(
+    image: ImageBuild, api: Any, labels: Mapping[str, str], env: Mapping[str, str] | None = None
+) -> ImageBuilder:
     """The builder for this image: the user's command for custom_build, else Docker."""
     if image.custom is not None:
-        return CustomBuilder(image, api, labels)
-    return ImageBuilder(image, api, labels)
+        return CustomBuilder(image, api, labels, env=env)
+    return ImageBuilder(image, api, labels, env=env)
 
 
 def expected_ref(image: ImageBuild, now: float | None = None) -> str:
@@ -42,11 +45,15 @@ def expected_ref(image: ImageBuild, now: float | None = None) -> str:
 
 
 class CustomBuilder(ImageBuilder):
-    def build(
-        self, changed: Iterable[str] | None, on_line: LineSink, force: bool = False
-    ) -> BuiltImage:
+    """custom_build: the command builds; then the same finishing commit as docker_build
+    (tilt-lsp's labels, the restart wrapper when the live update restarts, the
+    ``entrypoint=`` override)."""
+
+    def _build(self, changed: Iterable[str] | None, on_line: LineSink, force: bool) -> BuiltImage:
         custom = self.image.custom
         assert custom is not None
+        if self._cancel.cancelled:
+            raise BuildError("the build was cancelled", cancelled=True)
         expected = expected_ref(self.image)
         repo, _, tag = expected.rpartition(":")
         env = {
@@ -81,9 +88,20 @@ class CustomBuilder(ImageBuilder):
                 tail,
             ) from None
         final = f"{self.image.repository}:tilt-{built_id.split(':')[-1][:16]}"
-        image_id = self._labelled(ref, final, on_line)
+        labels = {**self.labels, lbl.IMAGE: self.image.repository, lbl.BUILD_KIND: "full"}
+        try:
+            image_id, finish = finish_image(
+                self.api, built_id, final, labels, self.wrap, self._entrypoint()
+            )
+        except FinishError as err:
+            raise BuildError(str(err)) from None
+        on_line(f"custom_build: {ref} → {final}")
+        if finish.wrapped:
+            on_line("added the restart wrapper: a live update restarts the process in place")
+        elif finish.note:
+            on_line(finish.note)
         if not custom.tag and not custom.outputs_image_ref_to:
-            # The time-stamped tag only carried the result here; the labelled tag names it.
+            # The time-stamped tag only carried the result here; the final tag names it.
             with contextlib.suppress(Exception):
                 self.api.remove_image(ref, noprune=True)
         return BuiltImage(final, image_id, Snapshot({}, built_id), reused=False)
@@ -104,6 +122,8 @@ class CustomBuilder(ImageBuilder):
             )
         except OSError as err:
             raise BuildError(f"custom_build: cannot run {argv[0]!r}: {err.strerror}") from None
+        watcher = threading.Thread(target=self._stop_on_cancel, args=(proc,), daemon=True)
+        watcher.start()
         assert proc.stdout is not None
         try:
             for raw in proc.stdout:
@@ -113,38 +133,26 @@ class CustomBuilder(ImageBuilder):
                 on_line(line)
             code = proc.wait()
         except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)
+            _killpg(proc.pid)
             proc.wait()
             raise
+        if self._cancel.cancelled:
+            raise BuildError("the build was cancelled", cancelled=True)
         if code != 0:
             raise BuildError(f"custom_build command failed with exit code {code}", tuple(tail))
         return tuple(tail)
 
-    def _labelled(self, source: str, ref: str, on_line: LineSink) -> str:
-        """``FROM source`` with our labels, tagged ``ref``: adds no layer."""
-        dockerfile = f"FROM {source}\n".encode()
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            info = tarfile.TarInfo("Dockerfile")
-            info.size = len(dockerfile)
-            tar.addfile(info, io.BytesIO(dockerfile))
-        labels = {**self.labels, lbl.IMAGE: self.image.repository, lbl.BUILD_KIND: "full"}
-        error = None
-        for chunk in self.api.build(
-            fileobj=io.BytesIO(buf.getvalue()),
-            custom_context=True,
-            tag=ref,
-            labels=labels,
-            rm=True,
-            forcerm=True,
-            decode=True,
-        ):
-            if "error" in chunk:
-                error = str(chunk["error"]).strip()
-        if error:
-            raise BuildError(f"custom_build: labelling {source} failed: {error}")
-        on_line(f"custom_build: {source} → {ref}")
-        return str(self.api.inspect_image(ref)["Id"])
+    def _stop_on_cancel(self, proc: subprocess.Popen[bytes]) -> None:
+        while proc.poll() is None:
+            if self._cancel.cancelled:
+                _killpg(proc.pid)
+                return
+            time.sleep(0.1)
 
     def remove_leftovers(self) -> None:
         """The user's command owns what it built; tilt-lsp leaves it alone."""
+
+
+def _killpg(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
