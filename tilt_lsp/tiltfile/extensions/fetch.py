@@ -10,6 +10,8 @@ each time.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import os
 import shutil
@@ -20,7 +22,9 @@ from dataclasses import dataclass
 
 from tilt_lsp.tiltfile.extensions.repos import ExtensionRepo, sanitize
 
-GIT_TIMEOUT_S = 120
+# Below the evaluation's own time limit (the worker's 30 s): a slow network fails the fetch
+# with a clear message (and the bundled fallback) rather than the whole evaluation.
+GIT_TIMEOUT_S = 20
 RETRY_AFTER_S = 300
 
 
@@ -83,6 +87,10 @@ def ensure(repo: ExtensionRepo, cache: str) -> Fetched:
 
 def _clone(repo: ExtensionRepo, dest: str) -> None:
     tmp = f"{dest}.tmp-{os.getpid()}"
+    for stale in glob.glob(f"{glob.escape(dest)}.tmp-*"):  # a clone killed half-way
+        with contextlib.suppress(OSError):
+            if time.time() - os.path.getmtime(stale) > RETRY_AFTER_S:
+                shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(tmp, ignore_errors=True)
     # Tilt keeps extensions under a `tilt_modules` folder, and some extensions (git_resource)
     # look for it above themselves to find where to put their own files.
