@@ -176,9 +176,7 @@ class K8sController:
         if not self._deployed:
             return await self.update(frozenset(), "restart")
         try:
-            deleted = await asyncio.to_thread(
-                api.delete_pods, self.namespace, self._selector
-            )
+            deleted = await asyncio.to_thread(api.delete_pods, self.namespace, self._selector)
         except KubeError as err:
             self._fail_runtime(f"restart failed: {err.message}")
             return False
