@@ -29,9 +29,16 @@ def project(tmp_path: Path) -> Callable[[Files], Path]:
 
 @pytest.fixture
 def load(project: Callable[[Files], Path]) -> Callable[..., Model]:
-    def run(tiltfile: str, files: Files | None = None, env: dict[str, str] | None = None) -> Model:
+    def run(
+        tiltfile: str,
+        files: Files | None = None,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+    ) -> Model:
         root = project({"Tiltfile": tiltfile, **(files or {})})
-        return load_tiltfile(str(root / "Tiltfile"), env=env or {})
+        # Extension repos are cached per test, never in the user's cache.
+        full_env = {"TILT_LSP_EXTENSIONS_DIR": str(root / ".ext-cache"), **(env or {})}
+        return load_tiltfile(str(root / "Tiltfile"), env=full_env, args=args or [])
 
     return run
 
@@ -40,9 +47,9 @@ def load(project: Callable[[Files], Path]) -> Callable[..., Model]:
 def load_error(load: Callable[..., Model], tmp_path: Path) -> Callable[..., TiltfileError]:
     """Evaluate and return the TiltfileError (its location relative to the project)."""
 
-    def run(tiltfile: str, files: Files | None = None) -> TiltfileError:
+    def run(tiltfile: str, files: Files | None = None, **kw: object) -> TiltfileError:
         with pytest.raises(TiltfileError) as info:
-            load(tiltfile, files)
+            load(tiltfile, files, **kw)
         return info.value
 
     return run

@@ -59,7 +59,9 @@ def test_resources_command_reports_errors_with_location(tmp_path: Path) -> None:
     (tmp_path / "Tiltfile").write_text("x = 1\nhelm('chart')\n")
     proc = run_cli("resources", "--file", str(tmp_path))
     assert proc.returncode == 1
-    assert proc.stderr.startswith(f"{tmp_path}/Tiltfile:2:1: error: helm() is a Tilt builtin")
+    assert proc.stderr.startswith(
+        f"{tmp_path}/Tiltfile:2:1: error: helm(): could not read Helm chart directory"
+    )
 
 
 def test_cli_version_and_help() -> None:
@@ -81,4 +83,4 @@ def test_doctor_fails_when_the_tiltfile_is_broken(tmp_path: Path) -> None:
     (tmp_path / "Tiltfile").write_text("local_resource('a')\n")
     proc = run_cli("doctor", "--file", str(tmp_path))
     assert proc.returncode == 1
-    assert "[ERR] Tiltfile:" in proc.stdout and "needs a cmd and/or a serve_cmd" in proc.stdout
+    assert "[ERR] Tiltfile:" in proc.stdout and "must have a cmd and/or a serve_cmd" in proc.stdout

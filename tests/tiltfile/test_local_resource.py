@@ -55,7 +55,10 @@ def test_local_resource_with_every_argument(load, tmp_path: Path) -> None:
         1,
     )
     assert api.labels == ("backend", "fast")
-    assert api.links == ("http://localhost:8000", "http://localhost:8000/docs")
+    assert [(link.url, link.name) for link in api.links] == [
+        ("http://localhost:8000", ""),
+        ("http://localhost:8000/docs", "docs"),
+    ]
     assert api.location is not None and api.location.line == 1
 
 

@@ -136,6 +136,8 @@ class ImageBuilder:
         h.update(f"\0target={self.image.target}".encode())
         if self.wrap:  # a new wrapper (or turning it off) is a new image
             h.update(b"\0wrapper=" + hashlib.sha256(wrapper_script()).digest())
+        if self.image.entrypoint is not None:  # docker_build(entrypoint=...) is in the image
+            h.update(b"\0entrypoint=" + "\0".join(self.image.entrypoint.argv).encode())
         return f"{self.image.repository}:tilt-{h.hexdigest()[:16]}"
 
     def existing(self, ref: str) -> str | None:
@@ -193,7 +195,9 @@ class ImageBuilder:
         t0 = time.monotonic()
         labels = {**self.labels, lbl.IMAGE: self.image.repository, lbl.BUILD_KIND: "full"}
         try:
-            image_id, finish = finish_image(self.api, built_id, ref, labels, self.wrap)
+            image_id, finish = finish_image(
+                self.api, built_id, ref, labels, self.wrap, self._entrypoint()
+            )
         except FinishError as err:
             self.leftovers.add(built_id)
             raise BuildError(str(err)) from None
@@ -206,6 +210,10 @@ class ImageBuilder:
         elif finish.note:
             on_line(finish.note)
         return BuiltImage(ref, image_id, snapshot, reused=False)
+
+    def _entrypoint(self) -> list[str] | None:
+        ep = self.image.entrypoint
+        return list(ep.argv) if ep is not None else None
 
     def cancel(self) -> None:
         """End the build in progress (from any thread), or the next one if none runs yet:

@@ -21,7 +21,7 @@ import importlib.resources
 import io
 import re
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,11 +78,21 @@ class Finish:
 
 
 def plan_finish(
-    config: Mapping[str, Any], labels: Mapping[str, str], wrap: bool, has_shell: bool
+    config: Mapping[str, Any],
+    labels: Mapping[str, str],
+    wrap: bool,
+    has_shell: bool,
+    entrypoint: Sequence[str] | None = None,
 ) -> Finish:
     """The new image config from the built image's ``config`` (pure). The commit API merges
-    ``conf`` over the container's config: what is not set here stays as the image had it."""
+    ``conf`` over the container's config: what is not set here stays as the image had it.
+    ``entrypoint``: the Tiltfile's ``docker_build(entrypoint=...)``, which replaces the
+    image's ENTRYPOINT and CMD (as in Tilt)."""
     conf: dict[str, Any] = {"Labels": dict(labels)}
+    if entrypoint:
+        config = {**config, "Entrypoint": list(entrypoint), "Cmd": None}
+        conf["Entrypoint"] = list(entrypoint)
+        conf["Cmd"] = None
     if not wrap:
         return Finish(conf, wrapped=False)
     own = (config.get("Labels") or {}).get(RESTART_SIGNAL_LABEL)
@@ -123,7 +133,12 @@ def wrapper_tar() -> bytes:
 
 
 def finish_image(
-    api: Any, image_id: str, ref: str, labels: Mapping[str, str], wrap: bool
+    api: Any,
+    image_id: str,
+    ref: str,
+    labels: Mapping[str, str],
+    wrap: bool,
+    entrypoint: Sequence[str] | None = None,
 ) -> tuple[str, Finish]:
     """Commit ``image_id`` + labels (+ wrapper) as ``ref``; (new image id, what was done).
     Blocking: run in a thread. Raises ``FinishError``."""
@@ -141,8 +156,8 @@ def finish_image(
         raise FinishError(f"cannot finish the image: {err}") from None
     try:
         has_shell = wrap and _has_shell(api, cid)
-        finish = plan_finish(config, labels, wrap, has_shell)
-        if create and not finish.wrapped:
+        finish = plan_finish(config, labels, wrap, has_shell, entrypoint)
+        if create and not finish.wrapped and not entrypoint:
             # Without the wrapper the temporary entrypoint must not stay: a one-line build.
             return _label_build(api, image_id, ref, labels), finish
         if finish.wrapped:

@@ -63,6 +63,8 @@ class Watches:
         if r.name in self._local:
             deps, ignore = self._local[r.name]
             return any(under(path, d) for d in deps) and not matches(ignore, self._base, path)
+        if r.custom_deploy is not None and any(under(path, d) for d in r.custom_deploy.deps):
+            return True  # k8s_custom_deploy(deps=...): apply again
         for ref in r.image_refs:
             image = self.model.image(ref)
             if image is not None and self.image_watches(image, path):

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from tilt_lsp.commands import interrupt
@@ -21,6 +22,13 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("up", help="run the dev loop in this terminal until Ctrl-C")
     add_tiltfile_argument(p)
     p.add_argument("--no-logs", action="store_true", help="do not print resource logs")
+    p.add_argument(
+        "tiltfile_args",
+        nargs="*",
+        metavar="-- ARGS",
+        help="the Tiltfile's args, as in `tilt up -- ARGS`: resource names to run, or flags "
+        "for config.parse()",
+    )
     p.set_defaults(func=run)
 
 
@@ -56,8 +64,8 @@ class _Terminal:
         print(f"{severity}: {text}", file=sys.stderr, flush=True)
 
 
-async def up(tiltfile: str, logs: bool) -> int:
-    engine = Engine(tiltfile, listener=_Terminal(logs))
+async def up(tiltfile: str, logs: bool, tiltfile_args: Sequence[str] = ()) -> int:
+    engine = Engine(tiltfile, listener=_Terminal(logs), tiltfile_args=tiltfile_args)
     stop = asyncio.Event()
     start: asyncio.Task[None] | None = None
 
@@ -84,7 +92,7 @@ async def up(tiltfile: str, logs: bool) -> int:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(up(resolve_tiltfile(args.file), not args.no_logs))
+        return asyncio.run(up(resolve_tiltfile(args.file), not args.no_logs, args.tiltfile_args))
     except KeyboardInterrupt:  # a Ctrl-C after the cleanup, as the loop closed
         return 130
     finally:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from tilt_lsp.changes.ignore import IgnoreRules
@@ -58,8 +58,10 @@ class Engine:
         env: Mapping[str, str] | None = None,
         controllers: ControllerFactory | None = None,
         tiltfile_timeout: float = TIMEOUT_S,
+        tiltfile_args: Sequence[str] = (),
     ) -> None:
         self.tiltfile = os.path.abspath(tiltfile)
+        self.tiltfile_args = tuple(tiltfile_args)  # `tilt-lsp up -- ARGS` / tiltfileArgs
         self.root = os.path.abspath(root or os.path.dirname(self.tiltfile))
         self.listener: EngineListener = listener or NullListener()
         self.env = dict(os.environ if env is None else env)
@@ -357,7 +359,7 @@ class Engine:
             return
         self.loads += 1
         try:
-            model = await self._evaluator.load(self.tiltfile, self.env)
+            model = await self._evaluator.load(self.tiltfile, self.env, self.tiltfile_args)
         except TiltfileError as err:
             if err.kind in ("timeout", "memory", "crash"):
                 keeps = "the last good version keeps running" if self.model else "nothing runs"

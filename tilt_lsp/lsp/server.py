@@ -71,11 +71,13 @@ class TiltLanguageServer(LanguageServer):
             if self.root and tiltfile.startswith(self.root + os.sep)
             else os.path.dirname(tiltfile)
         )
+        args = self.options.get("tiltfileArgs") or []
         self.engine = Engine(
             tiltfile,
             root=root,
             listener=LspListener(self),
             tiltfile_timeout=self._timeout_option(),
+            tiltfile_args=[str(a) for a in args] if isinstance(args, list) else [],
         )
         await self.engine.start(watch=bool(self.options.get("watch", True)))
 

@@ -32,6 +32,12 @@ class TiltfileError(Exception):
         where = f"{self.location}: " if self.location else ""
         return f"{where}{self.message}"
 
+    def __reduce__(
+        self,
+    ) -> tuple[type[TiltfileError], tuple[str, Location | None, str, str | None]]:
+        # Keep the place and kind when the error crosses a process boundary (pickle).
+        return (type(self), (self.message, self.location, self.kind, self.argument))
+
 
 _ARROW = re.compile(r"^\s*-->\s*(?P<path>.+):(?P<line>\d+):(?P<col>\d+)\s*$")
 _PARSE_ERROR = re.compile(r"^Parse error: ")

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tilt_lsp.tiltfile import api, k8s
+from tilt_lsp.tiltfile.assemble_k8s import k8s_resources
+from tilt_lsp.tiltfile.checks import check_images, enabled_resources
 from tilt_lsp.tiltfile.errors import TiltfileError
+from tilt_lsp.tiltfile.extensions import fetch
+from tilt_lsp.tiltfile.extensions.resolve import extension_tiltfile
 from tilt_lsp.tiltfile.model import (
     ComposeSpec,
     ImageBuild,
@@ -28,16 +32,29 @@ from tilt_lsp.tiltfile.model import (
 from tilt_lsp.tiltfile.starlark_env import Environment
 from tilt_lsp.tiltfile.state import EvalState, ResourceCall
 
-UNCATEGORIZED = "uncategorized"
 
-
-def load_tiltfile(path: str, env: Mapping[str, str] | None = None) -> Model:
-    """Evaluate the Tiltfile at ``path``. Raises TiltfileError (with a location when there
-    is one) if it cannot be understood."""
+def load_tiltfile(
+    path: str,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+) -> Model:
+    """Evaluate the Tiltfile at ``path``. ``args`` are the Tiltfile's args (``tilt-lsp up --
+    ARGS``): resource names, or config flags when the Tiltfile calls config.parse().
+    Raises TiltfileError (with a location when there is one) if it cannot be understood."""
     path = os.path.abspath(path)
     state = EvalState(main_path=path, env=dict(os.environ if env is None else env))
-    environment = Environment(api.BUILTINS, api.constants(state), state)
+    state.config_args = list(args)
+    state.ext_cache_dir = fetch.cache_dir(state.env)
+    environment = Environment(
+        api.BUILTINS,
+        api.constants(state),
+        state,
+        resolve_ext=lambda module: extension_tiltfile(module, state),
+    )
     environment.run(path)
+    namer = None
+    if state.workload_to_resource:
+        namer = _workload_namer(environment, state.workload_to_resource)
     for step in state.steps.values():
         if not step.consumed:
             raise TiltfileError(
@@ -45,13 +62,44 @@ def load_tiltfile(path: str, env: Mapping[str, str] | None = None) -> Model:
                 step.location,
                 "live-update",
             )
-    return _assemble(state)
+    return _assemble(state, namer)
 
 
-def _assemble(state: EvalState) -> Model:
+def _workload_namer(environment: Environment, path: str) -> Callable[[dict[str, Any]], str]:
+    """workload_to_resource_function: the Tiltfile's function names each workload."""
+
+    def name(obj: dict[str, Any]) -> str:
+        api_version = str(obj.get("apiVersion", ""))
+        arg = {
+            "name": k8s.name_of(obj),
+            "kind": str(obj.get("kind", "")),
+            "namespace": k8s.namespace_of(obj),
+            "group": api_version.split("/")[0] if "/" in api_version else "",
+        }
+        try:
+            result = environment.call_kept(path, "workload_to_resource_function", arg)
+        except TiltfileError as err:
+            raise TiltfileError(
+                f"workload_to_resource_function: {err.message}", err.location, err.kind
+            ) from None
+        if not isinstance(result, str) or not result:
+            raise TiltfileError(
+                f"workload_to_resource_function must return a non-empty string, got {result!r} "
+                f"for {arg['name']}",
+                None,
+                "type",
+            )
+        return result
+
+    return name
+
+
+def _assemble(state: EvalState, namer: Callable[[dict[str, Any]], str] | None = None) -> Model:
     resources: list[Resource] = []
     resources += _compose_resources(state)
-    resources += _k8s_resources(state)
+    resources += k8s_resources(
+        state, lambda n, loc, spec: _k8s_resource(n, state, loc, spec), _configured, namer
+    )
     resources += [
         dataclasses.replace(r, trigger_mode=state.default_trigger_mode)
         if r.name in state.implicit_trigger
@@ -68,18 +116,16 @@ def _assemble(state: EvalState) -> Model:
                 "argument",
             )
         seen[r.name] = r
-    for r in resources:
-        for dep in r.resource_deps:
-            if dep not in seen:
-                raise TiltfileError(
-                    f"resource {r.name!r}: resource_deps names unknown resource {dep!r} "
-                    f"(resources: {', '.join(sorted(seen))})",
-                    r.location,
-                    "reference",
-                )
-    _check_dep_cycles(resources)
-    used = {ref for r in resources for ref in r.image_refs}
     warnings = list(state.warnings)
+    resources = [_known_deps(r, seen, warnings) for r in resources]
+    _check_dep_cycles(resources)
+    check_images(state, resources, warnings)
+    enabled = enabled_resources(state, [r.name for r in resources], warnings)
+    if enabled is not None:
+        resources = [
+            r if r.name in enabled else dataclasses.replace(r, auto_init=False) for r in resources
+        ]
+    used = {ref for r in resources for ref in r.image_refs}
     for image in state.images:
         if image.ref not in used:
             warnings.append(
@@ -99,7 +145,27 @@ def _assemble(state: EvalState) -> Model:
         default_registry=state.default_registry,
         allowed_k8s_contexts=tuple(state.allowed_k8s_contexts),
         watch_ignores=tuple(state.watch_ignores),
+        enabled_resources=None if enabled is None else tuple(enabled),
+        k8s_context=state.k8s_context,
+        k8s_namespace=state.k8s_namespace,
+        ui_objects=tuple(state.ui_objects),
     )
+
+
+def _known_deps(r: Resource, seen: Mapping[str, Resource], warnings: list[Warning]) -> Resource:
+    """Tilt warns about (and ignores) a resource_deps entry that names no resource."""
+    unknown = [d for d in r.resource_deps if d not in seen]
+    for dep in unknown:
+        warnings.append(
+            Warning(
+                f"resource {r.name!r}: resource_deps names unknown resource {dep!r}; it is "
+                f"ignored (resources: {', '.join(sorted(seen))})",
+                r.location,
+            )
+        )
+    if not unknown:
+        return r
+    return dataclasses.replace(r, resource_deps=tuple(d for d in r.resource_deps if d in seen))
 
 
 def _image_refs(images: list[ImageBuild], candidates: list[str]) -> tuple[str, ...]:
@@ -136,7 +202,25 @@ def _compose_resources(state: EvalState) -> list[Resource]:
                 "reference",
             )
         out[index] = _configured(out[index], dc)
-    return out
+    # depends_on names services; dc_resource(new_name=) may have renamed them.
+    names = {r.compose.service: r.name for r in out if r.compose}
+    return [
+        dataclasses.replace(
+            r,
+            resource_deps=tuple(names.get(d, d) for d in _depends_on(r.compose.config))
+            + r.resource_deps,
+        )
+        if r.compose
+        else r
+        for r in out
+    ]
+
+
+def _depends_on(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """Compose ``depends_on`` (a list, or a mapping of service → condition) becomes
+    resource_deps, as in Tilt."""
+    deps = config.get("depends_on") or ()
+    return tuple(str(d) for d in deps) if isinstance(deps, list | dict) else ()
 
 
 def _new_resource(
@@ -164,7 +248,7 @@ def _new_resource(
 def _k8s_resource(
     name: str, state: EvalState, location: Location | None, spec: K8sSpec
 ) -> Resource:
-    images = [ref for obj in spec.objects for ref in k8s.images(obj)]
+    images = [ref for obj in spec.objects for ref in k8s.images(obj, state.k8s_kinds)]
     return _new_resource(name, ResourceKind.K8S, state, location, images, k8s=spec)
 
 
@@ -182,69 +266,6 @@ def _configured(base: Resource, call: ResourceCall, **spec: Any) -> Resource:
         location=call.location,
         **spec,
     )
-
-
-def _k8s_resources(state: EvalState) -> list[Resource]:
-    workloads = [o for o in state.k8s_objects if k8s.is_workload(o.obj)]
-    others = [o for o in state.k8s_objects if not k8s.is_workload(o.obj)]
-    names = k8s.workload_names([w.obj for w in workloads])
-    # Each entry: the resource, and the workload object it was made from (None: objects only).
-    entries: list[tuple[Resource, dict[str, Any] | None]] = [
-        (
-            _k8s_resource(name, state, w.location, K8sSpec((w.obj,), (), k8s.selector_of(w.obj))),
-            w.obj,
-        )
-        for w, name in zip(workloads, names, strict=True)
-    ]
-    for call in state.k8s_calls:
-        kw = call.kwargs
-        if call.target:
-            index = next(
-                (
-                    i
-                    for i, (r, obj) in enumerate(entries)
-                    if obj is not None and (r.name == call.target or k8s.matches(obj, call.target))
-                ),
-                None,
-            )
-            if index is None:
-                known = ", ".join(r.name for r, obj in entries if obj is not None)
-                raise TiltfileError(
-                    f"k8s_resource(): no workload named {call.target!r} "
-                    f"(workloads: {known or 'none: call k8s_yaml() first'})",
-                    call.location,
-                    "reference",
-                )
-        else:
-            entries.append(
-                (_k8s_resource(kw["new_name"], state, call.location, K8sSpec((), (), "")), None)
-            )
-            index = len(entries) - 1
-        base, obj = entries[index]
-        claimed: list[dict[str, Any]] = []
-        for selector in kw["objects"]:
-            found = [o for o in others if k8s.matches(o.obj, selector)]
-            if not found:
-                raise TiltfileError(
-                    f"k8s_resource(): objects: no Kubernetes object matches {selector!r} "
-                    "(use 'name', 'name:kind' or 'name:kind:namespace')",
-                    call.location,
-                    "reference",
-                )
-            claimed += [o.obj for o in found]
-            others = [o for o in others if o not in found]
-        assert base.k8s is not None
-        spec = dataclasses.replace(
-            base.k8s,
-            objects=base.k8s.objects + tuple(claimed),
-            port_forwards=base.k8s.port_forwards + kw["port_forwards"],
-        )
-        entries[index] = (_configured(base, call, k8s=spec), obj)
-    out = [r for r, _ in entries]
-    if others:
-        spec = K8sSpec(tuple(o.obj for o in others), (), "")
-        out.append(_k8s_resource(UNCATEGORIZED, state, others[0].location, spec))
-    return out
 
 
 def _check_dep_cycles(resources: list[Resource]) -> None:

@@ -85,8 +85,26 @@ class LiveUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomBuild:
+    """``custom_build``: the user's command builds the image (Tilt sets ``$EXPECTED_REF``)."""
+
+    command: Command
+    deps: tuple[str, ...]
+    dir: str
+    env: Mapping[str, str]
+    tag: str = ""  # the command tags this exact ref instead of $EXPECTED_REF
+    disable_push: bool = False
+    skips_local_docker: bool = False
+    outputs_image_ref_to: str = ""  # a file the command writes the built ref to
+    # The Tiltfile's environment when custom_build was called (os.putenv included): the
+    # command runs in it, as Tilt runs it in its own process environment. Not shown.
+    base_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ImageBuild:
-    """``docker_build``: how to build one image ref, and how to live-update its containers."""
+    """``docker_build`` (or ``custom_build``, then ``custom`` is set): how to build one image
+    ref, and how to live-update its containers."""
 
     ref: str
     context: str
@@ -99,6 +117,7 @@ class ImageBuild:
     entrypoint: Command | None
     live_update: LiveUpdate | None
     location: Location | None
+    custom: CustomBuild | None = None
 
     @property
     def repository(self) -> str:
@@ -173,6 +192,31 @@ class K8sSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """``link(url, name)``; a URL without a scheme gets ``http://`` (as Tilt)."""
+
+    url: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomDeploy:
+    """``k8s_custom_deploy``: commands that apply (printing the applied YAML) and delete."""
+
+    apply_cmd: Command
+    delete_cmd: Command
+    apply_dir: str
+    apply_env: Mapping[str, str]
+    delete_dir: str
+    delete_env: Mapping[str, str]
+    deps: tuple[str, ...]
+    image_deps: tuple[str, ...]
+    image_selector: str = ""
+    container_selector: str = ""
+    live_update: LiveUpdate | None = None  # for the image_selector/container_selector image
+
+
+@dataclass(frozen=True, slots=True)
 class Resource:
     """A unit the user sees: built, deployed, restarted and reported on as one."""
 
@@ -184,10 +228,11 @@ class Resource:
     labels: tuple[str, ...]
     image_refs: tuple[str, ...]  # docker_build refs this resource deploys
     location: Location | None
-    links: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
     local: LocalSpec | None = None
     compose: ComposeSpec | None = None
     k8s: K8sSpec | None = None
+    custom_deploy: CustomDeploy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +255,12 @@ class Model:
     default_registry: str = ""
     allowed_k8s_contexts: tuple[str, ...] = ()
     watch_ignores: tuple[str, ...] = field(default=())
+    # config.set_enabled_resources / config.parse: the resources to run ("" = all of them).
+    enabled_resources: tuple[str, ...] | None = None
+    k8s_context: str = ""
+    k8s_namespace: str = ""
+    # What Tilt shows in its web UI (buttons, extension repos) and tilt-lsp only records.
+    ui_objects: tuple[Mapping[str, Any], ...] = ()
 
     def resource(self, name: str) -> Resource | None:
         return next((r for r in self.resources if r.name == name), None)

@@ -41,6 +41,7 @@ def live_update(lu: LiveUpdate | None) -> dict[str, Any] | None:
             for r in lu.runs
         ],
         "restart_container": lu.restart_container,
+        "restart_process": lu.restart_process,
         "initial_sync": lu.initial_sync,
     }
 
@@ -58,6 +59,18 @@ def image(i: ImageBuild) -> dict[str, Any]:
         "entrypoint": command(i.entrypoint),
         "live_update": live_update(i.live_update),
         "location": location(i.location),
+        "custom_build": None
+        if i.custom is None
+        else {
+            "command": command(i.custom.command),
+            "deps": list(i.custom.deps),
+            "dir": i.custom.dir,
+            "env": dict(i.custom.env),
+            "tag": i.custom.tag,
+            "disable_push": i.custom.disable_push,
+            "skips_local_docker": i.custom.skips_local_docker,
+            "outputs_image_ref_to": i.custom.outputs_image_ref_to,
+        },
     }
 
 
@@ -86,7 +99,7 @@ def resource(r: Resource) -> dict[str, Any]:
         "auto_init": r.auto_init,
         "resource_deps": list(r.resource_deps),
         "labels": list(r.labels),
-        "links": list(r.links),
+        "links": [{"url": link.url, "name": link.name} for link in r.links],
         "images": list(r.image_refs),
         "location": location(r.location),
     }
@@ -122,6 +135,14 @@ def resource(r: Resource) -> dict[str, Any]:
                 for p in r.k8s.port_forwards
             ],
         }
+    if r.custom_deploy:
+        cd = r.custom_deploy
+        out["k8s_custom_deploy"] = {
+            "apply_cmd": command(cd.apply_cmd),
+            "delete_cmd": command(cd.delete_cmd),
+            "deps": list(cd.deps),
+            "image_deps": list(cd.image_deps),
+        }
     return out
 
 
@@ -133,4 +154,7 @@ def model(m: Model) -> dict[str, Any]:
         "config_files": list(m.config_files),
         "warnings": [{"message": w.message, "location": location(w.location)} for w in m.warnings],
         "default_registry": m.default_registry,
+        "enabled_resources": None if m.enabled_resources is None else list(m.enabled_resources),
+        "k8s_context": m.k8s_context,
+        "ui_objects": [dict(o) for o in m.ui_objects],
     }

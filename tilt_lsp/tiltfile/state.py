@@ -78,8 +78,36 @@ class EvalState:
     default_registry: str = ""
     allowed_k8s_contexts: list[str] = field(default_factory=list)
     watch_ignores: list[str] = field(default_factory=list)
+    # Extensions: the repos and extensions declared so far (v1alpha1.extension_repo/extension),
+    # where extension repos are cached, and what each ext:// load resolved to.
+    ext_repos: dict[str, Any] = field(default_factory=dict)
+    exts: dict[str, Any] = field(default_factory=dict)
+    ext_cache_dir: str = ""
+    ext_loaded: dict[str, str] = field(default_factory=dict)
+    # config.*: the args given to the Tiltfile (``tilt-lsp up -- ARGS``), the settings the
+    # Tiltfile defined, and the resources it enabled.
+    config_args: list[str] = field(default_factory=list)
+    config_defs: dict[str, Any] = field(default_factory=dict)
+    config_parsed: bool = False
+    config_parsed_dir: str = ""
+    enabled_resources: list[str] | None = None
+    k8s_context: str = ""
+    k8s_namespace: str = ""
+    k8s_kinds: list[Any] = field(default_factory=list)
+    custom_deploys: list[Resource] = field(default_factory=list)
+    custom_image_deps: dict[str, Any] = field(default_factory=dict)
+    workload_to_resource: Any = None
+    ui_objects: list[dict[str, Any]] = field(default_factory=list)
+    environment: Any = None  # the starlark_env.Environment running this evaluation
+    notes: set[str] = field(default_factory=set)  # one-time log lines already written
     _next_id: int = 0
 
     def new_id(self) -> int:
         self._next_id += 1
         return self._next_id
+
+    def note(self, text: str) -> None:
+        """Say something in the Tiltfile log, once per evaluation."""
+        if text not in self.notes:
+            self.notes.add(text)
+            self.output.append(text)

@@ -23,7 +23,7 @@ import signal
 import struct
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
 from tilt_lsp.tiltfile.errors import TiltfileError
@@ -53,7 +53,7 @@ class TiltfileWorker:
         if self._proc is None and (self._starting is None or self._starting.done()):
             self._starting = asyncio.get_running_loop().create_task(_spawn(self.memory_mb))
 
-    async def load(self, path: str, env: Mapping[str, str]) -> Model:
+    async def load(self, path: str, env: Mapping[str, str], args: Sequence[str] = ()) -> Model:
         """The Model, or a TiltfileError: the Tiltfile's own, or one saying the evaluation
         took too long, used too much memory or died."""
         async with self._lock:
@@ -64,7 +64,7 @@ class TiltfileWorker:
                     f"cannot start the Tiltfile evaluation process: {err}", None, "crash"
                 ) from None
             assert proc.stdin is not None and proc.stdout is not None
-            proc.stdin.write(_frame(pickle.dumps((path, dict(env)))))
+            proc.stdin.write(_frame(pickle.dumps((path, dict(env), list(args)))))
             reply = asyncio.ensure_future(_read_frame(proc.stdout))
             try:
                 error = await self._watch(proc, reply)
@@ -201,10 +201,10 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
         head = requests.read(_FRAME.size)
         if len(head) < _FRAME.size:
             return  # the server went away
-        path, env = pickle.loads(requests.read(_FRAME.unpack(head)[0]))
+        path, env, args = pickle.loads(requests.read(_FRAME.unpack(head)[0]))
         reply: tuple[str, Any]
         try:
-            reply = ("ok", load_tiltfile(path, env))
+            reply = ("ok", load_tiltfile(path, env, args))
         except TiltfileError as err:
             reply = ("error", (err.message, err.location, err.kind))
         except BaseException:

@@ -21,6 +21,7 @@ from tilt_lsp.build.builder import (
     dockerfile_source,
     image_mapper,
 )
+from tilt_lsp.build.custom import image_builder
 from tilt_lsp.build.layered import layer_image
 from tilt_lsp.diagnostics.parsers import DockerfileSource
 from tilt_lsp.diagnostics.paths import PathMapper
@@ -93,7 +94,7 @@ class Images:
 
         def run() -> BuiltImage:
             if self._builder is None:
-                self._builder = ImageBuilder(
+                self._builder = image_builder(
                     image,
                     svc.host.client().api,
                     {**svc.host.labels, lbl.RESOURCE: name},

@@ -49,13 +49,14 @@ class DockerImageBuilds:
 
     def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool,
               on_line: LineSink) -> str:
-        from tilt_lsp.build.builder import BuildError, ImageBuilder
+        from tilt_lsp.build.builder import BuildError
+        from tilt_lsp.build.custom import image_builder
         from tilt_lsp.build.labels import managed_labels
 
         builder = self._builders.get(image.ref)
         if builder is None:
             labels = managed_labels(self.root, **{"dev.tilt-lsp.resource": self.resource})
-            builder = self._builders[image.ref] = ImageBuilder(image, self._docker(), labels)
+            builder = self._builders[image.ref] = image_builder(image, self._docker(), labels)
         try:
             built = builder.build(None if changed is None else list(changed), on_line, force=force)
         except BuildError:

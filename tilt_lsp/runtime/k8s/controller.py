@@ -26,6 +26,7 @@ from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 from tilt_lsp.liveupdate.plan import Plan, plan
 from tilt_lsp.liveupdate.updater import expand
 from tilt_lsp.runtime.controller import Dispatch
+from tilt_lsp.runtime.k8s import customdeploy
 from tilt_lsp.runtime.k8s import objects as k8sobj
 from tilt_lsp.runtime.k8s import pods as k8spods
 from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
@@ -36,7 +37,8 @@ from tilt_lsp.runtime.k8s.portforward import PortForwarder
 from tilt_lsp.runtime.k8s.synclet import NodeSynclets, docker_container_id, synclet_update
 from tilt_lsp.runtime.k8s.watch import LogFollower, PodWatcher
 from tilt_lsp.runtime.local import OutputSink
-from tilt_lsp.tiltfile.model import ImageBuild, Resource, RunStep, image_repository
+from tilt_lsp.tiltfile import k8s
+from tilt_lsp.tiltfile.model import CustomDeploy, ImageBuild, Resource, RunStep, image_repository
 
 ApiFactory = Callable[[], KubeApi]
 
@@ -121,6 +123,7 @@ class K8sController:
         self._busy = False  # an update is running: pod events must not re-sync meanwhile
         objs = [dict(o) for o in self.spec.objects]
         self._workload = k8sobj.workload(objs)
+        self._selector = k8sobj.pod_selector(resource.name)  # k8s_custom_deploy: its own
         self.namespace = ""
 
     # -- Controller -------------------------------------------------------------------------
@@ -173,9 +176,7 @@ class K8sController:
         if not self._deployed:
             return await self.update(frozenset(), "restart")
         try:
-            deleted = await asyncio.to_thread(
-                api.delete_pods, self.namespace, k8sobj.pod_selector(self.resource.name)
-            )
+            deleted = await asyncio.to_thread(api.delete_pods, self.namespace, self._selector)
         except KubeError as err:
             self._fail_runtime(f"restart failed: {err.message}")
             return False
@@ -348,6 +349,8 @@ class K8sController:
         return True
 
     async def _apply_objects(self, api: KubeApi) -> bool:
+        if self.resource.custom_deploy is not None:
+            return await self._apply_custom(api, self.resource.custom_deploy)
         refs = {repo: s.ref for repo, s in self._images.items() if s.ref}
         prepared = k8sobj.apply_order(
             k8sobj.prepare(list(self.spec.objects), self.resource.name, refs)
@@ -365,6 +368,23 @@ class K8sController:
         self._deployed = True
         return True
 
+    async def _apply_custom(self, api: KubeApi, deploy: CustomDeploy) -> bool:
+        """k8s_custom_deploy: the user's apply_cmd deploys; follow what it printed."""
+        refs = [self._images[image_repository(ref)].ref for ref in deploy.image_deps]
+        try:
+            objs = await asyncio.to_thread(
+                customdeploy.run_apply, deploy, refs, self._env, self._threadsafe(self._log)
+            )
+        except customdeploy.CustomDeployError as err:
+            return self._fail_build(f"deploy failed: {err.message}")
+        self._workload = k8sobj.workload(objs)
+        if self._workload is not None:
+            self.namespace = k8sobj.namespace_of(self._workload, api.namespace)
+            self._selector = customdeploy.pod_selector(self._workload)
+        self._log(f"k8s_custom_deploy applied {', '.join(k8s.selector_of(o) for o in objs)}")
+        self._deployed = True
+        return True
+
     async def _start_following(self, api: KubeApi) -> None:
         if self._watcher is not None or self._workload is None:
             if self._workload is None and not self._ready:
@@ -377,7 +397,7 @@ class K8sController:
         self._watcher = PodWatcher(
             api,
             self.namespace,
-            k8sobj.pod_selector(self.resource.name),
+            self._selector,
             loop,
             self._on_pods,
             self._log,
@@ -646,5 +666,5 @@ class K8sController:
             )
             for pod in current:
                 self._synced_pods.discard(str(pod["metadata"]["uid"]))
-            await asyncio.to_thread(api.delete_pods, self.namespace, k8sobj.pod_selector(name))
+            await asyncio.to_thread(api.delete_pods, self.namespace, self._selector)
         return True

@@ -22,7 +22,7 @@ from tilt_lsp.tiltfile.starlark_env import CallContext, Impl
 from tilt_lsp.tiltfile.state import EvalState, Step
 
 STEP_KEY = "__tilt_live_update_step__"
-_REF = re.compile(
+REF = re.compile(
     r"^[a-z0-9]([a-zA-Z0-9._:-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*(:[\w][\w.-]{0,127})?$"
 )
 
@@ -76,6 +76,18 @@ def _initial_sync(ctx: CallContext) -> dict[str, Any]:
     return _step(ctx, "initial_sync", None)
 
 
+def _restart_process(ctx: CallContext, trigger: Any = None) -> dict[str, Any]:
+    """The last step of ``docker_build_with_restart`` (ext://restart_process): restart the
+    app process in place after each live update."""
+    triggers = tuple(ctx.path(p) for p in as_str_list("restart_process", "trigger", trigger))
+    if triggers:
+        _state(ctx).note(
+            "docker_build_with_restart(trigger=...): tilt-lsp restarts the process after "
+            "every live update of the image, not only when a trigger file changed"
+        )
+    return _step(ctx, "restart_process", triggers)
+
+
 def live_update_from_steps(ctx: CallContext, fn: str, value: Any) -> LiveUpdate | None:
     """Check the order Tilt requires: initial_sync and fall_back_on first, then syncs, then
     runs, then restart_container last. Each step may be used once."""
@@ -96,19 +108,33 @@ def live_update_from_steps(ctx: CallContext, fn: str, value: Any) -> LiveUpdate 
                 kind="type",
             )
         steps.append(state.steps[item[STEP_KEY]])
-    order = {"initial_sync": 0, "fall_back_on": 1, "sync": 2, "run": 3, "restart_container": 4}
+    order = {
+        "initial_sync": 0,
+        "fall_back_on": 1,
+        "sync": 2,
+        "run": 3,
+        "restart_container": 4,
+        "restart_process": 4,
+    }
     rules = {
         "initial_sync": "initial_sync must appear at most once, at the start of the list",
         "fall_back_on": "fall_back_on steps must appear at the start of the list",
         "sync": "all sync steps must precede all run steps",
-        "run": "restart_container is only valid as the last step",
-        "restart_container": "restart_container is only valid as the last step",
+        "run": "restart container is only valid as the last step",
+        "restart_container": "restart container is only valid as the last step",
+        "restart_process": "restart container is only valid as the last step",
     }
     highest = -1
     seen_once: set[str] = set()
     for step in steps:
         rank = order[step.kind]
-        once = step.kind in ("initial_sync", "restart_container")
+        once = step.kind in ("initial_sync", "restart_container", "restart_process")
+        if highest == order["restart_container"]:
+            # Whatever follows a restart step, Tilt's complaint is about the restart.
+            where = f" (the step at {step.location})" if step.location else ""
+            raise TiltfileError(
+                f"{fn}(): live_update: {rules['restart_container']}{where}", kind="live-update"
+            )
         if rank < highest or (once and step.kind in seen_once):
             where = f" (the step at {step.location})" if step.location else ""
             raise TiltfileError(
@@ -125,6 +151,7 @@ def live_update_from_steps(ctx: CallContext, fn: str, value: Any) -> LiveUpdate 
         runs=tuple(s.data for s in steps if s.kind == "run"),
         restart_container=any(s.kind == "restart_container" for s in steps),
         initial_sync=any(s.kind == "initial_sync" for s in steps),
+        restart_process=any(s.kind == "restart_process" for s in steps),
     )
 
 
@@ -153,18 +180,21 @@ def _docker_build(
 ) -> None:
     fn = "docker_build"
     image_ref = as_str(fn, "ref", ref)
-    if not _REF.match(image_ref):
+    if not REF.match(image_ref):
         raise TiltfileError(
             f"{fn}(): invalid image ref {image_ref!r}: expected a lowercase name like "
             "'web' or 'registry.example.com/team/web:tag'",
             kind="argument",
         )
     ctx_dir = ctx.path(as_str(fn, "context", context))
-    if not os.path.isdir(ctx_dir):
-        raise TiltfileError(
-            f"{fn}(): build context is not a directory: {ctx_dir}", kind="missing-file"
-        )
     contents = as_opt_str(fn, "dockerfile_contents", dockerfile_contents) or None
+    if contents is not None and dockerfile is not None:
+        raise TiltfileError(
+            f"{fn}(): Cannot specify both dockerfile and dockerfile_contents keyword arguments",
+            kind="argument",
+        )
+    # As in Tilt, the context and the Dockerfile are read when the image builds: a
+    # local_resource may create them. The build reports them missing.
     dockerfile_path: str | None = None
     if contents is None:
         # Tilt's default is the Dockerfile inside the context; a given path is relative to
@@ -173,10 +203,6 @@ def _docker_build(
             dockerfile_path = os.path.join(ctx_dir, "Dockerfile")
         else:
             dockerfile_path = ctx.path(as_str(fn, "dockerfile", dockerfile))
-        if not os.path.isfile(dockerfile_path):
-            raise TiltfileError(
-                f"{fn}(): Dockerfile not found: {dockerfile_path}", kind="missing-file"
-            )
         _state(ctx).config_files.add(dockerfile_path)
     ignored = {
         "ssh": ssh,
@@ -226,4 +252,5 @@ BUILTINS: dict[str, Impl] = {
     "run": _run,
     "restart_container": _restart_container,
     "initial_sync": _initial_sync,
+    "tilt_lsp.restart_process": _restart_process,
 }

@@ -284,12 +284,27 @@ def _watch_settings(ctx: CallContext, ignore: Any = None) -> None:
     _state(ctx).watch_ignores.extend(as_str_list("watch_settings", "ignore", ignore))
 
 
+def _exit(ctx: CallContext, code: Any = None) -> None:
+    """Tilt's exit(): stop evaluating here; what was declared so far is the Tiltfile."""
+    if code is not None and _to_str(code):
+        _state(ctx).output.append(_to_str(code))
+    ctx.state.environment.exiting = True
+    raise TiltfileError("exit() stopped the Tiltfile", kind="exit")
+
+
+def _workload_to_resource_function(ctx: CallContext) -> None:
+    """Tilt names each workload's resource by calling the function with the workload's id
+    (name, kind, namespace, group). The function stays in the calling file's module and is
+    called after the Tiltfile ran (``Environment.call_kept``)."""
+    _state(ctx).workload_to_resource = ctx.location.path if ctx.location else None
+
+
 def _accepted(name: str, note: str) -> Impl:
     """Settings that Tilt uses for its own UI or services and that have no meaning in
     tilt-lsp. They are accepted so existing Tiltfiles run; the output says so once."""
 
     def impl(ctx: CallContext, *args: Any, **kwargs: Any) -> None:
-        _state(ctx).output.append(f"{name}(): accepted, no effect in tilt-lsp ({note})")
+        _state(ctx).note(f"{name}(): accepted, no effect in tilt-lsp ({note})")
 
     return impl
 
@@ -321,6 +336,20 @@ BUILTINS: dict[str, Impl] = {
     "docker_prune_settings": _accepted(
         "docker_prune_settings", "tilt-lsp removes only the images it created"
     ),
+    "disable_snapshots": _accepted("disable_snapshots", "there are no Tilt Cloud snapshots"),
+    "ci_settings": _accepted("ci_settings", "tilt-lsp has no `tilt ci` mode; timeouts are its own"),
+    "secret_settings": _accepted(
+        "secret_settings", "tilt-lsp does not scrub secrets from logs; keep them out of output"
+    ),
+    "enable_feature": _accepted("enable_feature", "Tilt feature flags do not apply"),
+    "experimental_metrics_settings": _accepted(
+        "experimental_metrics_settings", "tilt-lsp reports no metrics"
+    ),
+    "experimental_telemetry_cmd": _accepted(
+        "experimental_telemetry_cmd", "tilt-lsp sends no telemetry"
+    ),
+    "exit": _exit,
+    "workload_to_resource_function": _workload_to_resource_function,
     "os.getcwd": _os_getcwd,
     "os.getenv": _os_getenv,
     "os.putenv": _os_putenv,

@@ -7,7 +7,7 @@ import os
 import re
 from typing import Any
 
-from tilt_lsp.tiltfile import compose, k8s
+from tilt_lsp.tiltfile import compose
 from tilt_lsp.tiltfile.api.core import parse_trigger_mode
 from tilt_lsp.tiltfile.args import (
     as_bool,
@@ -23,21 +23,20 @@ from tilt_lsp.tiltfile.args import (
 from tilt_lsp.tiltfile.errors import TiltfileError
 from tilt_lsp.tiltfile.model import (
     Command,
+    Link,
     LocalSpec,
-    PortForward,
     Probe,
     Resource,
     ResourceKind,
     TriggerMode,
 )
 from tilt_lsp.tiltfile.starlark_env import CallContext, Impl
-from tilt_lsp.tiltfile.state import ComposeCall, EvalState, K8sObject, ResourceCall
+from tilt_lsp.tiltfile.state import ComposeCall, EvalState, ResourceCall
 
 PROBE_KEY = "__tilt_probe__"
 ACTION_KEY = "__tilt_probe_action__"
-PORT_FORWARD_KEY = "__tilt_port_forward__"
 _LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
-_NAME = re.compile(r"^[^\s/]+$")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def _state(ctx: CallContext) -> EvalState:
@@ -61,22 +60,30 @@ def trigger_mode_arg(fn: str, value: Any) -> TriggerMode | None:
     return None if value is None else parse_trigger_mode(fn, value)
 
 
-def parse_links(fn: str, value: Any) -> tuple[str, ...]:
+def parse_links(fn: str, value: Any) -> tuple[Link, ...]:
     if value is None:
         return ()
     items = value if isinstance(value, list) else [value]
     out = []
     for item in items:
         if isinstance(item, str):
-            out.append(item)
+            out.append(Link(with_scheme(fn, item)))
         elif isinstance(item, dict) and isinstance(item.get("url"), str):
-            out.append(item["url"])
+            out.append(Link(with_scheme(fn, item["url"]), str(item.get("name") or "")))
         else:
             raise TiltfileError(
                 f"{fn}(): links must be URLs or link(...) values, not {type_name(item)}",
                 kind="type",
             )
     return tuple(out)
+
+
+def with_scheme(fn: str, url: str) -> str:
+    """Tilt's rule: a URL without a scheme is http (``docs.example.com`` →
+    ``http://docs.example.com``); ``localhost:4000`` parses as having one and is kept."""
+    if not url:
+        raise TiltfileError(f"{fn}(): link url empty", kind="argument")
+    return url if _SCHEME.match(url) else "http://" + url
 
 
 # -- local_resource ------------------------------------------------------------------------
@@ -106,17 +113,29 @@ def _local_resource(
 ) -> None:
     fn = "local_resource"
     res_name = as_str(fn, "name", name)
-    if not _NAME.match(res_name):
+    if not res_name or "/" in res_name:
         raise TiltfileError(
-            f"{fn}(): invalid resource name {res_name!r}: no spaces or '/'", kind="argument"
+            f"{fn}(): invalid value {res_name!r}: may not be empty or contain '/'", kind="argument"
         )
     command = as_command(fn, "cmd", cmd)
     serve = as_command(fn, "serve_cmd", serve_cmd)
     as_str(fn, "cmd_bat", cmd_bat)
     as_str(fn, "serve_cmd_bat", serve_cmd_bat)
+    if command is None and as_str(fn, "dir", dir):
+        if serve is not None:
+            raise TiltfileError(
+                f"{fn}: 'dir' only affects 'cmd', not 'serve_cmd'. Did you mean to use "
+                "'serve_dir' instead?",
+                kind="argument",
+            )
+        raise TiltfileError(f"{fn}: 'dir' specified but 'cmd' is empty", kind="argument")
+    if serve is None and as_str(fn, "serve_dir", serve_dir):
+        raise TiltfileError(
+            f"{fn}: 'serve_dir' specified but 'serve_cmd' is empty", kind="argument"
+        )
     if command is None and serve is None:
         raise TiltfileError(
-            f"{fn}(): '{res_name}' needs a cmd and/or a serve_cmd, but both are empty",
+            f"{fn} must have a cmd and/or a serve_cmd, but both were empty ('{res_name}')",
             kind="argument",
         )
     state = _state(ctx)
@@ -257,65 +276,10 @@ def _tcp_socket_action(ctx: CallContext, port: Any, host: Any = "localhost") -> 
 
 
 def _link(ctx: CallContext, url: Any, name: Any = "") -> dict[str, str]:
-    return {"url": as_str("link", "url", url), "name": as_str("link", "name", name)}
-
-
-# -- port forwards --------------------------------------------------------------------------
-
-
-def _port_forward(
-    ctx: CallContext,
-    local_port: Any,
-    container_port: Any = None,
-    name: Any = "",
-    link_path: Any = "",
-    host: Any = "",
-) -> dict[str, int]:
-    fn = "port_forward"
-    local = as_int(fn, "local_port", local_port)
-    remote = local if container_port is None else as_int(fn, "container_port", container_port)
-    pf = PortForward(
-        local, remote, as_str(fn, "host", host) or "localhost", as_str(fn, "name", name)
-    )
-    state = _state(ctx)
-    pid = state.new_id()
-    state.port_forwards[pid] = pf
-    return {PORT_FORWARD_KEY: pid}
-
-
-def parse_port_forwards(state: EvalState, fn: str, value: Any) -> tuple[PortForward, ...]:
-    if value is None:
-        return ()
-    items = value if isinstance(value, list) else [value]
-    out = []
-    for item in items:
-        if isinstance(item, dict) and item.get(PORT_FORWARD_KEY) in state.port_forwards:
-            out.append(state.port_forwards[item[PORT_FORWARD_KEY]])
-        elif isinstance(item, int) and not isinstance(item, bool):
-            out.append(PortForward(item, item))
-        elif isinstance(item, str) and (pf := _parse_port_forward(item)):
-            out.append(pf)
-        else:
-            raise TiltfileError(
-                f"{fn}(): port_forwards entries must be a port (8000), 'LOCAL:CONTAINER' "
-                f"('8000:80'), or port_forward(...); got {item!r}",
-                kind="type",
-            )
-    return tuple(out)
-
-
-def _parse_port_forward(text: str) -> PortForward | None:
-    """'8000', '8000:80' or 'HOST:8000:80' (Tilt's string forms)."""
-    parts = text.split(":")
-    if len(parts) == 2 and not parts[0].isdigit():
-        parts = [parts[0], parts[1], parts[1]]
-    if not all(p.isdigit() for p in parts[-2:] if p) or not 1 <= len(parts) <= 3:
-        return None
-    if len(parts) == 1:
-        return PortForward(int(parts[0]), int(parts[0]))
-    if len(parts) == 2:
-        return PortForward(int(parts[0]), int(parts[1]))
-    return PortForward(int(parts[1]), int(parts[2]), parts[0] or "localhost")
+    return {
+        "url": with_scheme("link", as_str("link", "url", url)),
+        "name": as_str("link", "name", name),
+    }
 
 
 # -- docker compose ---------------------------------------------------------------------------
@@ -395,89 +359,6 @@ def _dc_resource(
     _state(ctx).dc_calls.append(ResourceCall(as_str(fn, "name", name), kwargs, ctx.location))
 
 
-# -- kubernetes -------------------------------------------------------------------------------
-
-
-def _k8s_yaml(ctx: CallContext, yaml: Any, allow_duplicates: Any = False) -> None:
-    fn = "k8s_yaml"
-    state = _state(ctx)
-    items = yaml if isinstance(yaml, list) else [yaml]
-    for item in items:
-        text = as_str(fn, "yaml", item)
-        if text in state.blobs or "\n" in text:
-            origin, content = "inline YAML", text
-        else:
-            path = ctx.path(text)
-            try:
-                with open(path, encoding="utf-8") as f:
-                    content = f.read()
-            except FileNotFoundError:
-                raise TiltfileError(
-                    f"{fn}(): file not found: {path}", kind="missing-file"
-                ) from None
-            except OSError as err:
-                raise TiltfileError(
-                    f"{fn}(): cannot read {path}: {err.strerror}", kind="missing-file"
-                ) from None
-            state.config_files.add(path)
-            origin = path
-        try:
-            objs = k8s.parse_objects(content, origin)
-        except k8s.K8sYamlError as err:
-            raise TiltfileError(f"{fn}(): {err}", kind="type") from None
-        dup_ok = as_bool(fn, "allow_duplicates", allow_duplicates)
-        for obj in objs:
-            sel = k8s.selector_of(obj)
-            if not dup_ok and any(k8s.selector_of(o.obj) == sel for o in state.k8s_objects):
-                raise TiltfileError(
-                    f"{fn}(): duplicate Kubernetes object {sel} (pass allow_duplicates=True to allow)",
-                    kind="argument",
-                )
-            state.k8s_objects.append(K8sObject(obj, ctx.location))
-
-
-def _k8s_resource(
-    ctx: CallContext,
-    workload: Any = "",
-    new_name: Any = "",
-    port_forwards: Any = None,
-    extra_pod_selectors: Any = None,
-    trigger_mode: Any = None,
-    resource_deps: Any = None,
-    objects: Any = None,
-    auto_init: Any = True,
-    pod_readiness: Any = "",
-    links: Any = None,
-    labels: Any = None,
-    discovery_strategy: Any = "",
-) -> None:
-    fn = "k8s_resource"
-    state = _state(ctx)
-    target = as_str(fn, "workload", workload)
-    name = as_str(fn, "new_name", new_name)
-    objs = as_str_list(fn, "objects", objects)
-    if not target and not name:
-        raise TiltfileError(f"{fn}(): give a workload, or a new_name with objects", kind="argument")
-    if not target and not objs:
-        raise TiltfileError(
-            f"{fn}(): a resource without a workload needs objects=[...]", kind="argument"
-        )
-    kwargs = {
-        "new_name": name,
-        "port_forwards": parse_port_forwards(state, fn, port_forwards),
-        "trigger_mode": trigger_mode_arg(fn, trigger_mode),
-        "resource_deps": tuple(as_str_list(fn, "resource_deps", resource_deps)),
-        "objects": tuple(objs),
-        "auto_init": as_bool(fn, "auto_init", auto_init),
-        "links": parse_links(fn, links),
-        "labels": parse_labels(fn, labels),
-        "extra_pod_selectors": extra_pod_selectors,
-    }
-    as_str(fn, "pod_readiness", pod_readiness)
-    as_str(fn, "discovery_strategy", discovery_strategy)
-    state.k8s_calls.append(ResourceCall(target, kwargs, ctx.location))
-
-
 BUILTINS: dict[str, Impl] = {
     "local_resource": _local_resource,
     "probe": _probe,
@@ -485,11 +366,6 @@ BUILTINS: dict[str, Impl] = {
     "http_get_action": _http_get_action,
     "tcp_socket_action": _tcp_socket_action,
     "link": _link,
-    "port_forward": _port_forward,
     "docker_compose": _docker_compose,
     "dc_resource": _dc_resource,
-    "k8s_yaml": _k8s_yaml,
-    "k8s_resource": _k8s_resource,
 }
-
-CONSTANTS: dict[str, Any] = {}
