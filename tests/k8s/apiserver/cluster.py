@@ -348,6 +348,10 @@ class Cluster:
         state = self.containers[(ns, pod, container)]
         if not first:
             state.instances.append(LogBook())
+            # A restarted container starts from its image, as a kubelet's does: whatever was
+            # copied into the previous instance is gone.
+            shutil.rmtree(state.fs, ignore_errors=True)
+            os.makedirs(state.fs, exist_ok=True)
         status = self._status(ns, pod, container)
         status["state"] = {"running": {"startedAt": now_rfc3339()}}
         status["ready"] = ready

@@ -11,6 +11,7 @@ import json
 import os
 import posixpath
 import queue
+import re
 import shutil
 import tarfile
 from typing import Any
@@ -380,6 +381,23 @@ class _StdinReader:
         return out
 
 
+_TAR_SCRIPT = re.compile(r"head -c (\d+) \| tar ([^|;&]+?)\s*$")
+
+
+class _Limited:
+    """The first ``limit`` bytes of a stdin reader, as ``head -c`` passes them on."""
+
+    def __init__(self, reader: _StdinReader, limit: int) -> None:
+        self.reader = reader
+        self.left = limit
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.reader.read(n) if n else b""
+        self.left -= len(data)
+        return data
+
+
 class ExecSession:
     """One exec: the commands a live update sends (``tar -x``, ``rm``, ``sh -c``, ``cat``,
     ``mkdir -p``) run against the container's directory on disk."""
@@ -450,6 +468,12 @@ class ExecSession:
 
     async def _dispatch(self, argv: list[str]) -> tuple[int, str]:
         prog = posixpath.basename(argv[0])
+        if prog == "sh" and len(argv) >= 3 and (m := _TAR_SCRIPT.search(argv[2])):
+            # tilt-lsp's length-bounded extract (``head -c N | tar -x …``): never a host shell.
+            if self.no_tar:
+                await self.out(STDERR, b"tar: not found\n")
+                return 127, ""
+            return await self._tar(m.group(2).split(), limit=int(m.group(1)))
         if prog == "tar" and not self.no_tar:
             return await self._tar(argv[1:])
         if prog == "rm":
@@ -479,7 +503,7 @@ class ExecSession:
             return await self._shell(argv[2])
         return 126, f'OCI runtime exec failed: exec failed: unable to start container process: exec: "{argv[0]}": executable file not found in $PATH: unknown'
 
-    async def _tar(self, args: list[str]) -> tuple[int, str]:
+    async def _tar(self, args: list[str], limit: int | None = None) -> tuple[int, str]:
         dest = "/"
         it = iter(args)
         for a in it:
@@ -495,7 +519,8 @@ class ExecSession:
 
         def extract() -> str:
             try:
-                with tarfile.open(fileobj=self.stdin, mode="r|*") as tar:  # type: ignore[call-overload]
+                source = self.stdin if limit is None else _Limited(self.stdin, limit)
+                with tarfile.open(fileobj=source, mode="r|*") as tar:  # type: ignore[call-overload]
                     tar.extractall(target, filter="data")
                 return ""
             except (tarfile.TarError, OSError) as err:

@@ -218,6 +218,7 @@ class KubeApi:
             raise _error(err, self.server) from None
         out = {CHANNEL_STDOUT: bytearray(), CHANNEL_STDERR: bytearray()}
         status: dict[str, Any] | None = None
+        deadline = time.monotonic() + timeout_s
 
         def drain() -> None:
             for channel, buf in out.items():
@@ -231,8 +232,7 @@ class KubeApi:
             if stdin is not None:
                 for i in range(0, len(stdin), 1 << 20):
                     ws.write_stdin(stdin[i : i + (1 << 20)])
-                ws.close_channel(CHANNEL_STDIN)
-            deadline = time.monotonic() + timeout_s
+                ws.close_channel(CHANNEL_STDIN)  # v5; v4 servers do not signal it
             while status is None and ws.is_open() and time.monotonic() < deadline:
                 ws.update(timeout=1)
                 drain()
@@ -247,7 +247,8 @@ class KubeApi:
         finally:
             ws.close()
         if status is None:
-            raise KubeError(0, "ExecFailed", f"exec into {pod}/{container} ended without an exit status")
+            why = f"no exit status within {timeout_s:g} s" if time.monotonic() >= deadline else "ended without an exit status"
+            raise KubeError(0, "ExecFailed", f"exec into {pod}/{container}: {why}")
         return exec_result(status, bytes(out[CHANNEL_STDOUT]), bytes(out[CHANNEL_STDERR]))
 
 
