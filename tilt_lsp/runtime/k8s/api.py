@@ -85,27 +85,43 @@ class KubeApi:
         self.kubeconfig = kubeconfig_path(env)
         try:
             contexts, current = config.list_kube_config_contexts(config_file=self.kubeconfig)  # type: ignore[no-untyped-call]
-            chosen = next((c for c in contexts if c["name"] == context), current) if context else current
+            chosen = (
+                next((c for c in contexts if c["name"] == context), current) if context else current
+            )
             self.context = str(chosen["name"])
             self.namespace = str((chosen.get("context") or {}).get("namespace") or "default")
             self.client: Any = config.new_client_from_config(  # type: ignore[no-untyped-call]
                 config_file=self.kubeconfig, context=self.context, persist_config=False
             )
         except Exception as err:
-            raise KubeError(0, "NoConfig", f"no usable kubeconfig at {self.kubeconfig}: {err}") from None
+            raise KubeError(
+                0, "NoConfig", f"no usable kubeconfig at {self.kubeconfig}: {err}"
+            ) from None
         self.server = str(self.client.configuration.host)
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, *, query: list[tuple[str, Any]] | None = None,
-              body: Any = None, content_type: str | None = None, stream: bool = False,
-              timeout: Any = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, Any]] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+        stream: bool = False,
+        timeout: Any = None,
+    ) -> Any:
         headers = {"Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
         try:
             method, url, headers, body, _post = self.client.param_serialize(
-                method, path, query_params=query or [], header_params=headers, body=body,
+                method,
+                path,
+                query_params=query or [],
+                header_params=headers,
+                body=body,
                 auth_settings=["BearerToken"],
             )
             resp = self.client.call_api(method, url, headers, body, _request_timeout=timeout)
@@ -125,8 +141,12 @@ class KubeApi:
         (the Tiltfile is the source of truth, as with ``kubectl apply --server-side --force-conflicts``)."""
         path = object_path(obj, self.namespace)
         result: Obj = self._call(
-            "PATCH", path, query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
-            body=obj, content_type="application/apply-patch+yaml", timeout=30,
+            "PATCH",
+            path,
+            query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+            body=obj,
+            content_type="application/apply-patch+yaml",
+            timeout=30,
         )
         return result
 
@@ -164,16 +184,29 @@ class KubeApi:
         return f"/api/v1/namespaces/{namespace}/pods"
 
     def list_pods(self, namespace: str, selector: str) -> tuple[list[Obj], str]:
-        data = self._call("GET", self._pods_path(namespace), query=[("labelSelector", selector)], timeout=30)
-        return list(data.get("items") or []), str((data.get("metadata") or {}).get("resourceVersion") or "")
+        data = self._call(
+            "GET", self._pods_path(namespace), query=[("labelSelector", selector)], timeout=30
+        )
+        return list(data.get("items") or []), str(
+            (data.get("metadata") or {}).get("resourceVersion") or ""
+        )
 
-    def watch_pods(self, namespace: str, selector: str, resource_version: str, timeout_s: int) -> Any:
+    def watch_pods(
+        self, namespace: str, selector: str, resource_version: str, timeout_s: int
+    ) -> Any:
         """The raw watch response (iterate ``stream_lines``; ``close()`` ends it)."""
         return self._call(
-            "GET", self._pods_path(namespace),
-            query=[("labelSelector", selector), ("watch", "true"), ("resourceVersion", resource_version),
-                   ("allowWatchBookmarks", "true"), ("timeoutSeconds", timeout_s)],
-            stream=True, timeout=(10, timeout_s + 30),
+            "GET",
+            self._pods_path(namespace),
+            query=[
+                ("labelSelector", selector),
+                ("watch", "true"),
+                ("resourceVersion", resource_version),
+                ("allowWatchBookmarks", "true"),
+                ("timeoutSeconds", timeout_s),
+            ],
+            stream=True,
+            timeout=(10, timeout_s + 30),
         )
 
     def delete_pods(self, namespace: str, selector: str) -> list[str]:
@@ -189,19 +222,33 @@ class KubeApi:
                     raise
         return names
 
-    def logs(self, namespace: str, pod: str, container: str, *, follow: bool, previous: bool) -> Any:
+    def logs(
+        self, namespace: str, pod: str, container: str, *, follow: bool, previous: bool
+    ) -> Any:
         """The raw log response, with timestamps (iterate ``stream_lines``)."""
         query: list[tuple[str, Any]] = [("container", container), ("timestamps", "true")]
         if follow:
             query.append(("follow", "true"))
         if previous:
             query.append(("previous", "true"))
-        return self._call("GET", f"{self._pods_path(namespace)}/{pod}/log", query=query, stream=True,
-                          timeout=(10, None))
+        return self._call(
+            "GET",
+            f"{self._pods_path(namespace)}/{pod}/log",
+            query=query,
+            stream=True,
+            timeout=(10, None),
+        )
 
-    def exec(self, namespace: str, pod: str, container: str, argv: list[str],
-             stdin: bytes | None = None, timeout_s: float = 300,
-             on_output: Callable[[int, bytes], None] | None = None) -> ExecResult:
+    def exec(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        argv: list[str],
+        stdin: bytes | None = None,
+        timeout_s: float = 300,
+        on_output: Callable[[int, bytes], None] | None = None,
+    ) -> ExecResult:
         """Run ``argv`` in the container over the websocket channel protocol; stdin (if any)
         is sent whole, then closed. ``on_output(channel, data)`` sees stdout (1) and stderr
         (2) as they arrive; the result holds all of it too."""
@@ -210,9 +257,17 @@ class KubeApi:
         core = client.CoreV1Api(self.client)
         try:
             ws = stream.stream(
-                core.connect_get_namespaced_pod_exec, pod, namespace, container=container,
-                command=argv, stdin=stdin is not None, stdout=True, stderr=True, tty=False,
-                _preload_content=False, binary=True,
+                core.connect_get_namespaced_pod_exec,
+                pod,
+                namespace,
+                container=container,
+                command=argv,
+                stdin=stdin is not None,
+                stdout=True,
+                stderr=True,
+                tty=False,
+                _preload_content=False,
+                binary=True,
             )
         except Exception as err:
             raise _error(err, self.server) from None
@@ -247,7 +302,11 @@ class KubeApi:
         finally:
             ws.close()
         if status is None:
-            why = f"no exit status within {timeout_s:g} s" if time.monotonic() >= deadline else "ended without an exit status"
+            why = (
+                f"no exit status within {timeout_s:g} s"
+                if time.monotonic() >= deadline
+                else "ended without an exit status"
+            )
             raise KubeError(0, "ExecFailed", f"exec into {pod}/{container}: {why}")
         return exec_result(status, bytes(out[CHANNEL_STDOUT]), bytes(out[CHANNEL_STDERR]))
 

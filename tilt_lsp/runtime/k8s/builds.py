@@ -16,8 +16,9 @@ LineSink = Callable[[str], None]
 class ImageBuilds(Protocol):
     """Blocking: called from a worker thread."""
 
-    def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool,
-              on_line: LineSink) -> str:
+    def build(
+        self, image: ImageBuild, changed: frozenset[str] | None, force: bool, on_line: LineSink
+    ) -> str:
         """Build ``image`` and return the built ref; raises ``BuildError``. ``changed``: the
         changed files in the image's context (None: scan the whole context)."""
         ...
@@ -42,13 +43,16 @@ class DockerImageBuilds:
             from tilt_lsp.build.builder import BuildError
 
             try:
-                self._api = docker.APIClient(base_url=self.env.get("DOCKER_HOST") or None, version="auto")
+                self._api = docker.APIClient(
+                    base_url=self.env.get("DOCKER_HOST") or None, version="auto"
+                )
             except Exception as err:
                 raise BuildError(f"cannot reach the Docker engine to build images: {err}") from None
         return self._api
 
-    def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool,
-              on_line: LineSink) -> str:
+    def build(
+        self, image: ImageBuild, changed: frozenset[str] | None, force: bool, on_line: LineSink
+    ) -> str:
         from tilt_lsp.build.builder import BuildError, ImageBuilder
         from tilt_lsp.build.labels import managed_labels
 
@@ -65,8 +69,12 @@ class DockerImageBuilds:
         # still runs stays (Docker refuses), and goes with a later build.
         removed = builder.cleanup([built.image_id])
         if removed:
-            on_line(f"removed {len(removed)} earlier build{'s' if len(removed) != 1 else ''} of {image.repository}")
+            on_line(
+                f"removed {len(removed)} earlier build{'s' if len(removed) != 1 else ''} of {image.repository}"
+            )
         return str(built.ref)
 
     def deliver(self, delivery: Delivery, ref: str, on_line: LineSink) -> str:
-        return deliver(delivery, ref, self._docker() if delivery.method == "registry" else None, on_line)
+        return deliver(
+            delivery, ref, self._docker() if delivery.method == "registry" else None, on_line
+        )

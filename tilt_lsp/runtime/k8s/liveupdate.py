@@ -32,7 +32,10 @@ class RunStepFailed(Exception):
 
     @classmethod
     def of(cls, step: str, exit_code: int, detail: str = "") -> RunStepFailed:
-        return cls(f"run step {step!r} failed with exit code {exit_code}" + (f": {detail}" if detail else ""))
+        return cls(
+            f"run step {step!r} failed with exit code {exit_code}"
+            + (f": {detail}" if detail else "")
+        )
 
 
 class UpdateInfraFailed(Exception):
@@ -74,12 +77,16 @@ class _Lines:
 def _plain(result: ExecResult, what: str, target: Target) -> str:
     text = (result.error or result.stderr.decode("utf-8", "replace")).strip()
     if "tar" in text and ("executable file not found" in text or "not found" in text.lower()):
-        return (f"{what} in {target} failed: 'tar' is not in the container image (a scratch or "
-                f"distroless image?). Live update needs tar in the image; add it, or remove "
-                f"live_update to rebuild on every change. ({text})")
+        return (
+            f"{what} in {target} failed: 'tar' is not in the container image (a scratch or "
+            f"distroless image?). Live update needs tar in the image; add it, or remove "
+            f"live_update to rebuild on every change. ({text})"
+        )
     if "Permission denied" in text or "Read-only file system" in text:
-        return (f"{what} in {target} failed: the container's user cannot write there "
-                f"(run as a user that owns the sync destinations, or make them writable). ({text})")
+        return (
+            f"{what} in {target} failed: the container's user cannot write there "
+            f"(run as a user that owns the sync destinations, or make them writable). ({text})"
+        )
     return f"{what} in {target} failed (exit code {result.exit_code}): {text or 'no output'}"
 
 
@@ -111,11 +118,19 @@ class ExecUpdater:
     def __init__(self, api: KubeApi) -> None:
         self.api = api
 
-    def update(self, target: Target, syncs: Sequence[tuple[str, str]], deletes: Sequence[str],
-               run_steps: Sequence[RunStep], on_line: LineSink) -> None:
+    def update(
+        self,
+        target: Target,
+        syncs: Sequence[tuple[str, str]],
+        deletes: Sequence[str],
+        run_steps: Sequence[RunStep],
+        on_line: LineSink,
+    ) -> None:
         try:
             if deletes:
-                result = self.api.exec(target.namespace, target.pod, target.container, ["rm", "-rf", "--", *deletes])
+                result = self.api.exec(
+                    target.namespace, target.pod, target.container, ["rm", "-rf", "--", *deletes]
+                )
                 if result.error or result.exit_code:
                     raise UpdateInfraFailed(_plain(result, "deleting files", target))
             if syncs:
@@ -128,8 +143,13 @@ class ExecUpdater:
                 if not step.echo_off:
                     on_line(f"$ {step.command.display}")
                 lines = _Lines(on_line)
-                result = self.api.exec(target.namespace, target.pod, target.container,
-                                       list(step.command.argv), on_output=lines.feed)
+                result = self.api.exec(
+                    target.namespace,
+                    target.pod,
+                    target.container,
+                    list(step.command.argv),
+                    on_output=lines.feed,
+                )
                 lines.close()
                 if result.error:
                     raise RunStepFailed.of(step.command.display, result.exit_code, result.error)
@@ -141,12 +161,24 @@ class ExecUpdater:
     def copy(self, target: Target, archive: bytes) -> None:
         """Extract ``archive`` at ``/`` in the container; raises UpdateInfraFailed."""
         timeout = tar_timeout(len(archive))
-        result = self.api.exec(target.namespace, target.pod, target.container,
-                               tar_script(len(archive)), stdin=archive, timeout_s=timeout)
+        result = self.api.exec(
+            target.namespace,
+            target.pod,
+            target.container,
+            tar_script(len(archive)),
+            stdin=archive,
+            timeout_s=timeout,
+        )
         if result.exit_code == NO_HEAD or (result.error and "not found" in result.error):
             # No head (or no sh): tar alone, ended by v5's stdin close or GNU tar's own end.
-            result = self.api.exec(target.namespace, target.pod, target.container, TAR_ARGV,
-                                   stdin=archive, timeout_s=timeout)
+            result = self.api.exec(
+                target.namespace,
+                target.pod,
+                target.container,
+                TAR_ARGV,
+                stdin=archive,
+                timeout_s=timeout,
+            )
         if result.error or result.exit_code:
             raise UpdateInfraFailed(_plain(result, "copying files with tar", target))
 
@@ -155,8 +187,13 @@ class ExecUpdater:
         it). Raises UpdateInfraFailed."""
         name = signal.upper().removeprefix("SIG")
         try:
-            result = self.api.exec(target.namespace, target.pod, target.container,
-                                   ["sh", "-c", f"kill -{name} 1"], timeout_s=TAR_TIMEOUT_S)
+            result = self.api.exec(
+                target.namespace,
+                target.pod,
+                target.container,
+                ["sh", "-c", f"kill -{name} 1"],
+                timeout_s=TAR_TIMEOUT_S,
+            )
         except KubeError as err:
             raise UpdateInfraFailed(f"signalling {target} failed: {err.message}") from None
         if result.error or result.exit_code:

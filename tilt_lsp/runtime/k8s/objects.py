@@ -79,7 +79,9 @@ def object_path(obj: Mapping[str, Any], default_namespace: str) -> str:
     api_version = str(obj.get("apiVersion") or info.api_version)
     base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
     if info.namespaced:
-        return f"{base}/namespaces/{namespace_of(obj, default_namespace)}/{info.plural}/{name_of(obj)}"
+        return (
+            f"{base}/namespaces/{namespace_of(obj, default_namespace)}/{info.plural}/{name_of(obj)}"
+        )
     return f"{base}/{info.plural}/{name_of(obj)}"
 
 
@@ -101,7 +103,10 @@ def containers(obj: Obj) -> list[Obj]:
     holder = pod_template(obj)
     spec = (holder or {}).get("spec") or {}
     return [
-        c for key in ("initContainers", "containers") for c in spec.get(key) or [] if isinstance(c, dict)
+        c
+        for key in ("initContainers", "containers")
+        for c in spec.get(key) or []
+        if isinstance(c, dict)
     ]
 
 
@@ -156,7 +161,16 @@ def workload(objects: list[Obj]) -> Obj | None:
 
 def apply_order(objects: list[Obj]) -> list[Obj]:
     """Namespaces first, then what pods need (config, accounts, RBAC), workloads last."""
-    first = {"Namespace": 0, "ServiceAccount": 1, "ConfigMap": 1, "Secret": 1, "Role": 2,
-             "ClusterRole": 2, "RoleBinding": 3, "ClusterRoleBinding": 3,
-             "PersistentVolumeClaim": 3, "Service": 4}
+    first = {
+        "Namespace": 0,
+        "ServiceAccount": 1,
+        "ConfigMap": 1,
+        "Secret": 1,
+        "Role": 2,
+        "ClusterRole": 2,
+        "RoleBinding": 3,
+        "ClusterRoleBinding": 3,
+        "PersistentVolumeClaim": 3,
+        "Service": 4,
+    }
     return sorted(objects, key=lambda o: first.get(str(o.get("kind")), 5))

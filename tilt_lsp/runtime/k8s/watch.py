@@ -96,7 +96,11 @@ class PodWatcher:
                             self._note("pod watch expired (410 Gone): listing the pods again")
                             rv = None
                             break
-                        raise KubeError(code, str(obj.get("reason") or ""), str(obj.get("message") or "watch error"))
+                        raise KubeError(
+                            code,
+                            str(obj.get("reason") or ""),
+                            str(obj.get("message") or "watch error"),
+                        )
                     rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
                     if kind == "BOOKMARK":
                         continue
@@ -128,8 +132,14 @@ class LogFollower:
     died before we attached is read whole: with ``previous=true`` when a new instance already
     runs, without when the dead one is still the container's latest (CrashLoopBackOff)."""
 
-    def __init__(self, api: KubeApi, namespace: str, loop: asyncio.AbstractEventLoop,
-                 on_line: Callable[[str], None], on_note: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        api: KubeApi,
+        namespace: str,
+        loop: asyncio.AbstractEventLoop,
+        on_line: Callable[[str], None],
+        on_note: Callable[[str], None],
+    ) -> None:
         self.api = api
         self.namespace = namespace
         self._loop = loop
@@ -151,7 +161,10 @@ class LogFollower:
             name = str(obj["metadata"]["name"])
             status = obj.get("status") or {}
             # Init containers too: a failing migration's output is the one that matters.
-            for c in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+            for c in [
+                *(status.get("initContainerStatuses") or []),
+                *(status.get("containerStatuses") or []),
+            ]:
                 self._sync_container(name, c)
 
     def _sync_container(self, pod: str, c: Mapping[str, Any]) -> None:
@@ -164,7 +177,11 @@ class LogFollower:
             # The dead instance is the previous one only when a newer one has started.
             previous = "running" in state or (bool(current_id) and current_id != last_id)
             self._start(last_id, pod, container, follow=False, previous=previous)
-        if current_id and current_id not in self._seen and ("running" in state or "terminated" in state):
+        if (
+            current_id
+            and current_id not in self._seen
+            and ("running" in state or "terminated" in state)
+        ):
             self._start(current_id, pod, container, follow="running" in state, previous=False)
 
     def _start(self, key: str, pod: str, container: str, follow: bool, previous: bool) -> None:
@@ -172,7 +189,9 @@ class LogFollower:
             return
         self._seen.add(key)
         threading.Thread(
-            target=self._stream, args=(key, pod, container, follow, previous), daemon=True,
+            target=self._stream,
+            args=(key, pod, container, follow, previous),
+            daemon=True,
             name=f"logs:{pod}/{container}",
         ).start()
 
@@ -180,7 +199,9 @@ class LogFollower:
         prefix = f"[pod/{pod}/{container}] "
         for attempt in range(20):
             try:
-                resp = self.api.logs(self.namespace, pod, container, follow=follow, previous=previous)
+                resp = self.api.logs(
+                    self.namespace, pod, container, follow=follow, previous=previous
+                )
             except KubeError as err:
                 # "waiting to start" right after the status said running: ask again shortly.
                 if err.status == 400 and attempt < 19 and not self._stopped:
