@@ -112,6 +112,9 @@ class FakeBuilds:
     def deliver(self, delivery: Delivery, ref: str, on_line: Callable[[str], None]) -> str:
         return ref
 
+    def restart_signal(self, ref: str) -> str:
+        return ""
+
 
 class Recorder(NullListener):
     pass
@@ -395,7 +398,7 @@ async def test_a_replaced_pod_gets_every_live_updated_file_before_it_is_ready(se
     await until(lambda: (root / "app" / "app.py").exists(), what="re-sync into the new pod")
     assert "synced" in (root / "app" / "app.py").read_text()
     await until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready after re-sync")
-    assert f"into new pod {new}/app" in setup.log()
+    assert f"into {new}/app (a new pod" in setup.log()
     assert setup.builds.builds == ["example.com/web"]
 
 
@@ -497,7 +500,7 @@ async def test_restart_container_deletes_the_pod_and_its_replacement_is_re_synce
         what="the replacement re-synced",
     )
     await until(lambda: setup.engine.statuses["web"].runtime is RuntimeStatus.READY, what="ready")
-    assert "restart_container(): deleting the updated pods" in "\n".join(
+    assert "the image has no restart wrapper; deleting the updated pods" in "\n".join(
         setup.engine.statuses["web"].log
     )
 

@@ -11,6 +11,7 @@ from tilt_lsp.runtime.k8s.images import Delivery, deliver
 from tilt_lsp.tiltfile.model import ImageBuild
 
 LineSink = Callable[[str], None]
+RESTART_SIGNAL_LABEL = "dev.tilt-lsp.restart-signal"  # set by the image builder with the wrapper
 
 
 class ImageBuilds(Protocol):
@@ -25,6 +26,11 @@ class ImageBuilds(Protocol):
 
     def deliver(self, delivery: Delivery, ref: str, on_line: LineSink) -> str:
         """Make ``ref`` visible to the cluster; returns the ref pods must use."""
+        ...
+
+    def restart_signal(self, ref: str) -> str:
+        """The signal the built image's restart wrapper restarts the app on (its
+        ``dev.tilt-lsp.restart-signal`` label), or ""."""
         ...
 
 
@@ -73,6 +79,13 @@ class DockerImageBuilds:
                 f"removed {len(removed)} earlier build{'s' if len(removed) != 1 else ''} of {image.repository}"
             )
         return str(built.ref)
+
+    def restart_signal(self, ref: str) -> str:
+        try:
+            labels = (self._docker().inspect_image(ref).get("Config") or {}).get("Labels") or {}
+        except Exception:
+            return ""
+        return str(labels.get(RESTART_SIGNAL_LABEL) or "")
 
     def deliver(self, delivery: Delivery, ref: str, on_line: LineSink) -> str:
         return deliver(

@@ -30,12 +30,16 @@ LineSink = Callable[[str], None]
 class RunStepFailed(Exception):
     """A ``run()`` step failed: the user's error, in the message."""
 
+    exit_code: int = 0
+
     @classmethod
     def of(cls, step: str, exit_code: int, detail: str = "") -> RunStepFailed:
-        return cls(
+        err = cls(
             f"run step {step!r} failed with exit code {exit_code}"
             + (f": {detail}" if detail else "")
         )
+        err.exit_code = exit_code
+        return err
 
 
 class UpdateInfraFailed(Exception):
@@ -49,6 +53,7 @@ class Target:
     container: str
     node: str = ""
     container_id: str = ""  # as the pod status says it: "docker://…", "containerd://…"
+    restarts: int = 0  # the container's restartCount when this instance was seen
 
     def __str__(self) -> str:
         return f"{self.pod}/{self.container}"
