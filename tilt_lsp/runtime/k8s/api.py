@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ def _error(err: Exception, server: str = "") -> KubeError:
     if body:
         try:
             data = json.loads(body)
-            message = str(data.get("message") or message)
+            message = status_message(data) or message
             reason = str(data.get("reason") or reason)
         except (ValueError, AttributeError):
             message = str(body)[:500]
@@ -57,11 +58,34 @@ def _error_from_response(status: int, reason: str, body: bytes) -> KubeError:
     message = body.decode("utf-8", "replace")[:500] or reason
     try:
         data = json.loads(body)
-        message = str(data.get("message") or message)
+        message = status_message(data) or message
         reason = str(data.get("reason") or reason)
     except (ValueError, AttributeError):
         pass
     return KubeError(status, reason, message)
+
+
+_DUMP = re.compile(r"Invalid value: .*?: (?=[a-z][^:{}]*$)", re.S)
+
+
+def status_message(data: Mapping[str, Any]) -> str:
+    """A ``Status``'s message without the Go struct dumps the API server puts in some of them
+    (``spec.template: Invalid value: core.PodTemplateSpec{ObjectMeta:…}: field is
+    immutable``): each cause as ``field: what``."""
+    message = str(data.get("message") or "")
+    causes = (data.get("details") or {}).get("causes") or []
+    if data.get("reason") == "Invalid" and causes:
+        parts = []
+        for cause in causes:
+            text = str(cause.get("message") or cause.get("reason") or "")
+            text = _DUMP.sub("", text) if len(text) > 200 else text
+            field = str(cause.get("field") or "")
+            parts.append(f"{field}: {text}" if field and not text.startswith(field) else text)
+        head = message.split(": ", 1)[0] if " is invalid" in message else ""
+        return f"{head}: {'; '.join(parts)}" if head else "; ".join(parts)
+    if len(message) > 500:
+        message = _DUMP.sub("", message)
+    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +174,11 @@ class KubeApi:
         )
         return result
 
-    def delete(self, obj: Obj) -> None:
+    def delete(self, obj: Obj, propagation: str = "") -> None:
+        """Delete ``obj`` (404 is fine); ``propagation``: Background/Foreground/Orphan."""
+        query = [("propagationPolicy", propagation)] if propagation else []
         try:
-            self._call("DELETE", object_path(obj, self.namespace), timeout=30)
+            self._call("DELETE", object_path(obj, self.namespace), query=query, timeout=30)
         except KubeError as err:
             if err.status != 404:
                 raise

@@ -334,7 +334,14 @@ class K8sController(LiveSync):
         for obj in prepared:
             what = f"{obj.get('kind')}/{k8sobj.name_of(obj)}"
             try:
-                result = await asyncio.to_thread(api.apply, obj)
+                try:
+                    result = await asyncio.to_thread(api.apply, obj)
+                except KubeError as err:
+                    if not k8sobj.immutable(err.status, err.message):
+                        raise
+                    # A Job's pod template cannot change: Tilt deletes and re-creates it.
+                    self._log(f"{what}: {err.message}; deleting it and creating it again")
+                    result = await self._recreate(api, obj)
             except (KubeError, k8sobj.UnsupportedKind) as err:
                 message = err.message if isinstance(err, KubeError) else str(err)
                 return self._fail_build(f"deploy of {what} failed: {message}")
@@ -343,6 +350,17 @@ class K8sController(LiveSync):
             )
         self._deployed = True
         return True
+
+    async def _recreate(self, api: KubeApi, obj: dict[str, Any]) -> dict[str, Any]:
+        """Delete ``obj`` (its pods go with it), wait until it is gone, apply it again."""
+        await asyncio.to_thread(api.delete, obj, "Background")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while await asyncio.to_thread(api.get, obj) is not None:
+            if loop.time() > deadline:
+                raise KubeError(0, "Timeout", "the old object was still there after 60 s")
+            await asyncio.sleep(0.3)
+        return dict(await asyncio.to_thread(api.apply, obj))
 
     async def _start_following(self, api: KubeApi) -> None:
         if self._watcher is not None or self._workload is None:

@@ -15,6 +15,8 @@ FIELD_MANAGER = "tilt-lsp"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "tilt-lsp"
 RESOURCE_LABEL = "dev.tilt-lsp/resource"
+MANAGED = "dev.tilt-lsp.managed"  # the managed mark (tilt_lsp/build/labels.py): every pod
+MANAGED_VALUE = "true"  # template we apply, so the synclet may touch its containers
 
 Obj = dict[str, Any]
 
@@ -135,10 +137,11 @@ def prepare(objects: list[Mapping[str, Any]], resource: str, refs: Mapping[str, 
         labels[MANAGED_BY] = MANAGED_BY_VALUE
         labels[RESOURCE_LABEL] = resource_label_value(resource)
         holder = pod_template(obj)
-        if holder is not None and holder is not obj:
+        if holder is not None:
             tlabels = holder.setdefault("metadata", {}).setdefault("labels", {})
             tlabels[MANAGED_BY] = MANAGED_BY_VALUE
             tlabels[RESOURCE_LABEL] = resource_label_value(resource)
+            tlabels[MANAGED] = MANAGED_VALUE
         substitute_images(obj, refs)
         out.append(obj)
     return out
@@ -174,3 +177,9 @@ def apply_order(objects: list[Obj]) -> list[Obj]:
         "Service": 4,
     }
     return sorted(objects, key=lambda o: first.get(str(o.get("kind")), 5))
+
+
+def immutable(status: int, message: str) -> bool:
+    """The API server refused an apply because it changes a field that cannot change (a
+    Job's pod template, a Service's clusterIP…): the object must be re-created."""
+    return status == 422 and "field is immutable" in message

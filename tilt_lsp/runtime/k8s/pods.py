@@ -127,6 +127,32 @@ def _termination(c: Mapping[str, Any]) -> tuple[str, int | None]:
     return "; ".join(parts), int(code) if code is not None else None
 
 
+# Pod conditions that, when False, keep every container from starting (PodReadyToStartContainers
+# is 1.25+: the sandbox or its network could not be set up).
+BLOCKING_CONDITIONS = ("PodScheduled", "PodReadyToStartContainers")
+
+
+def not_starting(pod: Obj) -> str:
+    """Why the pod's containers cannot start, in the scheduler's (or kubelet's) words, or "".
+    An unschedulable pod stays Pending for ever: that is an error, not "starting"."""
+    for cond in (pod.get("status") or {}).get("conditions") or []:
+        if cond.get("type") in BLOCKING_CONDITIONS and cond.get("status") == "False":
+            reason = str(cond.get("reason") or "")
+            message = str(cond.get("message") or "").strip()
+            if cond.get("type") == "PodScheduled" and not reason:
+                continue  # not yet tried
+            what = (
+                "cannot be scheduled"
+                if cond.get("type") == "PodScheduled"
+                else "cannot start its containers"
+            )
+            text = f"pod {pod_name(pod)} {what}"
+            if reason:
+                text += f" ({reason})"
+            return text + (f": {message}" if message else "")
+    return ""
+
+
 def describe(pods: Sequence[Obj]) -> PodsState:
     """The runtime status of a resource from its current pods."""
     if not pods:
@@ -147,6 +173,10 @@ def describe(pods: Sequence[Obj]) -> PodsState:
                 if detail and reason not in ("CrashLoopBackOff",):
                     text += f": {detail}"
                 return PodsState(RuntimeStatus.CRASHED, text, text, code)
+    for pod in pods:
+        blocked = not_starting(pod)
+        if blocked:
+            return PodsState(RuntimeStatus.CRASHED, blocked, blocked)
     phases = {str((p.get("status") or {}).get("phase") or "Pending") for p in pods}
     if "Failed" in phases:
         pod = next(p for p in pods if (p.get("status") or {}).get("phase") == "Failed")
