@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.k8s.apiserver import FakeCluster
+from tests.k8s.cluster_support import project  # noqa: F401  (the real-cluster fixture)
 
 
 @pytest.fixture

@@ -329,11 +329,30 @@ class LiveSync:
         syncs: list[tuple[str, str]],
         full: bool,
         on_line: Callable[[str], None],
+        uid: str,
     ) -> Target:
         """One container's live update, never reported done while the container restarted
         underneath it: then retried once in the new instance (with every file since the
         image). Returns the instance that holds the files; raises RunStepFailed,
         UpdateInfraFailed, ContainerRestarted."""
+        try:
+            return await self._attempts(api, target, state, p, syncs, full, on_line, uid)
+        finally:
+            self._resyncing.difference_update(
+                {k for k in self._resyncing if k.startswith(f"{uid}/")}
+            )
+
+    async def _attempts(
+        self,
+        api: KubeApi,
+        target: Target,
+        state: ImageState,
+        p: Plan,
+        syncs: list[tuple[str, str]],
+        full: bool,
+        on_line: Callable[[str], None],
+        uid: str,
+    ) -> Target:
         for attempt in (0, 1):
             failure: Exception | None = None
             try:
@@ -377,6 +396,9 @@ class LiveSync:
                     "rebuilt: fix it and save."
                 )
             target, full = new, True
+            # Not ready until the retry put the files in (the kubelet says ready at once).
+            self._resyncing.add(instance_key(uid, target))
+            self._report()
         raise AssertionError("unreachable")
 
     # -- live update --------------------------------------------------------------------------
@@ -451,7 +473,7 @@ class LiveSync:
                     )
                     try:
                         done = await self._update_checked(
-                            api, target, state, p, syncs, full, on_line
+                            api, target, state, p, syncs, full, on_line, uid
                         )
                     except RunStepFailed:
                         updated.append(instance_key(uid, target))  # its files are in
