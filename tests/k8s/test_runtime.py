@@ -219,6 +219,7 @@ async def test_deploys_with_server_side_apply_built_image_and_labels(setup: Setu
     pod = pods[0]
     assert pod["spec"]["containers"][0]["image"] == setup.builds.refs[0]
     assert pod["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "tilt-lsp"
+    assert pod["metadata"]["labels"]["dev.tilt-lsp.managed"] == "true"  # the managed mark
     deploy = setup.fake.get("deployments", "web")
     assert deploy is not None
     assert deploy["metadata"]["managedFields"][0]["manager"] == "tilt-lsp"

@@ -192,9 +192,30 @@ class KubeApi:
                 return None
             raise
 
-    def version(self) -> Obj:
-        result: Obj = self._call("GET", "/version", timeout=5)
+    def version(self, timeout: float = 5) -> Obj:
+        result: Obj = self._call("GET", "/version", timeout=timeout)
         return result
+
+    def can_i(
+        self, verb: str, group: str, resource: str, sub: str, namespace: str, timeout: float = 5
+    ) -> bool:
+        """A SelfSubjectAccessReview: may this user do ``verb`` on ``resource`` there?"""
+        attrs = {"verb": verb, "group": group, "resource": resource, "namespace": namespace}
+        if sub:
+            attrs["subresource"] = sub
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs},
+        }
+        result = self._call(
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            body=review,
+            content_type="application/json",
+            timeout=timeout,
+        )
+        return bool((result.get("status") or {}).get("allowed"))
 
     def nodes(self) -> list[Obj]:
         try:

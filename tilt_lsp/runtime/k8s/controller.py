@@ -232,7 +232,15 @@ class K8sController(LiveSync):
         try:
             self._api = await asyncio.to_thread(self._api_factory)
         except KubeError as err:
-            self._dispatch(BuildChanged(self.resource.name, BuildStatus.ERROR, err.message))
+            # Not a build failure: the kubeconfig is missing or unusable.
+            self._dispatch(
+                BuildChanged(
+                    self.resource.name,
+                    BuildStatus.ERROR,
+                    f"{err.message} (set KUBECONFIG or create ~/.kube/config)",
+                    label="has a Kubernetes config problem",
+                )
+            )
             self._log(err.message)
             return None
         api = self._api
