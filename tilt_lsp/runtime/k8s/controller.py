@@ -27,7 +27,8 @@ from tilt_lsp.runtime.k8s import pods as k8spods
 from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
 from tilt_lsp.runtime.k8s.builds import DockerImageBuilds, ImageBuilds
 from tilt_lsp.runtime.k8s.images import Delivery, DeliveryError, detect
-from tilt_lsp.runtime.k8s.livesync import ImageState, LiveSync
+from tilt_lsp.runtime.k8s.instances import ImageState
+from tilt_lsp.runtime.k8s.livesync import LiveSync
 from tilt_lsp.runtime.k8s.portforward import PortForwarder
 from tilt_lsp.runtime.k8s.synclet import NodeSynclets
 from tilt_lsp.runtime.k8s.watch import LogFollower, PodWatcher

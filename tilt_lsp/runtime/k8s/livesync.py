@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tilt_lsp.changes.mapping import under
@@ -32,56 +31,25 @@ from tilt_lsp.engine.status import BuildStatus
 from tilt_lsp.liveupdate.plan import Plan, plan
 from tilt_lsp.liveupdate.updater import expand
 from tilt_lsp.runtime.k8s import objects as k8sobj
-from tilt_lsp.runtime.k8s import pods as k8spods
-from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
+from tilt_lsp.runtime.k8s.api import KubeApi
+from tilt_lsp.runtime.k8s.instances import (
+    DEATH_WAIT_S,
+    RESTART_WAIT_S,
+    ContainerRestarted,
+    ImageState,
+    crashing,
+    instance_key,
+    instance_now,
+    running_targets,
+    wait_running,
+)
 from tilt_lsp.runtime.k8s.liveupdate import ExecUpdater, RunStepFailed, Target, UpdateInfraFailed
 from tilt_lsp.runtime.k8s.synclet import NodeSynclets, docker_container_id, synclet_update
-from tilt_lsp.tiltfile.model import ImageBuild, RunStep, image_repository
+from tilt_lsp.tiltfile.model import RunStep
 
 if TYPE_CHECKING:
     from tilt_lsp.runtime.controller import Dispatch
     from tilt_lsp.runtime.local import OutputSink
-
-RESTART_WAIT_S = 30.0  # how long a retry waits for the restarted container to run again
-DEATH_WAIT_S = 8.0  # after an exec that looks killed, how long the pod status may lag
-
-
-@dataclass
-class ImageState:
-    """What a container started from the last built image lacks: live-updated files since."""
-
-    image: ImageBuild
-    ref: str = ""  # the ref pods run (after delivery)
-    restart_signal: str = ""  # the image's restart-wrapper signal label, if any
-    synced: dict[str, str] = field(default_factory=dict)  # container path -> local path
-    deleted: set[str] = field(default_factory=set)  # container paths
-
-    def reset(self, ref: str, restart_signal: str = "") -> None:
-        self.ref = ref
-        self.restart_signal = restart_signal
-        self.synced.clear()
-        self.deleted.clear()
-
-    @property
-    def dirty(self) -> bool:
-        return bool(self.synced or self.deleted)
-
-    @property
-    def runs(self) -> tuple[RunStep, ...]:
-        return self.image.live_update.runs if self.image.live_update else ()
-
-    @property
-    def restarts_process(self) -> bool:
-        lu = self.image.live_update
-        return bool(lu and (lu.restart_process or lu.restart_container))
-
-
-class ContainerRestarted(Exception):
-    """The container restarted during the live update and again during its retry."""
-
-
-def instance_key(uid: str, target: Target) -> str:
-    return f"{uid}/{target.container}/{target.container_id}"
 
 
 class LiveSync:
@@ -115,43 +83,7 @@ class LiveSync:
     def _running_targets(
         self, pod: Mapping[str, Any], repos: set[str] | None = None
     ) -> list[tuple[str, Target]]:
-        """(image repository, container) of the pod's running containers that run one of
-        our images."""
-        out = []
-        spec_images = {
-            c.get("name"): str(c.get("image", ""))
-            for c in (pod.get("spec") or {}).get("containers") or []
-        }
-        for c in (pod.get("status") or {}).get("containerStatuses") or []:
-            if "running" not in (c.get("state") or {}):
-                continue
-            repo = image_repository(spec_images.get(c.get("name"), ""))
-            for mine, state in self._images.items():
-                if (repos is None or mine in repos) and (
-                    repo == mine or repo == image_repository(state.ref)
-                ):
-                    out.append((mine, _target(pod, c)))
-        return out
-
-    def _crashing(self, pods: list[dict[str, Any]], repo: str) -> list[str]:
-        """Containers of ``repo`` that are down (crash-looping, terminated): no exec reaches
-        them, so a change to them needs a build and deploy."""
-        state = self._images[repo]
-        out = []
-        for pod in pods:
-            spec_images = {
-                c.get("name"): str(c.get("image", ""))
-                for c in (pod.get("spec") or {}).get("containers") or []
-            }
-            for c in (pod.get("status") or {}).get("containerStatuses") or []:
-                image = image_repository(spec_images.get(c.get("name"), ""))
-                if image not in (repo, image_repository(state.ref)):
-                    continue
-                current = c.get("state") or {}
-                waiting = str((current.get("waiting") or {}).get("reason") or "")
-                if waiting in k8spods.FAILED_WAITING or "terminated" in current:
-                    out.append(f"{k8spods.pod_name(pod)}/{c.get('name')}")
-        return out
+        return running_targets(pod, self._images, repos)
 
     # -- re-sync of new container instances ---------------------------------------------------
 
@@ -261,65 +193,6 @@ class LiveSync:
                 self._synclets.forget(target.node)
         await asyncio.to_thread(ExecUpdater(api).update, target, syncs, deletes, runs, on_line)
 
-    async def _instance_now(
-        self, api: KubeApi, target: Target, wait_s: float
-    ) -> tuple[str, dict[str, Any] | None]:
-        """Whether ``target`` is still the same running container instance: ("same", pod),
-        ("restarted", pod) or ("gone", None). Waits up to ``wait_s`` for a change to show
-        (the kubelet reports a death up to a second or so after it)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        ref = {"apiVersion": "v1", "kind": "Pod"}
-        ref["metadata"] = {"name": target.pod, "namespace": target.namespace}  # type: ignore[assignment]
-        while True:
-            try:
-                pod = await asyncio.to_thread(api.get, ref)
-            except KubeError:
-                pod = None
-            if pod is None or k8spods.terminating(pod):
-                return "gone", None
-            status: Mapping[str, Any] = next(
-                (
-                    c
-                    for c in (pod.get("status") or {}).get("containerStatuses") or []
-                    if c.get("name") == target.container
-                ),
-                {},
-            )
-            same = (
-                "running" in (status.get("state") or {})
-                and str(status.get("containerID") or "") == target.container_id
-                and int(status.get("restartCount") or 0) <= target.restarts
-            )
-            if not same:
-                return "restarted", dict(pod)
-            if loop.time() >= deadline:
-                return "same", dict(pod)
-            await asyncio.sleep(0.3)
-
-    async def _wait_running(self, api: KubeApi, target: Target) -> Target | None:
-        """The container's next running instance, or None within RESTART_WAIT_S."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + RESTART_WAIT_S
-        ref = {"apiVersion": "v1", "kind": "Pod"}
-        ref["metadata"] = {"name": target.pod, "namespace": target.namespace}  # type: ignore[assignment]
-        while loop.time() < deadline:
-            try:
-                pod = await asyncio.to_thread(api.get, ref)
-            except KubeError:
-                pod = None
-            if pod is None or k8spods.terminating(pod):
-                return None
-            for c in (pod.get("status") or {}).get("containerStatuses") or []:
-                if (
-                    c.get("name") == target.container
-                    and "running" in (c.get("state") or {})
-                    and str(c.get("containerID") or "") != target.container_id
-                ):
-                    return _target(pod, c)
-            await asyncio.sleep(0.5)
-        return None
-
     async def _update_checked(
         self,
         api: KubeApi,
@@ -368,7 +241,7 @@ class LiveSync:
                 isinstance(failure, UpdateInfraFailed)
                 or getattr(failure, "exit_code", 0) in (126, 137, 143, -1)
             )
-            verdict, _pod = await self._instance_now(api, target, DEATH_WAIT_S if killed else 0)
+            verdict, _pod = await instance_now(api, target, DEATH_WAIT_S if killed else 0)
             if verdict == "same":
                 if failure is not None:
                     raise failure
@@ -388,7 +261,7 @@ class LiveSync:
                     "output is in the log and the problems). Nothing was rebuilt: fix it and save."
                 )
             self._log(f"{what}; retrying once in the new container with every file since the image")
-            new = await self._wait_running(api, target)
+            new = await wait_running(api, target)
             if new is None:
                 raise ContainerRestarted(
                     f"{what}, and it did not run again within {RESTART_WAIT_S:g} s: the change "
@@ -424,11 +297,11 @@ class LiveSync:
         api = self._api
         assert api is not None
         current = self._current()
-        crashing = [c for repo in plans for c in self._crashing(current, repo)]
-        if crashing:
+        down = [c for repo in plans for c in crashing(current, repo, self._images[repo])]
+        if down:
             # Tilt: "cannot live update because the container is crashing".
             self._log(
-                f"full build: {', '.join(crashing)} is not running (crashing), a live update "
+                f"full build: {', '.join(down)} is not running (crashing), a live update "
                 "cannot reach it"
             )
             return await self._rebuild_crashing(paths)
@@ -530,14 +403,3 @@ class LiveSync:
             self._log("the same images: replacing the crashing pods")
             return await self.restart()
         return True
-
-
-def _target(pod: Mapping[str, Any], c: Mapping[str, Any]) -> Target:
-    return Target(
-        str(pod["metadata"]["namespace"]),
-        str(pod["metadata"]["name"]),
-        str(c["name"]),
-        str((pod.get("spec") or {}).get("nodeName") or ""),
-        str(c.get("containerID") or ""),
-        int(c.get("restartCount") or 0),
-    )
