@@ -110,7 +110,9 @@ class FakeBuilds:
         return ref
 
     def restart_signal(self, ref: str) -> str:
-        return ""
+        return self.signal  # the restart-signal label of the "built" image
+
+    signal = ""
 
 
 class Recorder(NullListener):
@@ -157,10 +159,15 @@ class Setup:
         )
 
     async def live_updated(self, path: Path) -> None:
-        """Report ``path`` changed and wait for its live update to succeed."""
+        """Report ``path`` changed and wait for its live update to succeed. (The build status
+        turns BUILDING before the "live update of" line, so a new such line then OK is this
+        update's end, not an earlier one's.)"""
+        before = self.log().count("live update of")
         self.engine.files_changed([str(path)])
         await until(
-            lambda: "live update of" in self.log() and self.status.build is BuildStatus.OK,
+            lambda: (
+                self.log().count("live update of") > before and self.status.build is BuildStatus.OK
+            ),
             what="live update",
         )
 

@@ -128,3 +128,35 @@ async def test_busybox_tar_on_a_v4_server_ends_with_the_archive(setup: Setup) ->
     await setup.live_updated(app)
     assert "busybox" in (setup.fake.container_dir(pod, "app") / "app" / "app.py").read_text()
     assert "full build" not in setup.log()
+
+
+async def test_with_a_restart_wrapper_the_app_restarts_in_the_same_pod(setup: Setup) -> None:
+    setup.builds.signal = "SIGHUP"  # the image carries dev.tilt-lsp.restart-signal=SIGHUP
+    tiltfile = setup.root / "Tiltfile"
+    tiltfile.write_text(
+        tiltfile.read_text().replace(
+            "trigger=['app.py']),", "trigger=['app.py']),\n    restart_container(),"
+        )
+    )
+    setup.engine.files_changed([str(tiltfile)])
+    await setup.redeployed()
+    pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
+    app = setup.root / "app.py"
+    app.write_text(APP.replace("bad input", "restarted"))
+    setup.engine.files_changed([str(app)])
+    signals = await until(
+        lambda: setup.fake.call(lambda: list(setup.fake.cluster.signals)), what="a signal"
+    )
+    assert signals == [("default", pod, "app", "HUP")], setup.log()
+    await until(lambda: setup.status.build is BuildStatus.OK, what="the live update done")
+    assert setup.fake.pod_names(selector="app=web") == [pod], "no pod deleted"
+    assert f"restarting the app in {pod}/app (SIGHUP to PID 1)" in setup.log()
+
+    # A container the kubelet restarts: re-synced, then its app restarted with the files.
+    setup.fake.crash(pod, "app", 1, back_off=False)
+    await until(
+        lambda: len(setup.fake.call(lambda: list(setup.fake.cluster.signals))) == 2,
+        what="the wrapper signalled after the re-sync",
+    )
+    root = setup.fake.container_dir(pod, "app")
+    assert "restarted" in (root / "app" / "app.py").read_text()

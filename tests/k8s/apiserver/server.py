@@ -14,6 +14,7 @@ import queue
 import re
 import shutil
 import tarfile
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -376,6 +377,7 @@ class ApiServer:
         workdir = spec.get("workingDir") or self.cluster.image_workdirs.get(repo, "/")
         session = ExecSession(ws, state.fs, workdir, repo in self.cluster.no_tar_images)
         session.tar_reads_to_end = repo in self.cluster.busybox_tar_images
+        session.on_signal = lambda sig: self.cluster.signals.append((ns, name, container, sig))
         await session.run(command)
         return ws
 
@@ -450,6 +452,7 @@ class _StdinReader:
         return out
 
 
+_KILL_PID1 = re.compile(r"^\s*kill -(\w+) 1\s*$")
 _TAR_SCRIPT = re.compile(r"head -c (\d+) \| tar ([^|;&]+?)\s*$")
 
 
@@ -478,6 +481,7 @@ class ExecSession:
         self.no_tar = no_tar
         self.stdin = _StdinReader()
         self.tar_reads_to_end = False  # BusyBox tar: drains stdin after the archive's end
+        self.on_signal: Callable[[str], None] = lambda sig: None  # `kill -SIG 1` in the container
         self.stdin_listeners: list[asyncio.StreamWriter] = []
 
     def path(self, container_path: str) -> str:
@@ -545,6 +549,10 @@ class ExecSession:
 
     async def _dispatch(self, argv: list[str]) -> tuple[int, str]:
         prog = posixpath.basename(argv[0])
+        if prog == "sh" and len(argv) >= 3 and (m := _KILL_PID1.match(argv[2])):
+            # A signal to the container's PID 1 (the restart wrapper): recorded, never a host kill.
+            self.on_signal(m.group(1))
+            return 0, ""
         if prog == "sh" and len(argv) >= 3 and (m := _TAR_SCRIPT.search(argv[2])):
             # tilt-lsp's length-bounded extract (``head -c N | tar -x …``): never a host shell.
             if self.no_tar:
