@@ -161,6 +161,23 @@ async def project(tmp_path: Path) -> AsyncIterator[Project]:
             await proj.engine.stop()
         ref = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
         await asyncio.to_thread(proj.api().delete, ref)  # the cluster finishes it
+        await asyncio.to_thread(remove_built_images, tmp_path)
+
+
+def remove_built_images(root: Path) -> None:
+    """The images tilt-lsp built for this test's workspace (by its labels), nothing else."""
+    import docker
+
+    from tilt_lsp.build.labels import WORKSPACE, remove_stale_images, workspace_id
+
+    try:
+        api = docker.APIClient(version="auto")
+    except Exception:
+        return  # no engine: nothing was built
+    try:
+        remove_stale_images(api, {WORKSPACE: workspace_id(str(root))}, keep=())
+    finally:
+        api.close()
 
 
 def busybox_binary(cache: Path) -> Path:
