@@ -161,7 +161,13 @@ class ExecUpdater:
                 if result.exit_code:
                     raise RunStepFailed.of(step.command.display, result.exit_code)
         except KubeError as err:
-            raise UpdateInfraFailed(f"exec into {target} failed: {err.message}") from None
+            # KubeApi.exec's own failures already say "exec into POD/CONTAINER …".
+            text = (
+                err.message
+                if err.message.startswith("exec into")
+                else (f"exec into {target} failed: {err.message}")
+            )
+            raise UpdateInfraFailed(text) from None
 
     def copy(self, target: Target, archive: bytes) -> None:
         """Extract ``archive`` at ``/`` in the container; raises UpdateInfraFailed."""
