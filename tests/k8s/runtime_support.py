@@ -158,6 +158,14 @@ class Setup:
             what="the new pods ready",
         )
 
+    async def until(self, cond: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+        """``until``, failing with the resource's log as it is at the timeout. The bound is
+        generous: the machine running the tests may be busy with other work."""
+        try:
+            return await until(cond, timeout, what)
+        except AssertionError as err:
+            raise AssertionError(f"{err}\n--- log of web ---\n{self.log()}") from None
+
     async def live_updated(self, path: Path) -> None:
         """Report ``path`` changed and wait for its live update to succeed. (The build status
         turns BUILDING before the "live update of" line, so a new such line then OK is this

@@ -206,9 +206,15 @@ async def test_a_replaced_pod_gets_every_live_updated_file_before_it_is_ready(se
     )  # e.g. evicted
     new = (await wait_pods(setup.fake, exclude={pod}))[0]["metadata"]["name"]
     root = setup.fake.container_dir(new, "app")
-    await until(lambda: (root / "app" / "app.py").exists(), what="re-sync into the new pod")
-    assert "synced" in (root / "app" / "app.py").read_text()
-    await until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready after re-sync")
+    await setup.until(
+        lambda: (
+            (root / "app" / "app.py").exists() and "synced" in (root / "app" / "app.py").read_text()
+        ),
+        what="re-sync into the new pod",
+    )
+    await setup.until(
+        lambda: setup.status.runtime is RuntimeStatus.READY, what="ready after re-sync"
+    )
     assert f"into {new}/app (a new pod" in setup.log()
     assert setup.builds.builds == ["example.com/web"]
 

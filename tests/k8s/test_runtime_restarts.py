@@ -10,7 +10,6 @@ import asyncio
 import pytest
 
 from tests.k8s.runtime_support import APP, Setup, wait_pods
-from tests.support import until
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
 from tilt_lsp.runtime.k8s.liveupdate import TAR_ARGV
@@ -27,13 +26,13 @@ async def test_a_container_the_kubelet_restarts_is_re_synced_before_it_is_ready(
     assert "synced" in (root / "app" / "app.py").read_text()
 
     setup.fake.crash(pod, "app", 1, back_off=False)  # restarted at once, from the image
-    await until(
+    await setup.until(
         lambda: (
             (root / "app" / "app.py").exists() and "synced" in (root / "app" / "app.py").read_text()
         ),
         what="the restarted container re-synced",
     )
-    await until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready again")
+    await setup.until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready again")
     log = setup.log()
     assert f"into {pod}/app (a new pod or a restarted container" in log
     # Not reported ready between the restart and the re-sync.
@@ -61,9 +60,9 @@ async def test_a_live_update_whose_container_restarted_is_retried_in_the_new_one
     app = setup.root / "app.py"
     app.write_text(APP.replace("bad input", "retried"))
     setup.engine.files_changed([str(app)])
-    await until(lambda: "$ sleep 1" in setup.log(), what="the run step running")
+    await setup.until(lambda: "$ sleep 1" in setup.log(), what="the run step running")
     setup.fake.crash(pod, "app", 137, back_off=False)  # underneath the exec
-    await until(
+    await setup.until(
         lambda: (
             "restarted during the live update" in setup.log()
             and setup.status.build is BuildStatus.OK
@@ -73,7 +72,9 @@ async def test_a_live_update_whose_container_restarted_is_retried_in_the_new_one
     assert "retrying once in the new container with every file since the image" in setup.log()
     root = setup.fake.container_dir(pod, "app")
     assert "retried" in (root / "app" / "app.py").read_text()
-    await until(lambda: (root / "app" / "ran.txt").exists(), what="the run step in the new one")
+    await setup.until(
+        lambda: (root / "app" / "ran.txt").exists(), what="the run step in the new one"
+    )
     assert len(setup.builds.builds) == builds, "nothing built"
 
 
@@ -86,12 +87,12 @@ async def test_a_container_that_restarts_again_in_the_retry_is_the_changes_crash
     app = setup.root / "app.py"
     app.write_text(APP.replace("bad input", "crashes"))
     setup.engine.files_changed([str(app)])
-    await until(lambda: "$ sleep 1" in setup.log(), what="the run step running")
+    await setup.until(lambda: "$ sleep 1" in setup.log(), what="the run step running")
     setup.fake.crash(pod, "app", 137, back_off=False)
-    await until(lambda: "retrying once" in setup.log(), what="the retry")
-    await until(lambda: setup.log().count("$ sleep 1") >= 2, what="the retry's run step")
+    await setup.until(lambda: "retrying once" in setup.log(), what="the retry")
+    await setup.until(lambda: setup.log().count("$ sleep 1") >= 2, what="the retry's run step")
     setup.fake.crash(pod, "app", 137, back_off=False)
-    await until(lambda: setup.status.build is BuildStatus.ERROR, what="the error")
+    await setup.until(lambda: setup.status.build is BuildStatus.ERROR, what="the error")
     assert "and again in the retry: the change seems to crash the app" in (
         setup.status.last_error or ""
     )
@@ -103,11 +104,11 @@ async def test_a_change_to_a_crash_looping_container_builds_and_deploys(setup: S
     pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
     builds = len(setup.builds.builds)
     setup.fake.crash(pod, "app", 1)  # CrashLoopBackOff: no running container to exec into
-    await until(lambda: setup.status.runtime is RuntimeStatus.CRASHED, what="crashed")
+    await setup.until(lambda: setup.status.runtime is RuntimeStatus.CRASHED, what="crashed")
     app = setup.root / "app.py"
     app.write_text(APP.replace("bad input", "fixed"))
     setup.engine.files_changed([str(app)])
-    await until(
+    await setup.until(
         lambda: len(setup.builds.builds) > builds and setup.status.build is BuildStatus.OK,
         what="a build and deploy",
     )
@@ -144,17 +145,17 @@ async def test_with_a_restart_wrapper_the_app_restarts_in_the_same_pod(setup: Se
     app = setup.root / "app.py"
     app.write_text(APP.replace("bad input", "restarted"))
     setup.engine.files_changed([str(app)])
-    signals = await until(
+    signals = await setup.until(
         lambda: setup.fake.call(lambda: list(setup.fake.cluster.signals)), what="a signal"
     )
     assert signals == [("default", pod, "app", "HUP")], setup.log()
-    await until(lambda: setup.status.build is BuildStatus.OK, what="the live update done")
+    await setup.until(lambda: setup.status.build is BuildStatus.OK, what="the live update done")
     assert setup.fake.pod_names(selector="app=web") == [pod], "no pod deleted"
     assert f"restarting the app in {pod}/app (SIGHUP to PID 1)" in setup.log()
 
     # A container the kubelet restarts: re-synced, then its app restarted with the files.
     setup.fake.crash(pod, "app", 1, back_off=False)
-    await until(
+    await setup.until(
         lambda: len(setup.fake.call(lambda: list(setup.fake.cluster.signals))) == 2,
         what="the wrapper signalled after the re-sync",
     )
