@@ -225,7 +225,7 @@ async def test_busybox_tar_live_update_ends_in_seconds(
     assert await pods(project) == [pod]
     assert project.status("web").build is BuildStatus.OK
     assert "full build" not in project.log("web")
-    assert took < 20, f"the live update took {took:.1f} s"
+    assert took < 60, f"the live update took {took:.1f} s"  # a hang would be 300 s
 
 
 async def test_crash_during_live_update_is_reported_not_built_into_the_image(
