@@ -391,3 +391,16 @@ def test_the_tar_script_extracts_exactly_the_archive_length() -> None:
     argv = tar_script(10240)
     assert argv[:2] == ["sh", "-c"] and argv[2].endswith("head -c 10240 | tar -x -f - -C /")
     assert tar_timeout(0) == 15 and tar_timeout(10_000_000) == 25  # seconds, not minutes
+
+
+def test_restart_process_and_restart_container_both_restart_the_app() -> None:
+    from tilt_lsp.runtime.k8s.instances import ImageState
+    from tilt_lsp.tiltfile.model import ImageBuild, LiveUpdate
+
+    def image(lu: LiveUpdate | None) -> ImageState:
+        return ImageState(ImageBuild("web", ".", None, None, {}, "", (), (), None, lu, None))
+
+    assert image(LiveUpdate(restart_process=True)).restarts_process
+    assert image(LiveUpdate(restart_container=True)).restarts_process
+    assert not image(LiveUpdate()).restarts_process
+    assert not image(None).restarts_process
