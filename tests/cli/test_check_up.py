@@ -53,7 +53,7 @@ def test_check_reports_a_tiltfile_error(example: Path) -> None:
     proc = run_cli("check", "--file", str(example), "--quiet")
     assert proc.returncode == 1
     assert proc.stdout.startswith(
-        f"{example}/Tiltfile:1:1: error: local_resource() got an unexpected keyword argument 'bogus'"
+        f"{example}/Tiltfile:1:33: error: local_resource() got an unexpected keyword argument 'bogus'"
     )
 
 
