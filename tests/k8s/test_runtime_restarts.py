@@ -71,7 +71,8 @@ async def test_a_live_update_whose_container_restarted_is_retried_in_the_new_one
     )
     assert "retrying once in the new container with every file since the image" in setup.log()
     root = setup.fake.container_dir(pod, "app")
-    assert "retried" in (root / "app" / "app.py").read_text()
+    app_in_pod = root / "app" / "app.py"
+    assert app_in_pod.exists() and "retried" in app_in_pod.read_text(), setup.log()
     await setup.until(
         lambda: (root / "app" / "ran.txt").exists(), what="the run step in the new one"
     )

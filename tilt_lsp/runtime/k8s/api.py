@@ -8,6 +8,7 @@ the edge (``controller.py``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -300,6 +301,7 @@ class KubeApi:
         is sent whole, then closed. ``on_output(channel, data)`` sees stdout (1) and stderr
         (2) as they arrive; the result holds all of it too."""
         from kubernetes import client, stream
+        from websocket import WebSocketException
 
         core = client.CoreV1Api(self.client)
         try:
@@ -330,14 +332,27 @@ class KubeApi:
                     if on_output is not None:
                         on_output(channel, data)
 
+        # The stream can end under us at two moments, and neither loses the exit status the
+        # server sent first: the process ended (the server closed the stream) before taking
+        # all of stdin or before our v5 close of it; or the server's close frame arrives
+        # after its connection is gone, and the websocket library's reply to it fails.
+        closed: Exception | None = None
         try:
             if stdin is not None:
-                for i in range(0, len(stdin), 1 << 20):
-                    ws.write_stdin(stdin[i : i + (1 << 20)])
-                ws.close_channel(CHANNEL_STDIN)  # v5; v4 servers do not signal it
+                try:
+                    for i in range(0, len(stdin), 1 << 20):
+                        ws.write_stdin(stdin[i : i + (1 << 20)])
+                    ws.close_channel(CHANNEL_STDIN)  # v5; v4 servers do not signal it
+                except (OSError, WebSocketException) as err:
+                    closed = err
             while status is None and ws.is_open() and time.monotonic() < deadline:
-                ws.update(timeout=1)
-                drain()
+                try:
+                    ws.update(timeout=1)
+                except (OSError, WebSocketException) as err:
+                    closed = err
+                    break
+                finally:
+                    drain()
                 raw = ws.read_channel(CHANNEL_ERROR)
                 if raw:
                     status = json.loads(raw)
@@ -347,13 +362,16 @@ class KubeApi:
         except Exception as err:
             raise KubeError(0, "ExecFailed", f"exec into {pod}/{container} failed: {err}") from None
         finally:
-            ws.close()
+            with contextlib.suppress(Exception):
+                ws.close()
         if status is None:
             why = (
                 f"no exit status within {timeout_s:g} s"
                 if time.monotonic() >= deadline
                 else "ended without an exit status"
             )
+            if closed is not None:
+                why += f" (the stream ended: {closed})"
             raise KubeError(0, "ExecFailed", f"exec into {pod}/{container}: {why}")
         return exec_result(status, bytes(out[CHANNEL_STDOUT]), bytes(out[CHANNEL_STDERR]))
 
