@@ -3,8 +3,9 @@
 update → build the images (or live-update them by exec), deliver them to the cluster, apply
 the resource's objects with server-side apply; then follow the resource's pods (a watch that
 survives expiry), report their state, stream every container's log (with timestamps,
-including a crashed instance's) through the problem parsers, keep port forwards open, and
-re-sync live-updated files into pods that replaced the ones we updated.
+including a crashed instance's) through the problem parsers, keep port forwards open. The
+live update itself, and the re-sync of every container instance that started from the image
+(a new pod, a container the kubelet restarted), is the ``LiveSync`` half in ``livesync.py``.
 
 The ``kubernetes`` client is synchronous: every call runs in a thread (``asyncio.to_thread``
 or the watcher's own threads) and results come back to the loop as actions.
