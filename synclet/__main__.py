@@ -152,6 +152,9 @@ async def serve(
     server = await loop.create_server(
         handler_factory(runner.server, registry, loop),
         sock=sock,
+        # asyncio accepts up to `backlog` connections per wake-up, before any can be evicted:
+        # bounded by the connection cap, a burst cannot run the process out of descriptors.
+        backlog=min(128, config.limits.max_connections),
         ssl=tls,
         ssl_handshake_timeout=config.limits.header_timeout if tls else None,
     )
@@ -171,6 +174,14 @@ async def serve(
         await runner.cleanup()
 
 
+def _grace_default() -> int:
+    """``TILT_LSP_RESTART_GRACE`` (seconds), else 0: restart with no grace, as Tilt does."""
+    try:
+        return max(0, int(os.environ.get("TILT_LSP_RESTART_GRACE", "0") or 0))
+    except ValueError:
+        return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m synclet", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -183,7 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--max-spec", type=int, default=DEFAULT_MAX_SPEC, help="largest spec line, bytes"
     )
-    p.add_argument("--restart-timeout", type=int, default=10, help="seconds before a restart kills")
+    p.add_argument(
+        "--restart-timeout",
+        type=int,
+        default=_grace_default(),
+        help="seconds a container restart waits before killing (default 0, as Tilt; "
+        "TILT_LSP_RESTART_GRACE sets it)",
+    )
     p.add_argument(
         "--allow-remote",
         action="store_true",
