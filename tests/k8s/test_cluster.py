@@ -62,12 +62,6 @@ CMD ["python3", "app.py"]
 # BusyBox's tar and head in place of GNU's: BusyBox tar reads stdin to its end.
 BUSYBOX = "COPY busybox /bin/busybox\nRUN ln -sf /bin/busybox /bin/tar && ln -sf /bin/busybox /usr/bin/head"
 
-# The restart wrapper as PID 1, and the label that says which signal restarts the app.
-WRAPPER = """\
-COPY restart-wrapper.sh /usr/local/bin/restart-wrapper
-LABEL dev.tilt-lsp.restart-signal=SIGHUP
-ENTRYPOINT ["/bin/sh", "/usr/local/bin/restart-wrapper"]"""
-
 K8S = """\
 apiVersion: v1
 kind: Namespace
@@ -115,16 +109,13 @@ def get(port: int) -> str:
         return ""
 
 
-async def web(project: Project, extra: str = "", steps: str = "", cmd: str = "") -> int:
+async def web(project: Project, extra: str = "", steps: str = "") -> int:
     """Write the web project, start the engine, wait until it serves "v1"; the local port."""
     port = free_port()
     project.write("app.py", APP)
     project.write("handler.py", HANDLER.format("v1"))
     project.write("requirements.txt", "")
-    dockerfile = DOCKERFILE.format(extra=extra)
-    if cmd:
-        dockerfile = dockerfile.replace('CMD ["python3", "app.py"]', cmd)
-    project.write("Dockerfile", dockerfile)
+    project.write("Dockerfile", DOCKERFILE.format(extra=extra))
     project.write("k8s.yaml", K8S.format(ns=project.namespace))
     project.tiltfile(TILTFILE.format(base=project.base, steps=steps, port=port))
     await project.start()
@@ -264,17 +255,12 @@ async def test_crash_during_live_update_is_reported_not_built_into_the_image(
     )
 
 
-async def test_restart_container_signals_the_restart_wrapper_in_the_same_pod(
+async def test_restart_container_restarts_the_app_under_the_restart_wrapper(
     project: Project,
 ) -> None:
-    wrapper = Path(__file__).resolve().parents[2] / "synclet" / "restart-wrapper.sh"
-    project.write("restart-wrapper.sh", wrapper.read_text())
-    await web(
-        project,
-        extra=WRAPPER,
-        steps="restart_container(),",
-        cmd='CMD ["python3", "app.py"]',
-    )
+    """The image builder puts the restart wrapper in front of the app (PID 1) for a live
+    update with restart_container(); the live update signals it: same pod, same container."""
+    port = await web(project, steps="restart_container(),")
     (pod,) = await pods(project)
     await change(project, "handler.py", HANDLER.format("v2"))
     await project.until(
@@ -283,7 +269,28 @@ async def test_restart_container_signals_the_restart_wrapper_in_the_same_pod(
         60,
         "the app restarted in place with v2",
     )
-    assert "SIGHUP to PID 1" in project.log("web")
+    assert "(SIGHUP to PID 1)" in project.log("web")
+    assert await pods(project) == [pod]
+
+    # The app crashes: the wrapper keeps the container, the wrapper's line says it.
+    await change(project, "crash", "1")
+    await project.until(
+        "web",
+        lambda: "the app exited with code 1" in (project.status("web").last_error or ""),
+        60,
+        "the app's exit reported",
+    )
+    await project.until("web", lambda: problem_on(project, BOOM_LINE), 30, "problem on app.py:4")
+    # The fix: the live update removes the switch and restarts the app.
+    assert project.engine is not None
+    (project.root / "crash").unlink()
+    project.engine.files_changed([str(project.root / "crash")])
+    await project.until(
+        "web",
+        lambda: project.status("web").runtime is RuntimeStatus.READY and get(port) == "v2",
+        60,
+        "ready again in the same pod",
+    )
     assert await pods(project) == [pod]
     restarts = await project.kubectl(
         "get", "pod", pod, "-o", "jsonpath={.status.containerStatuses[0].restartCount}"

@@ -162,3 +162,17 @@ async def test_with_a_restart_wrapper_the_app_restarts_in_the_same_pod(setup: Se
     )
     root = setup.fake.container_dir(pod, "app")
     assert "restarted" in (root / "app" / "app.py").read_text()
+
+
+async def test_an_app_that_exits_under_the_restart_wrapper_is_a_crash(setup: Setup) -> None:
+    """With the wrapper as PID 1 the container outlives the app: the pod looks fine to
+    Kubernetes, the wrapper's line in the log says what happened."""
+    pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
+    setup.fake.log(
+        pod, ["restart-wrapper: python3 exited with code 3; waiting for SIGHUP to start it again"]
+    )
+    await setup.until(lambda: setup.status.runtime is RuntimeStatus.CRASHED, what="crashed")
+    assert setup.status.exit_code == 3
+    assert f"pod {pod} container app: the app exited with code 3" in (setup.status.last_error or "")
+    setup.fake.log(pod, ["restart-wrapper: restarting python3"])
+    await setup.until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready again")

@@ -94,7 +94,11 @@ class K8sController(LiveSync):
         # container instances (pod uid/container/containerID) holding every live-updated file
         self._synced: set[str] = set()
         self._resyncing: set[str] = set()
-        self._resync_errors: dict[str, str] = {}  # pod uid -> why it lacks live-updated files
+        self._resync_errors: dict[str, str] = {}
+        # (pod, container) -> (containerID, exit code) of an app that exited under the wrapper
+        self._app_exits: dict[
+            tuple[str, str], tuple[str, int]
+        ] = {}  # pod uid -> why it lacks live-updated files
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reported: tuple[Any, ...] = ()
         self._ready = False
@@ -380,7 +384,9 @@ class K8sController(LiveSync):
             return
         loop = asyncio.get_running_loop()
         self._log_sink = await self._sink("runtime")
-        self._logs = LogFollower(api, self.namespace, loop, self._log_sink, self._log)
+        self._logs = LogFollower(
+            api, self.namespace, loop, self._log_sink, self._log, self._on_wrapper
+        )
         self._watcher = PodWatcher(
             api,
             self.namespace,
@@ -452,12 +458,43 @@ class K8sController(LiveSync):
         ]
         if failed and runtime is not RuntimeStatus.CRASHED:
             runtime, error, summary = RuntimeStatus.CRASHED, failed[0], failed[0]
-        key = (runtime, error, state.exit_code, summary)
+        exit_code = state.exit_code
+        exited = self._apps_exited(current)
+        if exited and runtime is not RuntimeStatus.CRASHED:
+            error, exit_code = exited
+            runtime, summary = RuntimeStatus.CRASHED, error
+        key = (runtime, error, exit_code, summary)
         self._ready = runtime is RuntimeStatus.READY
         if key == self._reported:
             return
         self._reported = key
         self._log(f"pods: {summary}")
         self._dispatch(
-            RuntimeChanged(self.resource.name, runtime, exit_code=state.exit_code, error=error)
+            RuntimeChanged(self.resource.name, runtime, exit_code=exit_code, error=error)
         )
+
+    def _on_wrapper(self, pod: str, container: str, instance: str, code: int | None) -> None:
+        """The restart wrapper (PID 1) said the app exited, or that it restarts it."""
+        if code is None:
+            self._app_exits.pop((pod, container), None)
+        else:
+            self._app_exits[(pod, container)] = (instance, code)
+        self._report()
+
+    def _apps_exited(self, current: list[dict[str, Any]]) -> tuple[str, int] | None:
+        """An app that exited under the restart wrapper in a still-running container of the
+        current pods: (what to say, its exit code). The pod looks fine to Kubernetes."""
+        for pod in current:
+            name = k8spods.pod_name(pod)
+            for c in k8spods.container_statuses(pod):
+                seen = self._app_exits.get((name, str(c.get("name"))))
+                if seen is None or "running" not in (c.get("state") or {}):
+                    continue
+                if seen[0] != str(c.get("containerID") or ""):
+                    continue  # said by an earlier instance of the container
+                return (
+                    f"pod {name} container {c.get('name')}: the app exited with code {seen[1]} "
+                    "(the restart wrapper keeps the container; a live update restarts the app)",
+                    seen[1],
+                )
+        return None

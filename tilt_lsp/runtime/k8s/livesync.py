@@ -306,6 +306,9 @@ class LiveSync:
             )
             return await self._rebuild_crashing(paths)
         self._dispatch(ProblemsReset(name, "build"))
+        # The app's problems from before this save are stale now; one that crashes during the
+        # update (the synced change running) is this update's news and must stay.
+        self._dispatch(ProblemsReset(name, "runtime"))
         self._dispatch(BuildChanged(name, BuildStatus.BUILDING))
         sink = await self._sink("build")
         on_line = self._threadsafe(sink)
@@ -380,7 +383,6 @@ class LiveSync:
         await asyncio.sleep(0)
         sink.close()
         self._dispatch(BuildChanged(name, BuildStatus.OK))
-        self._dispatch(ProblemsReset(name, "runtime"))
         self._synced.update(updated)
         if restart_pods and updated:
             # Without a restart wrapper in the image (no restart-signal label), deleting the

@@ -125,6 +125,22 @@ class PodWatcher:
                     self._resp = None
 
 
+def wrapper_says(line: str) -> tuple[str, int | None] | None:
+    """The restart wrapper's own lines in a log line with a ``timestamps=true`` prefix:
+    ("exited", code) when the app exited by itself, ("restarting", None), or None."""
+    from tilt_lsp.build.finish import app_exit_code
+
+    text = line.split(" ", 1)[1] if " " in line and line[:1].isdigit() else line
+    if not text.startswith("restart-wrapper: "):
+        return None
+    code = app_exit_code(text)
+    if code is not None:
+        return "exited", code
+    if text.startswith("restart-wrapper: restarting"):
+        return "restarting", None
+    return None
+
+
 class LogFollower:
     """Streams the log of every container instance of the given pods, once each.
 
@@ -139,12 +155,17 @@ class LogFollower:
         loop: asyncio.AbstractEventLoop,
         on_line: Callable[[str], None],
         on_note: Callable[[str], None],
+        on_wrapper: Callable[[str, str, str, int | None], None] | None = None,
     ) -> None:
         self.api = api
         self.namespace = namespace
         self._loop = loop
         self._on_line = on_line
         self._on_note = on_note
+        # (pod, container, containerID, the app's exit code or None for a restart): what the
+        # restart wrapper (PID 1) says in a running instance's log, where the container
+        # outlives the app
+        self._on_wrapper = on_wrapper
         self._seen: set[str] = set()
         self._streams: dict[str, tuple[str, Any]] = {}  # instance id -> (pod, response)
         self._lock = threading.Lock()
@@ -220,6 +241,12 @@ class LogFollower:
                 line = raw.decode("utf-8", "replace").rstrip("\r")
                 with contextlib.suppress(RuntimeError):
                     self._loop.call_soon_threadsafe(self._on_line, prefix + line)
+                    if follow and self._on_wrapper is not None:
+                        said = wrapper_says(line)
+                        if said is not None:
+                            self._loop.call_soon_threadsafe(
+                                self._on_wrapper, pod, container, key, said[1]
+                            )
         except Exception:
             pass  # closed by stop() or by the pod going away
         finally:
