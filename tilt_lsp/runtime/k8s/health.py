@@ -43,7 +43,10 @@ def check(env: Mapping[str, str], timeout: float = TIMEOUT_S) -> list[Finding]:
     found = [
         Finding("Kubernetes context", True, f"context {api.context!r} in {kubeconfig_path(env)}")
     ]
-    api.client.configuration.retries = 0  # one try: an unreachable server answers in seconds
+    # One try (urllib3 would try 4 times): an unreachable server is said in seconds.
+    pools = getattr(getattr(api.client, "rest_client", None), "pool_manager", None)
+    if pools is not None:
+        pools.connection_pool_kw["retries"] = 0
     try:
         version = api.version(timeout)
     except KubeError as err:
@@ -54,6 +57,16 @@ def check(env: Mapping[str, str], timeout: float = TIMEOUT_S) -> list[Finding]:
                     False,
                     f"{api.server} refused the credentials of context {api.context!r}: {err.message}",
                     "renew the credentials (e.g. re-run your cloud's get-credentials command)",
+                )
+            )
+        elif err.status:
+            found.append(
+                Finding(
+                    "Kubernetes API server",
+                    False,
+                    f"{api.server} answered GET /version with {err.status} ({err.message}): "
+                    "not a Kubernetes API server?",
+                    f"check the server address of context {api.context!r} in the kubeconfig",
                 )
             )
         else:
