@@ -51,6 +51,25 @@ def test_an_unreachable_api_server_is_a_problem_found_in_seconds(tmp_path: Path)
     assert "start the cluster of context 'down'" in server.fix
 
 
+def test_a_server_that_is_not_an_api_server_is_named_as_such(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        path = tmp_path / "kubeconfig"
+        config = KUBECONFIG.format(port=server.server_address[1])
+        path.write_text(config.replace("https://", "http://"))
+        found = check({"KUBECONFIG": str(path)})
+    finally:
+        server.shutdown()
+    server_check = found[1]
+    assert not server_check.ok
+    assert "answered GET /version with 501" in server_check.detail
+    assert "not a Kubernetes API server?" in server_check.detail
+
+
 def test_a_missing_kubeconfig_is_named_as_such(tmp_path: Path) -> None:
     (found,) = check({"KUBECONFIG": str(tmp_path / "nothing-here")})
     assert not found.ok
