@@ -176,3 +176,13 @@ async def test_an_app_that_exits_under_the_restart_wrapper_is_a_crash(setup: Set
     assert f"pod {pod} container app: the app exited with code 3" in (setup.status.last_error or "")
     setup.fake.log(pod, ["restart-wrapper: restarting python3"])
     await setup.until(lambda: setup.status.runtime is RuntimeStatus.READY, what="ready again")
+
+
+async def test_an_image_without_head_gets_a_plain_tar(setup: Setup) -> None:
+    setup.fake.set(no_head_images={"example.com/web"})  # v5 here: stdin's close ends the tar
+    pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]
+    app = setup.root / "app.py"
+    app.write_text(APP.replace("bad input", "no head"))
+    await setup.live_updated(app)
+    assert "no head" in (setup.fake.container_dir(pod, "app") / "app" / "app.py").read_text()
+    assert "full build" not in setup.log()

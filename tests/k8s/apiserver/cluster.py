@@ -85,6 +85,8 @@ class Cluster:
         self.no_tar_images: set[str] = set()  # image repositories whose containers lack tar
         # image repositories whose tar reads stdin to its end, as BusyBox tar does
         self.busybox_tar_images: set[str] = set()
+        # image repositories without `head` (the bounded tar script exits 96: plain tar then)
+        self.no_head_images: set[str] = set()
         # (namespace, pod, container, signal) of every `kill -SIG 1` sent by exec
         self.signals: list[tuple[str, str, str, str]] = []
         # the exec subprotocols offered, best first: ("v4.channel.k8s.io",) is a server

@@ -377,6 +377,7 @@ class ApiServer:
         workdir = spec.get("workingDir") or self.cluster.image_workdirs.get(repo, "/")
         session = ExecSession(ws, state.fs, workdir, repo in self.cluster.no_tar_images)
         session.tar_reads_to_end = repo in self.cluster.busybox_tar_images
+        session.no_head = repo in self.cluster.no_head_images
         session.on_signal = lambda sig: self.cluster.signals.append((ns, name, container, sig))
         await session.run(command)
         return ws
@@ -481,6 +482,7 @@ class ExecSession:
         self.no_tar = no_tar
         self.stdin = _StdinReader()
         self.tar_reads_to_end = False  # BusyBox tar: drains stdin after the archive's end
+        self.no_head = False  # the image has no `head`
         self.on_signal: Callable[[str], None] = lambda sig: None  # `kill -SIG 1` in the container
         self.stdin_listeners: list[asyncio.StreamWriter] = []
 
@@ -558,6 +560,8 @@ class ExecSession:
             if self.no_tar:
                 await self.out(STDERR, b"tar: not found\n")
                 return 127, ""
+            if self.no_head:
+                return 96, ""  # the script's own exit when `command -v head` fails
             return await self._tar(m.group(2).split(), limit=int(m.group(1)))
         if prog == "tar" and not self.no_tar:
             return await self._tar(argv[1:])
