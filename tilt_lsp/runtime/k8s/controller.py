@@ -24,9 +24,9 @@ from tilt_lsp.engine.actions import BuildChanged, LogLines, ProblemsReset, Runti
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 from tilt_lsp.runtime.controller import Dispatch
 from tilt_lsp.runtime.k8s import objects as k8sobj
-from tilt_lsp.runtime.k8s import pods as k8spods
 from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
 from tilt_lsp.runtime.k8s.builds import DockerImageBuilds, ImageBuilds
+from tilt_lsp.runtime.k8s.following import PodFollow
 from tilt_lsp.runtime.k8s.images import Delivery, DeliveryError, detect
 from tilt_lsp.runtime.k8s.instances import ImageState
 from tilt_lsp.runtime.k8s.livesync import LiveSync
@@ -57,7 +57,7 @@ def is_local_context(name: str) -> bool:
     return name in LOCAL_CONTEXTS or name.startswith(LOCAL_PREFIXES)
 
 
-class K8sController(LiveSync):
+class K8sController(LiveSync, PodFollow):
     def __init__(
         self,
         resource: Resource,
@@ -375,126 +375,3 @@ class K8sController(LiveSync):
                 raise KubeError(0, "Timeout", "the old object was still there after 60 s")
             await asyncio.sleep(0.3)
         return dict(await asyncio.to_thread(api.apply, obj))
-
-    async def _start_following(self, api: KubeApi) -> None:
-        if self._watcher is not None or self._workload is None:
-            if self._workload is None and not self._ready:
-                self._ready = True
-                self._dispatch(RuntimeChanged(self.resource.name, RuntimeStatus.NONE))
-            return
-        loop = asyncio.get_running_loop()
-        self._log_sink = await self._sink("runtime")
-        self._logs = LogFollower(
-            api, self.namespace, loop, self._log_sink, self._log, self._on_wrapper
-        )
-        self._watcher = PodWatcher(
-            api,
-            self.namespace,
-            k8sobj.pod_selector(self.resource.name),
-            loop,
-            self._on_pods,
-            self._log,
-        )
-        self._watcher.start()
-        for forward in self.spec.port_forwards:
-            pf = PortForwarder(
-                api, self.namespace, forward, self._pick_pod, self._threadsafe(self._log)
-            )
-            try:
-                pf.start()
-                self._forwards.append(pf)
-                self._log(
-                    f"port-forward: localhost:{forward.local_port} -> pod port {forward.container_port}"
-                )
-            except OSError as err:
-                self._log(
-                    f"port-forward localhost:{forward.local_port} cannot listen: {err.strerror or err}"
-                )
-
-    def _current(self) -> list[dict[str, Any]]:
-        refs = {s.ref for s in self._images.values() if s.ref}
-        return [dict(p) for p in k8spods.current_pods(list(self._pods.values()), self._order, refs)]
-
-    def _pick_pod(self) -> str | None:
-        current = self._current()
-        ready = [p for p in current if k8spods.pod_ready(p)]
-        return k8spods.pod_name(ready[0]) if ready else None
-
-    # -- pods ---------------------------------------------------------------------------------
-
-    def _on_pods(self, pods: dict[str, dict[str, Any]]) -> None:
-        # Pods listed at once are ordered by creation: the newest template's pods come last.
-        fresh = sorted(
-            (p for uid, p in pods.items() if uid not in self._order),
-            key=lambda p: (
-                str(p["metadata"].get("creationTimestamp", "")),
-                str(p["metadata"].get("name")),
-            ),
-        )
-        for p in fresh:
-            self._order[str(p["metadata"]["uid"])] = len(self._order)
-        self._pods = pods
-        if self._logs is not None:
-            self._logs.sync(list(pods.values()))
-        self._resync_new_instances(self._busy)
-        self._report()
-
-    def _report(self) -> None:
-        if self._workload is None:
-            return
-        current = self._current()
-        state = k8spods.describe(current)
-        runtime, error, summary = state.runtime, state.error, state.summary
-        pending = [k8spods.pod_name(p) for p in current if self._resync_pending(p)]
-        if runtime is RuntimeStatus.READY and pending:
-            runtime, summary = (
-                RuntimeStatus.RUNNING,
-                f"re-syncing live-updated files into {', '.join(pending)}",
-            )
-        failed = [
-            self._resync_errors[u]
-            for p in current
-            if (u := str(p["metadata"]["uid"])) in self._resync_errors
-        ]
-        if failed and runtime is not RuntimeStatus.CRASHED:
-            runtime, error, summary = RuntimeStatus.CRASHED, failed[0], failed[0]
-        exit_code = state.exit_code
-        exited = self._apps_exited(current)
-        if exited and runtime is not RuntimeStatus.CRASHED:
-            error, exit_code = exited
-            runtime, summary = RuntimeStatus.CRASHED, error
-        key = (runtime, error, exit_code, summary)
-        self._ready = runtime is RuntimeStatus.READY
-        if key == self._reported:
-            return
-        self._reported = key
-        self._log(f"pods: {summary}")
-        self._dispatch(
-            RuntimeChanged(self.resource.name, runtime, exit_code=exit_code, error=error)
-        )
-
-    def _on_wrapper(self, pod: str, container: str, instance: str, code: int | None) -> None:
-        """The restart wrapper (PID 1) said the app exited, or that it restarts it."""
-        if code is None:
-            self._app_exits.pop((pod, container), None)
-        else:
-            self._app_exits[(pod, container)] = (instance, code)
-        self._report()
-
-    def _apps_exited(self, current: list[dict[str, Any]]) -> tuple[str, int] | None:
-        """An app that exited under the restart wrapper in a still-running container of the
-        current pods: (what to say, its exit code). The pod looks fine to Kubernetes."""
-        for pod in current:
-            name = k8spods.pod_name(pod)
-            for c in k8spods.container_statuses(pod):
-                seen = self._app_exits.get((name, str(c.get("name"))))
-                if seen is None or "running" not in (c.get("state") or {}):
-                    continue
-                if seen[0] != str(c.get("containerID") or ""):
-                    continue  # said by an earlier instance of the container
-                return (
-                    f"pod {name} container {c.get('name')}: the app exited with code {seen[1]} "
-                    "(the restart wrapper keeps the container; a live update restarts the app)",
-                    seen[1],
-                )
-        return None
