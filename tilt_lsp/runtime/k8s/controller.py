@@ -5,7 +5,8 @@ the resource's objects with server-side apply; then follow the resource's pods (
 survives expiry), report their state, stream every container's log (with timestamps,
 including a crashed instance's) through the problem parsers, keep port forwards open. The
 live update itself, and the re-sync of every container instance that started from the image
-(a new pod, a container the kubelet restarted), is the ``LiveSync`` half in ``livesync.py``.
+(a new pod, a container the kubelet restarted), is the ``LiveSync`` half in ``livesync.py``;
+following the pods and saying what they mean is the ``PodFollow`` half in ``following.py``.
 
 The ``kubernetes`` client is synchronous: every call runs in a thread (``asyncio.to_thread``
 or the watcher's own threads) and results come back to the loop as actions.
