@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.k8s.apiserver import FakeCluster
+from tests.k8s.cluster_support import project  # noqa: F401  (the real-cluster fixture)
+from tests.k8s.runtime_support import setup  # noqa: F401  (the runtime fixture on the fake)
 
 
 @pytest.fixture
@@ -31,7 +33,9 @@ def fake(tmp_path: Path) -> Iterator[FakeCluster]:
 def real_kubeconfig() -> str:
     path = os.environ.get("KUBECONFIG", "")
     if not path or not os.path.exists(path.split(os.pathsep)[0]):
-        pytest.skip("needs a real cluster: set KUBECONFIG to a kubeconfig whose current context is a cluster you may deploy to")
+        pytest.skip(
+            "needs a real cluster: set KUBECONFIG to a kubeconfig whose current context is a cluster you may deploy to"
+        )
     from kubernetes import client, config
 
     try:

@@ -100,21 +100,11 @@ def check_compose(needed: bool) -> Check:
     )
 
 
-def check_kube(needed: bool) -> Check:
-    try:
-        from kubernetes import config
+def check_kube(needed: bool) -> list[Check]:
+    """The kubeconfig, the API server (version, within seconds) and the user's rights."""
+    from tilt_lsp.runtime.k8s.health import check
 
-        contexts, active = config.list_kube_config_contexts()  # type: ignore[no-untyped-call]
-        name = active.get("name", "?") if active else "?"
-        return Check("Kubernetes context", True, f"{name} ({len(contexts)} contexts in kubeconfig)")
-    except Exception as err:
-        return Check(
-            "Kubernetes context",
-            False,
-            f"no usable kubeconfig ({err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else ''})",
-            "set KUBECONFIG or create ~/.kube/config (kind, minikube, k3d, Docker Desktop)",
-            needed,
-        )
+    return [Check(f.name, f.ok, f.detail, f.fix, needed) for f in check(os.environ)]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -126,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         tiltfile,
         check_docker(uses_docker),
         check_compose(ResourceKind.DOCKER_COMPOSE in kinds),
-        check_kube(ResourceKind.K8S in kinds),
+        *check_kube(ResourceKind.K8S in kinds),
     ]
     for c in checks:
         mark = "ok " if c.ok else ("ERR" if c.needed else "-- ")

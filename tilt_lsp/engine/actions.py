@@ -28,6 +28,8 @@ class BuildChanged:
     resource: str
     build: BuildStatus
     error: str | None = None
+    # What failed, when it is not the build itself (e.g. "Kubernetes config problem").
+    label: str | None = None
 
 
 @dataclass(frozen=True)

@@ -290,6 +290,7 @@ class Engine:
             status.build = action.build
             if action.build is BuildStatus.ERROR:
                 status.last_error = action.error
+                status.error_label = action.label
             elif action.build is BuildStatus.BUILDING:
                 status.last_error = None
         elif isinstance(action, a.RuntimeChanged):
@@ -331,7 +332,11 @@ class Engine:
         loc = status.resource.location
         if loc is None or not status.enabled or not status.failed:
             return ()
-        what = "build failed" if status.build is BuildStatus.ERROR else "crashed"
+        what = (
+            (status.error_label or "build failed")
+            if status.build is BuildStatus.ERROR
+            else "crashed"
+        )
         detail = f": {status.last_error}" if status.last_error else ""
         message = f"resource {status.name!r} {what}{detail}"
         return (Problem(loc.path, loc.line, loc.column, message, source="tilt"),)

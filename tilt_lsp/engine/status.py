@@ -45,6 +45,7 @@ class ResourceStatus:
     pid: int | None = None
     exit_code: int | None = None
     last_error: str | None = None
+    error_label: str | None = None  # what failed, when not the build ("Kubernetes config problem")
     pending_changes: set[str] = field(default_factory=set)
     waiting_for: str | None = None
     update_count: int = 0

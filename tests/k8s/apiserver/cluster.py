@@ -83,6 +83,15 @@ class Cluster:
         self.auto_ready = True  # new containers run and turn ready by themselves
         self.start_delay = 0.02
         self.no_tar_images: set[str] = set()  # image repositories whose containers lack tar
+        # image repositories whose tar reads stdin to its end, as BusyBox tar does
+        self.busybox_tar_images: set[str] = set()
+        # image repositories without `head` (the bounded tar script exits 96: plain tar then)
+        self.no_head_images: set[str] = set()
+        # (namespace, pod, container, signal) of every `kill -SIG 1` sent by exec
+        self.signals: list[tuple[str, str, str, str]] = []
+        # the exec subprotocols offered, best first: ("v4.channel.k8s.io",) is a server
+        # before Kubernetes 1.29 (closing stdin is not signalled to the process)
+        self.exec_protocols: tuple[str, ...] = ("v5.channel.k8s.io", "v4.channel.k8s.io")
         self.port_targets: dict[int, tuple[str, int]] = {}  # container port -> local address
         self.startup_logs: dict[str, list[str]] = {}  # image repository -> lines each start logs
         self.image_workdirs: dict[str, str] = {}  # image repository -> its WORKDIR (default /)
@@ -95,7 +104,10 @@ class Cluster:
         store.put(
             NODES,
             {
-                "metadata": {"name": "fake-node", "labels": {"kubernetes.io/hostname": "fake-node"}},
+                "metadata": {
+                    "name": "fake-node",
+                    "labels": {"kubernetes.io/hostname": "fake-node"},
+                },
                 "status": {
                     "nodeInfo": {
                         "containerRuntimeVersion": "containerd://1.7.0",
@@ -125,7 +137,10 @@ class Cluster:
             loop.call_soon(self._on_pod, event)
 
     def _owned_by(self, obj: Obj, owner: Obj) -> bool:
-        return any(r.get("uid") == owner["metadata"]["uid"] for r in obj["metadata"].get("ownerReferences") or [])
+        return any(
+            r.get("uid") == owner["metadata"]["uid"]
+            for r in obj["metadata"].get("ownerReferences") or []
+        )
 
     def _owner_ref(self, owner: Obj) -> Obj:
         return {
@@ -153,7 +168,11 @@ class Cluster:
         name = f"{deploy['metadata']['name']}-{h}"
         replicas = int(spec.get("replicas", 1))
         for rs in self.store.list(RS, ns):
-            if self._owned_by(rs, deploy) and rs["metadata"]["name"] != name and rs["spec"].get("replicas", 0) != 0:
+            if (
+                self._owned_by(rs, deploy)
+                and rs["metadata"]["name"] != name
+                and rs["spec"].get("replicas", 0) != 0
+            ):
                 old = copy.deepcopy(rs)
                 old["spec"]["replicas"] = 0
                 self.store.put(RS, old)
@@ -170,7 +189,11 @@ class Cluster:
                         "name": name,
                         "namespace": ns,
                         "labels": dict(tpl["metadata"]["labels"]),
-                        "annotations": {"deployment.kubernetes.io/revision": str(deploy["metadata"]["generation"])},
+                        "annotations": {
+                            "deployment.kubernetes.io/revision": str(
+                                deploy["metadata"]["generation"]
+                            )
+                        },
                         "ownerReferences": [self._owner_ref(deploy)],
                     },
                     "spec": {"replicas": replicas, "selector": selector, "template": tpl},
@@ -212,7 +235,11 @@ class Cluster:
         rs = self.store.find(RS, ns, event.obj["metadata"]["name"])
         if rs is None:
             return
-        pods = [p for p in self.store.list(PODS, ns) if self._owned_by(p, rs) and not p["metadata"].get("deletionTimestamp")]
+        pods = [
+            p
+            for p in self.store.list(PODS, ns)
+            if self._owned_by(p, rs) and not p["metadata"].get("deletionTimestamp")
+        ]
         want = int(rs["spec"].get("replicas", 1))
         for pod in pods[want:]:
             self.delete_pod(ns, pod["metadata"]["name"])
@@ -290,19 +317,38 @@ class Cluster:
             if pns == ns and pname == name:
                 state.current.end()
         pod = self.store.find(PODS, ns, name)
-        if self.termination_grace > 0 and pod is not None and not pod["metadata"].get("deletionTimestamp"):
+        if (
+            self.termination_grace > 0
+            and pod is not None
+            and not pod["metadata"].get("deletionTimestamp")
+        ):
             pod = copy.deepcopy(pod)
             pod["metadata"]["deletionTimestamp"] = now_rfc3339()
             pod["metadata"]["deletionGracePeriodSeconds"] = int(self.termination_grace) or 1
             for c in pod["status"].get("containerStatuses") or []:
-                started = ((c.get("state") or {}).get("running") or {}).get("startedAt", now_rfc3339())
-                c["state"] = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": now_rfc3339()}}
+                started = ((c.get("state") or {}).get("running") or {}).get(
+                    "startedAt", now_rfc3339()
+                )
+                c["state"] = {
+                    "terminated": {
+                        "exitCode": 0,
+                        "reason": "Completed",
+                        "startedAt": started,
+                        "finishedAt": now_rfc3339(),
+                    }
+                }
                 c["ready"] = False
             pod["status"]["conditions"] = _conditions(False)
             updated = self.store.put(PODS, pod)
-            asyncio.get_running_loop().call_later(self.termination_grace, self._remove_pod, ns, name)
+            asyncio.get_running_loop().call_later(
+                self.termination_grace, self._remove_pod, ns, name
+            )
             return updated
-        if pod is not None and pod["metadata"].get("deletionTimestamp") and self.termination_grace > 0:
+        if (
+            pod is not None
+            and pod["metadata"].get("deletionTimestamp")
+            and self.termination_grace > 0
+        ):
             return pod  # already terminating
         return self._remove_pod(ns, name) or {}
 
@@ -321,7 +367,9 @@ class Cluster:
             container = names[0]
         return self.containers[(ns, pod, container)]
 
-    def _update_container(self, ns: str, pod: str, container: str, status: Obj, phase: str | None = None) -> None:
+    def _update_container(
+        self, ns: str, pod: str, container: str, status: Obj, phase: str | None = None
+    ) -> None:
         obj = copy.deepcopy(self.store.find(PODS, ns, pod))
         if obj is None:
             raise KeyError(f"no pod {ns}/{pod}")
@@ -342,17 +390,27 @@ class Cluster:
         obj = self.store.find(PODS, ns, pod)
         if obj is None:
             raise KeyError(f"no pod {ns}/{pod}")
-        return copy.deepcopy(next(s for s in obj["status"]["containerStatuses"] if s["name"] == container))
+        return copy.deepcopy(
+            next(s for s in obj["status"]["containerStatuses"] if s["name"] == container)
+        )
 
-    def start_container(self, ns: str, pod: str, container: str, ready: bool = True, first: bool = False) -> None:
+    def start_container(
+        self, ns: str, pod: str, container: str, ready: bool = True, first: bool = False
+    ) -> None:
         state = self.containers[(ns, pod, container)]
         if not first:
             state.instances.append(LogBook())
+            # A restarted container starts from its image, as a kubelet's does: whatever was
+            # copied into the previous instance is gone.
+            shutil.rmtree(state.fs, ignore_errors=True)
+            os.makedirs(state.fs, exist_ok=True)
         status = self._status(ns, pod, container)
         status["state"] = {"running": {"startedAt": now_rfc3339()}}
         status["ready"] = ready
         status["started"] = True
-        status["containerID"] = self.container_ids.get(_repository(state.image)) or f"containerd://{suffix(12)}"
+        status["containerID"] = (
+            self.container_ids.get(_repository(state.image)) or f"containerd://{suffix(12)}"
+        )
         self._update_container(ns, pod, container, status)
         for line in self.startup_logs.get(_repository(state.image), []):
             state.current.add(line)
@@ -362,14 +420,29 @@ class Cluster:
         status["ready"] = ready
         self._update_container(ns, pod, container, status)
 
-    def crash(self, ns: str, pod: str, container: str, exit_code: int, message: str = "", reason: str = "Error", back_off: bool = True) -> None:
+    def crash(
+        self,
+        ns: str,
+        pod: str,
+        container: str,
+        exit_code: int,
+        message: str = "",
+        reason: str = "Error",
+        back_off: bool = True,
+    ) -> None:
         """The container exits: its log ends, restartCount goes up, and it waits in
         CrashLoopBackOff (or runs again at once with ``back_off=False``)."""
         state = self.containers[(ns, pod, container)]
         state.current.end()
         status = self._status(ns, pod, container)
         started = (status.get("state") or {}).get("running", {}).get("startedAt", now_rfc3339())
-        terminated: Obj = {"exitCode": exit_code, "reason": reason, "startedAt": started, "finishedAt": now_rfc3339(), "containerID": status.get("containerID", "")}
+        terminated: Obj = {
+            "exitCode": exit_code,
+            "reason": reason,
+            "startedAt": started,
+            "finishedAt": now_rfc3339(),
+            "containerID": status.get("containerID", ""),
+        }
         if message:
             terminated["message"] = message
         status["lastState"] = {"terminated": terminated}
@@ -377,7 +450,12 @@ class Cluster:
         status["ready"] = False
         status["started"] = False
         if back_off:
-            status["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": f"back-off 10s restarting failed container={container} pod={pod}"}}
+            status["state"] = {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off 10s restarting failed container={container} pod={pod}",
+                }
+            }
             self._update_container(ns, pod, container, status)
         else:
             self._update_container(ns, pod, container, status)
@@ -387,7 +465,13 @@ class Cluster:
         status = self._status(ns, pod, container)
         status["state"] = {"waiting": {"reason": reason, "message": message}}
         status["ready"] = False
-        self._update_container(ns, pod, container, status, phase="Pending" if reason in ("ImagePullBackOff", "ErrImagePull") else None)
+        self._update_container(
+            ns,
+            pod,
+            container,
+            status,
+            phase="Pending" if reason in ("ImagePullBackOff", "ErrImagePull") else None,
+        )
 
     def log(self, ns: str, pod: str, container: str | None, lines: list[str]) -> None:
         book = self.container(ns, pod, container).current
@@ -402,7 +486,10 @@ def _repository(image: str) -> str:
 
 
 def pod_ready(pod: Obj) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in (pod.get("status") or {}).get("conditions") or [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or []
+    )
 
 
 def _conditions(ready: bool) -> list[Obj]:
@@ -425,5 +512,7 @@ def _container_status(c: Obj, waiting: tuple[str, str]) -> Obj:
         "ready": False,
         "started": False,
         "restartCount": 0,
-        "state": {"waiting": {"reason": waiting[0], **({"message": waiting[1]} if waiting[1] else {})}},
+        "state": {
+            "waiting": {"reason": waiting[0], **({"message": waiting[1]} if waiting[1] else {})}
+        },
     }

@@ -11,19 +11,26 @@ from tilt_lsp.runtime.k8s.images import Delivery, deliver
 from tilt_lsp.tiltfile.model import ImageBuild
 
 LineSink = Callable[[str], None]
+RESTART_SIGNAL_LABEL = "dev.tilt-lsp.restart-signal"  # set by the image builder with the wrapper
 
 
 class ImageBuilds(Protocol):
     """Blocking: called from a worker thread."""
 
-    def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool,
-              on_line: LineSink) -> str:
+    def build(
+        self, image: ImageBuild, changed: frozenset[str] | None, force: bool, on_line: LineSink
+    ) -> str:
         """Build ``image`` and return the built ref; raises ``BuildError``. ``changed``: the
         changed files in the image's context (None: scan the whole context)."""
         ...
 
     def deliver(self, delivery: Delivery, ref: str, on_line: LineSink) -> str:
         """Make ``ref`` visible to the cluster; returns the ref pods must use."""
+        ...
+
+    def restart_signal(self, ref: str) -> str:
+        """The signal the built image's restart wrapper restarts the app on (its
+        ``dev.tilt-lsp.restart-signal`` label), or ""."""
         ...
 
 
@@ -42,13 +49,16 @@ class DockerImageBuilds:
             from tilt_lsp.build.builder import BuildError
 
             try:
-                self._api = docker.APIClient(base_url=self.env.get("DOCKER_HOST") or None, version="auto")
+                self._api = docker.APIClient(
+                    base_url=self.env.get("DOCKER_HOST") or None, version="auto"
+                )
             except Exception as err:
                 raise BuildError(f"cannot reach the Docker engine to build images: {err}") from None
         return self._api
 
-    def build(self, image: ImageBuild, changed: frozenset[str] | None, force: bool,
-              on_line: LineSink) -> str:
+    def build(
+        self, image: ImageBuild, changed: frozenset[str] | None, force: bool, on_line: LineSink
+    ) -> str:
         from tilt_lsp.build.builder import BuildError
         from tilt_lsp.build.custom import image_builder
         from tilt_lsp.build.labels import managed_labels
@@ -66,8 +76,19 @@ class DockerImageBuilds:
         # still runs stays (Docker refuses), and goes with a later build.
         removed = builder.cleanup([built.image_id])
         if removed:
-            on_line(f"removed {len(removed)} earlier build{'s' if len(removed) != 1 else ''} of {image.repository}")
+            on_line(
+                f"removed {len(removed)} earlier build{'s' if len(removed) != 1 else ''} of {image.repository}"
+            )
         return str(built.ref)
 
+    def restart_signal(self, ref: str) -> str:
+        try:
+            labels = (self._docker().inspect_image(ref).get("Config") or {}).get("Labels") or {}
+        except Exception:
+            return ""
+        return str(labels.get(RESTART_SIGNAL_LABEL) or "")
+
     def deliver(self, delivery: Delivery, ref: str, on_line: LineSink) -> str:
-        return deliver(delivery, ref, self._docker() if delivery.method == "registry" else None, on_line)
+        return deliver(
+            delivery, ref, self._docker() if delivery.method == "registry" else None, on_line
+        )

@@ -3,8 +3,10 @@
 update → build the images (or live-update them by exec), deliver them to the cluster, apply
 the resource's objects with server-side apply; then follow the resource's pods (a watch that
 survives expiry), report their state, stream every container's log (with timestamps,
-including a crashed instance's) through the problem parsers, keep port forwards open, and
-re-sync live-updated files into pods that replaced the ones we updated.
+including a crashed instance's) through the problem parsers, keep port forwards open. The
+live update itself, and the re-sync of every container instance that started from the image
+(a new pod, a container the kubelet restarted), is the ``LiveSync`` half in ``livesync.py``;
+following the pods and saying what they mean is the ``PodFollow`` half in ``following.py``.
 
 The ``kubernetes`` client is synchronous: every call runs in a thread (``asyncio.to_thread``
 or the watcher's own threads) and results come back to the loop as actions.
@@ -14,52 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from tilt_lsp.changes.mapping import under
 from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.engine.actions import BuildChanged, LogLines, ProblemsReset, RuntimeChanged
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
-from tilt_lsp.liveupdate.plan import Plan, plan
-from tilt_lsp.liveupdate.updater import expand
 from tilt_lsp.runtime.controller import Dispatch
 from tilt_lsp.runtime.k8s import customdeploy
 from tilt_lsp.runtime.k8s import objects as k8sobj
-from tilt_lsp.runtime.k8s import pods as k8spods
 from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
 from tilt_lsp.runtime.k8s.builds import DockerImageBuilds, ImageBuilds
+from tilt_lsp.runtime.k8s.following import PodFollow
 from tilt_lsp.runtime.k8s.images import Delivery, DeliveryError, detect
-from tilt_lsp.runtime.k8s.liveupdate import ExecUpdater, RunStepFailed, Target, UpdateInfraFailed
+from tilt_lsp.runtime.k8s.instances import ImageState
+from tilt_lsp.runtime.k8s.livesync import LiveSync
 from tilt_lsp.runtime.k8s.portforward import PortForwarder
-from tilt_lsp.runtime.k8s.synclet import NodeSynclets, docker_container_id, synclet_update
+from tilt_lsp.runtime.k8s.synclet import NodeSynclets
 from tilt_lsp.runtime.k8s.watch import LogFollower, PodWatcher
 from tilt_lsp.runtime.local import OutputSink
 from tilt_lsp.tiltfile import k8s
-from tilt_lsp.tiltfile.model import CustomDeploy, ImageBuild, Resource, RunStep, image_repository
+from tilt_lsp.tiltfile.model import CustomDeploy, ImageBuild, Resource, image_repository
 
 ApiFactory = Callable[[], KubeApi]
-
-
-@dataclass
-class _ImageState:
-    """What a pod started from the last built image lacks: live-updated files since then."""
-
-    image: ImageBuild
-    ref: str = ""  # the ref pods run (after delivery)
-    synced: dict[str, str] = field(default_factory=dict)  # container path -> local path
-    deleted: set[str] = field(default_factory=set)  # container paths
-
-    def reset(self, ref: str) -> None:
-        self.ref = ref
-        self.synced.clear()
-        self.deleted.clear()
-
-    @property
-    def dirty(self) -> bool:
-        return bool(self.synced or self.deleted)
 
 
 LOCAL_CONTEXTS = (
@@ -80,7 +60,7 @@ def is_local_context(name: str) -> bool:
     return name in LOCAL_CONTEXTS or name.startswith(LOCAL_PREFIXES)
 
 
-class K8sController:
+class K8sController(LiveSync, PodFollow):
     def __init__(
         self,
         resource: Resource,
@@ -101,7 +81,7 @@ class K8sController:
         self._env = dict(env)
         self._registry = default_registry
         self._allowed_contexts = allowed_contexts
-        self._images = {image_repository(i.ref): _ImageState(i) for i in images}
+        self._images = {image_repository(i.ref): ImageState(i) for i in images}
         self._builds: ImageBuilds = builds or DockerImageBuilds(root, resource.name, env)
         self._api_factory = api_factory or (lambda: KubeApi(self._env))
         self._api: KubeApi | None = None
@@ -114,9 +94,14 @@ class K8sController:
         self._log_sink: OutputSink | None = None
         self._pods: dict[str, dict[str, Any]] = {}
         self._order: dict[str, int] = {}
-        self._synced_pods: set[str] = set()  # uids holding every live-updated file
+        # container instances (pod uid/container/containerID) holding every live-updated file
+        self._synced: set[str] = set()
         self._resyncing: set[str] = set()
-        self._resync_errors: dict[str, str] = {}  # pod uid -> why it lacks live-updated files
+        self._resync_errors: dict[str, str] = {}
+        # (pod, container) -> (containerID, exit code) of an app that exited under the wrapper
+        self._app_exits: dict[
+            tuple[str, str], tuple[str, int]
+        ] = {}  # pod uid -> why it lacks live-updated files
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reported: tuple[Any, ...] = ()
         self._ready = False
@@ -255,7 +240,15 @@ class K8sController:
         try:
             self._api = await asyncio.to_thread(self._api_factory)
         except KubeError as err:
-            self._dispatch(BuildChanged(self.resource.name, BuildStatus.ERROR, err.message))
+            # Not a build failure: the kubeconfig is missing or unusable.
+            self._dispatch(
+                BuildChanged(
+                    self.resource.name,
+                    BuildStatus.ERROR,
+                    f"{err.message} (set KUBECONFIG or create ~/.kube/config)",
+                    label="has a Kubernetes config problem",
+                )
+            )
             self._log(err.message)
             return None
         api = self._api
@@ -335,13 +328,14 @@ class K8sController:
                     return self._fail_build(
                         f"image build of {repo} failed: {getattr(err, 'reason', err)}"
                     )
-                state.reset(ref)
+                signal = await asyncio.to_thread(self._builds.restart_signal, ref)
+                state.reset(ref, signal)
             await asyncio.sleep(0)
             sink.close()
         if not await self._apply_objects(api):
             return False
         self._dispatch(BuildChanged(name, BuildStatus.OK))
-        self._synced_pods.clear()
+        self._synced.clear()
         self._resync_errors.clear()
         self._dispatch(ProblemsReset(name, "runtime"))
         await self._start_following(api)
@@ -358,7 +352,14 @@ class K8sController:
         for obj in prepared:
             what = f"{obj.get('kind')}/{k8sobj.name_of(obj)}"
             try:
-                result = await asyncio.to_thread(api.apply, obj)
+                try:
+                    result = await asyncio.to_thread(api.apply, obj)
+                except KubeError as err:
+                    if not k8sobj.immutable(err.status, err.message):
+                        raise
+                    # A Job's pod template cannot change: Tilt deletes and re-creates it.
+                    self._log(f"{what}: {err.message}; deleting it and creating it again")
+                    result = await self._recreate(api, obj)
             except (KubeError, k8sobj.UnsupportedKind) as err:
                 message = err.message if isinstance(err, KubeError) else str(err)
                 return self._fail_build(f"deploy of {what} failed: {message}")
@@ -385,286 +386,13 @@ class K8sController:
         self._deployed = True
         return True
 
-    async def _start_following(self, api: KubeApi) -> None:
-        if self._watcher is not None or self._workload is None:
-            if self._workload is None and not self._ready:
-                self._ready = True
-                self._dispatch(RuntimeChanged(self.resource.name, RuntimeStatus.NONE))
-            return
+    async def _recreate(self, api: KubeApi, obj: dict[str, Any]) -> dict[str, Any]:
+        """Delete ``obj`` (its pods go with it), wait until it is gone, apply it again."""
+        await asyncio.to_thread(api.delete, obj, "Background")
         loop = asyncio.get_running_loop()
-        self._log_sink = await self._sink("runtime")
-        self._logs = LogFollower(api, self.namespace, loop, self._log_sink, self._log)
-        self._watcher = PodWatcher(
-            api,
-            self.namespace,
-            self._selector,
-            loop,
-            self._on_pods,
-            self._log,
-        )
-        self._watcher.start()
-        for forward in self.spec.port_forwards:
-            pf = PortForwarder(
-                api, self.namespace, forward, self._pick_pod, self._threadsafe(self._log)
-            )
-            try:
-                pf.start()
-                self._forwards.append(pf)
-                self._log(
-                    f"port-forward: localhost:{forward.local_port} -> pod port {forward.container_port}"
-                )
-            except OSError as err:
-                self._log(
-                    f"port-forward localhost:{forward.local_port} cannot listen: {err.strerror or err}"
-                )
-
-    def _current(self) -> list[dict[str, Any]]:
-        refs = {s.ref for s in self._images.values() if s.ref}
-        return [dict(p) for p in k8spods.current_pods(list(self._pods.values()), self._order, refs)]
-
-    def _pick_pod(self) -> str | None:
-        current = self._current()
-        ready = [p for p in current if k8spods.pod_ready(p)]
-        return k8spods.pod_name(ready[0]) if ready else None
-
-    # -- pods ---------------------------------------------------------------------------------
-
-    def _on_pods(self, pods: dict[str, dict[str, Any]]) -> None:
-        # Pods listed at once are ordered by creation: the newest template's pods come last.
-        fresh = sorted(
-            (p for uid, p in pods.items() if uid not in self._order),
-            key=lambda p: (
-                str(p["metadata"].get("creationTimestamp", "")),
-                str(p["metadata"].get("name")),
-            ),
-        )
-        for p in fresh:
-            self._order[str(p["metadata"]["uid"])] = len(self._order)
-        self._pods = pods
-        if self._logs is not None:
-            self._logs.sync(list(pods.values()))
-        for pod in self._current():
-            uid = str(pod["metadata"]["uid"])
-            if uid in self._synced_pods or uid in self._resyncing or self._busy:
-                continue
-            if not any(s.dirty for s in self._images.values()):
-                self._synced_pods.add(uid)
-            elif self._running_targets(pod):
-                self._resyncing.add(uid)
-                self._spawn(self._resync(pod))
-        self._report()
-
-    def _report(self) -> None:
-        if self._workload is None:
-            return
-        current = self._current()
-        state = k8spods.describe(current)
-        runtime, error, summary = state.runtime, state.error, state.summary
-        pending = [
-            k8spods.pod_name(p) for p in current if str(p["metadata"]["uid"]) in self._resyncing
-        ]
-        if runtime is RuntimeStatus.READY and pending:
-            runtime, summary = (
-                RuntimeStatus.RUNNING,
-                f"re-syncing live-updated files into {', '.join(pending)}",
-            )
-        failed = [
-            self._resync_errors[u]
-            for p in current
-            if (u := str(p["metadata"]["uid"])) in self._resync_errors
-        ]
-        if failed and runtime is not RuntimeStatus.CRASHED:
-            runtime, error, summary = RuntimeStatus.CRASHED, failed[0], failed[0]
-        key = (runtime, error, state.exit_code, summary)
-        self._ready = runtime is RuntimeStatus.READY
-        if key == self._reported:
-            return
-        self._reported = key
-        self._log(f"pods: {summary}")
-        self._dispatch(
-            RuntimeChanged(self.resource.name, runtime, exit_code=state.exit_code, error=error)
-        )
-
-    def _running_targets(
-        self, pod: Mapping[str, Any], repos: set[str] | None = None
-    ) -> list[tuple[str, Target]]:
-        """(image repository, container) of the pod's running containers that run one of
-        our images."""
-        out = []
-        spec_images = {
-            c.get("name"): str(c.get("image", ""))
-            for c in (pod.get("spec") or {}).get("containers") or []
-        }
-        for c in (pod.get("status") or {}).get("containerStatuses") or []:
-            if "running" not in (c.get("state") or {}):
-                continue
-            repo = image_repository(spec_images.get(c.get("name"), ""))
-            for mine, state in self._images.items():
-                if (repos is None or mine in repos) and (
-                    repo == mine or repo == image_repository(state.ref)
-                ):
-                    out.append(
-                        (
-                            mine,
-                            Target(
-                                str(pod["metadata"]["namespace"]),
-                                str(pod["metadata"]["name"]),
-                                str(c["name"]),
-                                str((pod.get("spec") or {}).get("nodeName") or ""),
-                                str(c.get("containerID") or ""),
-                            ),
-                        )
-                    )
-        return out
-
-    async def _resync(self, pod: Mapping[str, Any]) -> None:
-        """A pod that replaced the one we updated runs the image without the live-updated
-        files: send all of them before it counts as ready."""
-        uid = str(pod["metadata"]["uid"])
-        api = self._api
-        assert api is not None
-        sink = await self._sink("build")
-        try:
-            for repo, target in self._running_targets(pod):
-                state = self._images[repo]
-                if not state.dirty:
-                    continue
-                self._log(
-                    f"re-syncing {len(state.synced)} file(s) changed since the image was built into new pod {target}"
-                )
-                syncs, _gone = await asyncio.to_thread(
-                    expand, [(local, container) for container, local in state.synced.items()]
-                )
-                runs = state.image.live_update.runs if state.image.live_update else ()
-                try:
-                    await self._update_target(
-                        api, target, syncs, sorted(state.deleted), runs, self._threadsafe(sink)
-                    )
-                except RunStepFailed as err:
-                    # The user's code failing in the new pod: the same error as in a live update.
-                    self._fail_build(f"re-sync into {target}: {err}")
-                except UpdateInfraFailed as err:
-                    self._log(f"re-sync into {target} failed: {err}")
-                    self._resync_errors[uid] = (
-                        f"pod {target.pod} lacks the live-updated files: {err}"
-                    )
-                    return
-            self._synced_pods.add(uid)
-        finally:
-            sink.close()
-            self._resyncing.discard(uid)
-            self._report()
-
-    # -- live update --------------------------------------------------------------------------
-
-    async def _update_target(
-        self,
-        api: KubeApi,
-        target: Target,
-        syncs: list[tuple[str, str]],
-        deletes: list[str],
-        runs: tuple[RunStep, ...],
-        on_line: Callable[[str], None],
-    ) -> None:
-        """Through the node's synclet when there is one and the container runs on Docker,
-        else (or when the synclet fails) by exec. Raises RunStepFailed / UpdateInfraFailed."""
-        docker_id = docker_container_id(target.container_id)
-        if docker_id is not None and target.node:
-            if self._synclets is None:
-                self._synclets = NodeSynclets(api, self._threadsafe(self._log))
-            endpoint = await asyncio.to_thread(self._synclets.endpoint_for, target.node)
-            if endpoint is not None:
-                outcome, message = await synclet_update(
-                    endpoint, docker_id, syncs, deletes, runs, on_line
-                )
-                if outcome == "done":
-                    return
-                if outcome == "user":
-                    raise RunStepFailed(message)
-                self._log(f"synclet {endpoint.pod} failed ({message}); updating {target} by exec")
-                self._synclets.forget(target.node)
-        await asyncio.to_thread(ExecUpdater(api).update, target, syncs, deletes, runs, on_line)
-
-    def _mark_synced(self, pods: list[dict[str, Any]], names: list[str]) -> None:
-        for pod in pods:
-            if k8spods.pod_name(pod) in names:
-                self._synced_pods.add(str(pod["metadata"]["uid"]))
-
-    def _plans(self, paths: frozenset[str]) -> dict[str, Plan]:
-        out: dict[str, Plan] = {}
-        for repo, state in self._images.items():
-            image = state.image
-            mine = [p for p in paths if under(p, image.context)]
-            if not mine:
-                continue
-            always = [
-                image.dockerfile or os.path.join(image.context, "Dockerfile"),
-                os.path.join(image.context, ".dockerignore"),
-            ]
-            changed = [p for p in mine if os.path.lexists(p)]
-            deleted = [p for p in mine if not os.path.lexists(p)]
-            out[repo] = plan(image.live_update, changed, deleted, always)
-        return out
-
-    async def _live_update(self, plans: dict[str, Plan], paths: frozenset[str]) -> bool:
-        name = self.resource.name
-        api = self._api
-        assert api is not None
-        self._dispatch(ProblemsReset(name, "build"))
-        self._dispatch(BuildChanged(name, BuildStatus.BUILDING))
-        sink = await self._sink("build")
-        on_line = self._threadsafe(sink)
-        current = self._current()
-        restart = False
-        updated: list[str] = []
-        try:
-            for repo, p in plans.items():
-                state = self._images[repo]
-                for local, container in p.syncs:
-                    state.synced[container] = local
-                    state.deleted.discard(container)
-                for container in p.deletes:
-                    state.synced.pop(container, None)
-                    state.deleted.add(container)
-                targets = [t for pod in current for r, t in self._running_targets(pod, {repo})]
-                if not targets:
-                    self._log(
-                        f"live update: no running container of {repo} yet; the files go to the next pod"
-                    )
-                    continue
-                syncs, _gone = await asyncio.to_thread(expand, p.syncs)
-                for target in targets:
-                    self._log(
-                        f"live update of {target}: {len(syncs)} file(s) copied, {len(p.deletes)} deleted, {len(p.run_steps)} run step(s)"
-                    )
-                    updated.append(target.pod)  # its files are in even if a run step fails
-                    await self._update_target(
-                        api, target, syncs, list(p.deletes), p.run_steps, on_line
-                    )
-                restart = restart or p.restart
-        except RunStepFailed as err:
-            await asyncio.sleep(0)
-            sink.close()
-            self._mark_synced(current, updated)  # no re-sync (and no second run) of these pods
-            return self._fail_build(str(err))
-        except UpdateInfraFailed as err:
-            await asyncio.sleep(0)
-            sink.close()
-            self._log(f"live update failed: {err}", "falling back to a full build and deploy")
-            return await self._deploy(paths, force=False)
-        await asyncio.sleep(0)
-        sink.close()
-        self._dispatch(BuildChanged(name, BuildStatus.OK))
-        self._dispatch(ProblemsReset(name, "runtime"))
-        # Pods we updated hold every change so far; replacements will need a re-sync.
-        self._mark_synced(current, updated)
-        if restart and updated:
-            # Tilt deprecates restart_container() for Kubernetes; deleting the pod restarts
-            # the process, and the new pod is re-synced before it counts as ready.
-            self._log(
-                "restart_container(): deleting the updated pods; their replacements get the synced files"
-            )
-            for pod in current:
-                self._synced_pods.discard(str(pod["metadata"]["uid"]))
-            await asyncio.to_thread(api.delete_pods, self.namespace, self._selector)
-        return True
+        deadline = loop.time() + 60
+        while await asyncio.to_thread(api.get, obj) is not None:
+            if loop.time() > deadline:
+                raise KubeError(0, "Timeout", "the old object was still there after 60 s")
+            await asyncio.sleep(0.3)
+        return dict(await asyncio.to_thread(api.apply, obj))

@@ -40,19 +40,31 @@ class Delivery:
             "shared": "the cluster uses the local Docker engine: built images need no transfer",
             "kind": f"kind cluster {self.cluster!r}: images are loaded with 'kind load docker-image'",
             "k3d": f"k3d cluster {self.cluster!r}: images are loaded with 'k3d image import'",
-            "registry": (f"images are pushed to {self.registry}" if self.registry
-                         else "images are pushed to their own repository (set default_registry() to choose one)"),
+            "registry": (
+                f"images are pushed to {self.registry}"
+                if self.registry
+                else "images are pushed to their own repository (set default_registry() to choose one)"
+            ),
         }[self.method]
         return f"image delivery: {what} ({self.why})"
 
 
-def detect(context: str, server: str, nodes: Sequence[Mapping[str, Any]], env: Mapping[str, str],
-           default_registry: str) -> Delivery:
+def detect(
+    context: str,
+    server: str,
+    nodes: Sequence[Mapping[str, Any]],
+    env: Mapping[str, str],
+    default_registry: str,
+) -> Delivery:
     name = context.lower()
     node_names = [str((n.get("metadata") or {}).get("name", "")) for n in nodes]
     provider_ids = [str((n.get("spec") or {}).get("providerID", "")) for n in nodes]
     if name.startswith("kind-") or any(p.startswith("kind://") for p in provider_ids):
-        cluster = context[5:] if name.startswith("kind-") else (node_names[0].rsplit("-control-plane", 1)[0] if node_names else "kind")
+        cluster = (
+            context[5:]
+            if name.startswith("kind-")
+            else (node_names[0].rsplit("-control-plane", 1)[0] if node_names else "kind")
+        )
         return Delivery("kind", f"context {context!r}", cluster=cluster)
     if name.startswith("k3d-"):
         return Delivery("k3d", f"context {context!r}", cluster=context[4:])
@@ -60,8 +72,16 @@ def detect(context: str, server: str, nodes: Sequence[Mapping[str, Any]], env: M
         return Delivery("shared", f"context {context!r}")
     if name == "minikube" and env.get("MINIKUBE_ACTIVE_DOCKERD"):
         return Delivery("shared", "minikube with 'minikube docker-env' active")
-    if server.startswith(("http://127.0.0.1", "https://127.0.0.1", "https://localhost")) and default_registry == "" and any(
-        "docker://" in str(((n.get("status") or {}).get("nodeInfo") or {}).get("containerRuntimeVersion", "")) for n in nodes
+    if (
+        server.startswith(("http://127.0.0.1", "https://127.0.0.1", "https://localhost"))
+        and default_registry == ""
+        and any(
+            "docker://"
+            in str(
+                ((n.get("status") or {}).get("nodeInfo") or {}).get("containerRuntimeVersion", "")
+            )
+            for n in nodes
+        )
     ):
         return Delivery("shared", "a local cluster whose nodes run the Docker runtime")
     why = f"context {context!r} is not a known local cluster"
@@ -74,7 +94,7 @@ def registry_ref(ref: str, registry: str) -> str:
     if not registry:
         return ref
     repo = image_repository(ref)
-    tag = ref[len(repo):]
+    tag = ref[len(repo) :]
     return f"{registry.rstrip('/')}/{repo.replace('/', '_')}{tag}"
 
 
@@ -89,17 +109,23 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
 
 
-def deliver(delivery: Delivery, ref: str, docker_api: Any, on_line: Callable[[str], None],
-            run: Run = _run) -> str:
+def deliver(
+    delivery: Delivery, ref: str, docker_api: Any, on_line: Callable[[str], None], run: Run = _run
+) -> str:
     """Make ``ref`` visible to the cluster; returns the ref pods must use. Blocking."""
     if delivery.method == "shared":
         return ref
     if delivery.method in ("kind", "k3d"):
         tool = delivery.method
         if shutil.which(tool) is None and run is _run:
-            raise DeliveryError(f"the '{tool}' command is not installed: it is needed to load images into {tool} cluster {delivery.cluster!r}")
-        argv = (["kind", "load", "docker-image", ref, "--name", delivery.cluster] if tool == "kind"
-                else ["k3d", "image", "import", ref, "--cluster", delivery.cluster])
+            raise DeliveryError(
+                f"the '{tool}' command is not installed: it is needed to load images into {tool} cluster {delivery.cluster!r}"
+            )
+        argv = (
+            ["kind", "load", "docker-image", ref, "--name", delivery.cluster]
+            if tool == "kind"
+            else ["k3d", "image", "import", ref, "--cluster", delivery.cluster]
+        )
         on_line("$ " + " ".join(argv))
         done = run(argv)
         for line in (done.stdout + done.stderr).splitlines():
@@ -109,7 +135,7 @@ def deliver(delivery: Delivery, ref: str, docker_api: Any, on_line: Callable[[st
         return ref
     target = registry_ref(ref, delivery.registry)
     repo = image_repository(target)
-    tag = target[len(repo) + 1:] or "latest"
+    tag = target[len(repo) + 1 :] or "latest"
     if target != ref:
         docker_api.tag(ref, repo, tag)
     on_line(f"pushing {target}")

@@ -1,6 +1,13 @@
 """Live update by exec, the way that works on any container runtime: through the Kubernetes
-API, ``rm -rf`` the deleted files, stream a tar into ``tar -x -f - -C /``, then run the
-triggered ``run()`` steps, each in its own exec.
+API, ``rm -rf`` the deleted files, stream a tar into ``head -c N | tar -x -f - -C /``, then
+run the triggered ``run()`` steps, each in its own exec.
+
+Why ``head -c N``: API servers before 1.29 speak the v4 streaming protocol, where closing
+stdin is not signalled to the process. GNU tar stops at the archive's end marker, but BusyBox
+tar (Alpine and most small images) reads its input to the end and would wait forever. ``head``
+ends after exactly the archive's length, so the exec ends on every tar and every protocol.
+When the image has no ``sh`` or no ``head`` the tar runs alone (fine with v5's stdin close or
+GNU tar). Either way the exec has a deadline of seconds, not minutes.
 
 Failures come in two kinds, because they lead to different things: ``RunStepFailed`` is the
 user's code failing (report it, do not rebuild: rebuilding would fail the same way and loop);
@@ -23,9 +30,16 @@ LineSink = Callable[[str], None]
 class RunStepFailed(Exception):
     """A ``run()`` step failed: the user's error, in the message."""
 
+    exit_code: int = 0
+
     @classmethod
     def of(cls, step: str, exit_code: int, detail: str = "") -> RunStepFailed:
-        return cls(f"run step {step!r} failed with exit code {exit_code}" + (f": {detail}" if detail else ""))
+        err = cls(
+            f"run step {step!r} failed with exit code {exit_code}"
+            + (f": {detail}" if detail else "")
+        )
+        err.exit_code = exit_code
+        return err
 
 
 class UpdateInfraFailed(Exception):
@@ -39,6 +53,7 @@ class Target:
     container: str
     node: str = ""
     container_id: str = ""  # as the pod status says it: "docker://…", "containerd://…"
+    restarts: int = 0  # the container's restartCount when this instance was seen
 
     def __str__(self) -> str:
         return f"{self.pod}/{self.container}"
@@ -67,13 +82,39 @@ class _Lines:
 def _plain(result: ExecResult, what: str, target: Target) -> str:
     text = (result.error or result.stderr.decode("utf-8", "replace")).strip()
     if "tar" in text and ("executable file not found" in text or "not found" in text.lower()):
-        return (f"{what} in {target} failed: 'tar' is not in the container image (a scratch or "
-                f"distroless image?). Live update needs tar in the image; add it, or remove "
-                f"live_update to rebuild on every change. ({text})")
+        return (
+            f"{what} in {target} failed: 'tar' is not in the container image (a scratch or "
+            f"distroless image?). Live update needs tar in the image; add it, or remove "
+            f"live_update to rebuild on every change. ({text})"
+        )
     if "Permission denied" in text or "Read-only file system" in text:
-        return (f"{what} in {target} failed: the container's user cannot write there "
-                f"(run as a user that owns the sync destinations, or make them writable). ({text})")
+        return (
+            f"{what} in {target} failed: the container's user cannot write there "
+            f"(run as a user that owns the sync destinations, or make them writable). ({text})"
+        )
     return f"{what} in {target} failed (exit code {result.exit_code}): {text or 'no output'}"
+
+
+TAR_TIMEOUT_S = 15.0
+TAR_MIN_RATE = 1_000_000  # bytes/s the deadline allows on top of TAR_TIMEOUT_S
+NO_HEAD = 96  # the exit code of the tar script when the image has no ``head``
+TAR_ARGV = ["tar", "-x", "-f", "-", "-C", "/"]
+
+
+def tar_script(length: int) -> list[str]:
+    """Extract exactly ``length`` bytes of stdin as a tar at ``/``: ends without an end of
+    stdin (v4). ``tar: not found`` is said as tar says it, so the advice below applies."""
+    return [
+        "sh",
+        "-c",
+        "command -v tar >/dev/null 2>&1 || { echo 'tar: not found' >&2; exit 127; }; "
+        f"command -v head >/dev/null 2>&1 || exit {NO_HEAD}; "
+        f"head -c {length} | tar -x -f - -C /",
+    ]
+
+
+def tar_timeout(length: int) -> float:
+    return TAR_TIMEOUT_S + length / TAR_MIN_RATE
 
 
 class ExecUpdater:
@@ -82,11 +123,19 @@ class ExecUpdater:
     def __init__(self, api: KubeApi) -> None:
         self.api = api
 
-    def update(self, target: Target, syncs: Sequence[tuple[str, str]], deletes: Sequence[str],
-               run_steps: Sequence[RunStep], on_line: LineSink) -> None:
+    def update(
+        self,
+        target: Target,
+        syncs: Sequence[tuple[str, str]],
+        deletes: Sequence[str],
+        run_steps: Sequence[RunStep],
+        on_line: LineSink,
+    ) -> None:
         try:
             if deletes:
-                result = self.api.exec(target.namespace, target.pod, target.container, ["rm", "-rf", "--", *deletes])
+                result = self.api.exec(
+                    target.namespace, target.pod, target.container, ["rm", "-rf", "--", *deletes]
+                )
                 if result.error or result.exit_code:
                     raise UpdateInfraFailed(_plain(result, "deleting files", target))
             if syncs:
@@ -94,20 +143,69 @@ class ExecUpdater:
                     archive = build_archive(syncs)
                 except ArchiveError as err:
                     raise UpdateInfraFailed(f"cannot send the changed files: {err}") from None
-                result = self.api.exec(target.namespace, target.pod, target.container,
-                                       ["tar", "-x", "-f", "-", "-C", "/"], stdin=archive)
-                if result.error or result.exit_code:
-                    raise UpdateInfraFailed(_plain(result, "copying files with tar", target))
+                self.copy(target, archive)
             for step in run_steps:
                 if not step.echo_off:
                     on_line(f"$ {step.command.display}")
                 lines = _Lines(on_line)
-                result = self.api.exec(target.namespace, target.pod, target.container,
-                                       list(step.command.argv), on_output=lines.feed)
+                result = self.api.exec(
+                    target.namespace,
+                    target.pod,
+                    target.container,
+                    list(step.command.argv),
+                    on_output=lines.feed,
+                )
                 lines.close()
                 if result.error:
                     raise RunStepFailed.of(step.command.display, result.exit_code, result.error)
                 if result.exit_code:
                     raise RunStepFailed.of(step.command.display, result.exit_code)
         except KubeError as err:
-            raise UpdateInfraFailed(f"exec into {target} failed: {err.message}") from None
+            # KubeApi.exec's own failures already say "exec into POD/CONTAINER …".
+            text = (
+                err.message
+                if err.message.startswith("exec into")
+                else (f"exec into {target} failed: {err.message}")
+            )
+            raise UpdateInfraFailed(text) from None
+
+    def copy(self, target: Target, archive: bytes) -> None:
+        """Extract ``archive`` at ``/`` in the container; raises UpdateInfraFailed."""
+        timeout = tar_timeout(len(archive))
+        result = self.api.exec(
+            target.namespace,
+            target.pod,
+            target.container,
+            tar_script(len(archive)),
+            stdin=archive,
+            timeout_s=timeout,
+        )
+        if result.exit_code == NO_HEAD or (result.error and "not found" in result.error):
+            # No head (or no sh): tar alone, ended by v5's stdin close or GNU tar's own end.
+            result = self.api.exec(
+                target.namespace,
+                target.pod,
+                target.container,
+                TAR_ARGV,
+                stdin=archive,
+                timeout_s=timeout,
+            )
+        if result.error or result.exit_code:
+            raise UpdateInfraFailed(_plain(result, "copying files with tar", target))
+
+    def signal(self, target: Target, signal: str) -> None:
+        """Send ``signal`` to the container's PID 1 (the restart wrapper restarts the app on
+        it). Raises UpdateInfraFailed."""
+        name = signal.upper().removeprefix("SIG")
+        try:
+            result = self.api.exec(
+                target.namespace,
+                target.pod,
+                target.container,
+                ["sh", "-c", f"kill -{name} 1"],
+                timeout_s=TAR_TIMEOUT_S,
+            )
+        except KubeError as err:
+            raise UpdateInfraFailed(f"signalling {target} failed: {err.message}") from None
+        if result.error or result.exit_code:
+            raise UpdateInfraFailed(_plain(result, f"sending SIG{name} to PID 1", target))

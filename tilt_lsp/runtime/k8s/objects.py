@@ -15,6 +15,8 @@ FIELD_MANAGER = "tilt-lsp"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "tilt-lsp"
 RESOURCE_LABEL = "dev.tilt-lsp/resource"
+MANAGED = "dev.tilt-lsp.managed"  # the managed mark (tilt_lsp/build/labels.py): every pod
+MANAGED_VALUE = "true"  # template we apply, so the synclet may touch its containers
 
 Obj = dict[str, Any]
 
@@ -79,7 +81,9 @@ def object_path(obj: Mapping[str, Any], default_namespace: str) -> str:
     api_version = str(obj.get("apiVersion") or info.api_version)
     base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
     if info.namespaced:
-        return f"{base}/namespaces/{namespace_of(obj, default_namespace)}/{info.plural}/{name_of(obj)}"
+        return (
+            f"{base}/namespaces/{namespace_of(obj, default_namespace)}/{info.plural}/{name_of(obj)}"
+        )
     return f"{base}/{info.plural}/{name_of(obj)}"
 
 
@@ -101,7 +105,10 @@ def containers(obj: Obj) -> list[Obj]:
     holder = pod_template(obj)
     spec = (holder or {}).get("spec") or {}
     return [
-        c for key in ("initContainers", "containers") for c in spec.get(key) or [] if isinstance(c, dict)
+        c
+        for key in ("initContainers", "containers")
+        for c in spec.get(key) or []
+        if isinstance(c, dict)
     ]
 
 
@@ -130,10 +137,11 @@ def prepare(objects: list[Mapping[str, Any]], resource: str, refs: Mapping[str, 
         labels[MANAGED_BY] = MANAGED_BY_VALUE
         labels[RESOURCE_LABEL] = resource_label_value(resource)
         holder = pod_template(obj)
-        if holder is not None and holder is not obj:
+        if holder is not None:
             tlabels = holder.setdefault("metadata", {}).setdefault("labels", {})
             tlabels[MANAGED_BY] = MANAGED_BY_VALUE
             tlabels[RESOURCE_LABEL] = resource_label_value(resource)
+            tlabels[MANAGED] = MANAGED_VALUE
         substitute_images(obj, refs)
         out.append(obj)
     return out
@@ -156,7 +164,22 @@ def workload(objects: list[Obj]) -> Obj | None:
 
 def apply_order(objects: list[Obj]) -> list[Obj]:
     """Namespaces first, then what pods need (config, accounts, RBAC), workloads last."""
-    first = {"Namespace": 0, "ServiceAccount": 1, "ConfigMap": 1, "Secret": 1, "Role": 2,
-             "ClusterRole": 2, "RoleBinding": 3, "ClusterRoleBinding": 3,
-             "PersistentVolumeClaim": 3, "Service": 4}
+    first = {
+        "Namespace": 0,
+        "ServiceAccount": 1,
+        "ConfigMap": 1,
+        "Secret": 1,
+        "Role": 2,
+        "ClusterRole": 2,
+        "RoleBinding": 3,
+        "ClusterRoleBinding": 3,
+        "PersistentVolumeClaim": 3,
+        "Service": 4,
+    }
     return sorted(objects, key=lambda o: first.get(str(o.get("kind")), 5))
+
+
+def immutable(status: int, message: str) -> bool:
+    """The API server refused an apply because it changes a field that cannot change (a
+    Job's pod template, a Service's clusterIP…): the object must be re-created."""
+    return status == 422 and "field is immutable" in message

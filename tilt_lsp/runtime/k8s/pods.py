@@ -18,11 +18,20 @@ Obj = Mapping[str, Any]
 
 # Waiting reasons that will not fix themselves: the resource has failed until something
 # changes. ContainerCreating and PodInitializing are just slow.
-FAILED_WAITING = frozenset({
-    "CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull",
-    "InvalidImageName", "CreateContainerConfigError", "CreateContainerError",
-    "RunContainerError", "PreCreateHookError", "PostStartHookError",
-})
+FAILED_WAITING = frozenset(
+    {
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "ErrImageNeverPull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "PreCreateHookError",
+        "PostStartHookError",
+    }
+)
 
 ADVICE = {
     "ImagePullBackOff": "the cluster cannot pull this image (is it built, loaded or pushed where the cluster looks? see 'image delivery' in the log)",
@@ -60,7 +69,9 @@ def runs_images(pod: Obj, refs: Collection[str]) -> bool:
     return bool(ours) and all(i in refs for i in ours)
 
 
-def current_pods(pods: Sequence[Obj], order: Mapping[str, int], refs: Collection[str] = ()) -> list[Obj]:
+def current_pods(
+    pods: Sequence[Obj], order: Mapping[str, int], refs: Collection[str] = ()
+) -> list[Obj]:
     """The pods of the newest pod template: the template of the pods that run the images we
     deployed last, and among those (or without images) the one of the pod that appeared
     last (``order`` numbers pods by uid as they first appeared). Terminating pods are never
@@ -70,7 +81,10 @@ def current_pods(pods: Sequence[Obj], order: Mapping[str, int], refs: Collection
         return []
     newest = max(
         live,
-        key=lambda p: (bool(refs) and runs_images(p, refs), order.get(str(_meta(p).get("uid", "")), -1)),
+        key=lambda p: (
+            bool(refs) and runs_images(p, refs),
+            order.get(str(_meta(p).get("uid", "")), -1),
+        ),
     )
     h = template_hash(newest)
     return [p for p in live if template_hash(p) == h]
@@ -99,7 +113,9 @@ class PodsState:
 
 
 def _termination(c: Mapping[str, Any]) -> tuple[str, int | None]:
-    term = ((c.get("lastState") or {}).get("terminated")) or ((c.get("state") or {}).get("terminated"))
+    term = ((c.get("lastState") or {}).get("terminated")) or (
+        (c.get("state") or {}).get("terminated")
+    )
     if not term:
         return "", None
     code = term.get("exitCode")
@@ -109,6 +125,32 @@ def _termination(c: Mapping[str, Any]) -> tuple[str, int | None]:
     if term.get("message"):
         parts.append(str(term["message"]).strip().splitlines()[-1])
     return "; ".join(parts), int(code) if code is not None else None
+
+
+# Pod conditions that, when False, keep every container from starting (PodReadyToStartContainers
+# is 1.25+: the sandbox or its network could not be set up).
+BLOCKING_CONDITIONS = ("PodScheduled", "PodReadyToStartContainers")
+
+
+def not_starting(pod: Obj) -> str:
+    """Why the pod's containers cannot start, in the scheduler's (or kubelet's) words, or "".
+    An unschedulable pod stays Pending for ever: that is an error, not "starting"."""
+    for cond in (pod.get("status") or {}).get("conditions") or []:
+        if cond.get("type") in BLOCKING_CONDITIONS and cond.get("status") == "False":
+            reason = str(cond.get("reason") or "")
+            message = str(cond.get("message") or "").strip()
+            if cond.get("type") == "PodScheduled" and not reason:
+                continue  # not yet tried
+            what = (
+                "cannot be scheduled"
+                if cond.get("type") == "PodScheduled"
+                else "cannot start its containers"
+            )
+            text = f"pod {pod_name(pod)} {what}"
+            if reason:
+                text += f" ({reason})"
+            return text + (f": {message}" if message else "")
+    return ""
 
 
 def describe(pods: Sequence[Obj]) -> PodsState:
@@ -131,12 +173,20 @@ def describe(pods: Sequence[Obj]) -> PodsState:
                 if detail and reason not in ("CrashLoopBackOff",):
                     text += f": {detail}"
                 return PodsState(RuntimeStatus.CRASHED, text, text, code)
+    for pod in pods:
+        blocked = not_starting(pod)
+        if blocked:
+            return PodsState(RuntimeStatus.CRASHED, blocked, blocked)
     phases = {str((p.get("status") or {}).get("phase") or "Pending") for p in pods}
     if "Failed" in phases:
         pod = next(p for p in pods if (p.get("status") or {}).get("phase") == "Failed")
         term = next((t for t in map(_termination, container_statuses(pod)) if t[0]), ("", None))
         reason = (pod.get("status") or {}).get("reason") or ""
-        text = f"pod {pod_name(pod)} failed" + (f" ({reason})" if reason else "") + (f": {term[0]}" if term[0] else "")
+        text = (
+            f"pod {pod_name(pod)} failed"
+            + (f" ({reason})" if reason else "")
+            + (f": {term[0]}" if term[0] else "")
+        )
         return PodsState(RuntimeStatus.CRASHED, text, text, term[1])
     if phases == {"Succeeded"}:
         return PodsState(RuntimeStatus.EXITED, summary="pods completed", exit_code=0)
@@ -145,9 +195,16 @@ def describe(pods: Sequence[Obj]) -> PodsState:
     if ready == len(pods):
         return PodsState(RuntimeStatus.READY, summary=f"{ready}/{len(pods)} pods ready{suffix}")
     if phases == {"Pending"}:
-        reasons = sorted({
-            str(((c.get("state") or {}).get("waiting") or {}).get("reason") or "")
-            for p in pods for c in container_statuses(p)
-        } - {""})
-        return PodsState(RuntimeStatus.STARTING, summary="pods pending" + (f" ({', '.join(reasons)})" if reasons else ""))
+        reasons = sorted(
+            {
+                str(((c.get("state") or {}).get("waiting") or {}).get("reason") or "")
+                for p in pods
+                for c in container_statuses(p)
+            }
+            - {""}
+        )
+        return PodsState(
+            RuntimeStatus.STARTING,
+            summary="pods pending" + (f" ({', '.join(reasons)})" if reasons else ""),
+        )
     return PodsState(RuntimeStatus.RUNNING, summary=f"{ready}/{len(pods)} pods ready{suffix}")

@@ -33,8 +33,14 @@ def pipe(a: Any, b: Any, stop: threading.Event) -> None:
 
 
 class PortForwarder:
-    def __init__(self, api: KubeApi, namespace: str, forward: PortForward, pick_pod: PodPicker,
-                 on_note: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        api: KubeApi,
+        namespace: str,
+        forward: PortForward,
+        pick_pod: PodPicker,
+        on_note: Callable[[str], None],
+    ) -> None:
         self.api = api
         self.namespace = namespace
         self.forward = forward
@@ -52,7 +58,9 @@ class PortForwarder:
         sock.listen(16)
         self.port = int(sock.getsockname()[1])
         self._listener = sock
-        threading.Thread(target=self._accept, daemon=True, name=f"port-forward:{self.forward.local_port}").start()
+        threading.Thread(
+            target=self._accept, daemon=True, name=f"port-forward:{self.forward.local_port}"
+        ).start()
 
     def _accept(self) -> None:
         assert self._listener is not None
@@ -69,18 +77,24 @@ class PortForwarder:
         with contextlib.closing(conn):
             pod = self.pick_pod()
             if pod is None:
-                self.on_note(f"port-forward {self.forward.local_port}: no ready pod to forward to yet")
+                self.on_note(
+                    f"port-forward {self.forward.local_port}: no ready pod to forward to yet"
+                )
                 return
             port = self.forward.container_port
             try:
                 pf = stream.portforward(
                     client.CoreV1Api(self.api.client).connect_get_namespaced_pod_portforward,
-                    pod, self.namespace, ports=str(port),
+                    pod,
+                    self.namespace,
+                    ports=str(port),
                 )
                 remote = pf.socket(port)
                 remote.setblocking(True)
             except Exception as err:
-                self.on_note(f"port-forward {self.forward.local_port} -> {pod}:{port} failed: {err}")
+                self.on_note(
+                    f"port-forward {self.forward.local_port} -> {pod}:{port} failed: {err}"
+                )
                 return
             try:
                 pipe(conn, remote, self._stop)
@@ -89,7 +103,9 @@ class PortForwarder:
                     remote.close()
                 error = pf.error(port)
                 if error:
-                    self.on_note(f"port-forward {self.forward.local_port} -> {pod}:{port}: {error.strip()}")
+                    self.on_note(
+                        f"port-forward {self.forward.local_port} -> {pod}:{port}: {error.strip()}"
+                    )
 
     def stop(self) -> None:
         self._stop.set()

@@ -96,7 +96,11 @@ class PodWatcher:
                             self._note("pod watch expired (410 Gone): listing the pods again")
                             rv = None
                             break
-                        raise KubeError(code, str(obj.get("reason") or ""), str(obj.get("message") or "watch error"))
+                        raise KubeError(
+                            code,
+                            str(obj.get("reason") or ""),
+                            str(obj.get("message") or "watch error"),
+                        )
                     rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
                     if kind == "BOOKMARK":
                         continue
@@ -121,6 +125,22 @@ class PodWatcher:
                     self._resp = None
 
 
+def wrapper_says(line: str) -> tuple[str, int | None] | None:
+    """The restart wrapper's own lines in a log line with a ``timestamps=true`` prefix:
+    ("exited", code) when the app exited by itself, ("restarting", None), or None."""
+    from tilt_lsp.build.finish import app_exit_code
+
+    text = line.split(" ", 1)[1] if " " in line and line[:1].isdigit() else line
+    if not text.startswith("restart-wrapper: "):
+        return None
+    code = app_exit_code(text)
+    if code is not None:
+        return "exited", code
+    if text.startswith("restart-wrapper: restarting"):
+        return "restarting", None
+    return None
+
+
 class LogFollower:
     """Streams the log of every container instance of the given pods, once each.
 
@@ -128,13 +148,24 @@ class LogFollower:
     died before we attached is read whole: with ``previous=true`` when a new instance already
     runs, without when the dead one is still the container's latest (CrashLoopBackOff)."""
 
-    def __init__(self, api: KubeApi, namespace: str, loop: asyncio.AbstractEventLoop,
-                 on_line: Callable[[str], None], on_note: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        api: KubeApi,
+        namespace: str,
+        loop: asyncio.AbstractEventLoop,
+        on_line: Callable[[str], None],
+        on_note: Callable[[str], None],
+        on_wrapper: Callable[[str, str, str, int | None], None] | None = None,
+    ) -> None:
         self.api = api
         self.namespace = namespace
         self._loop = loop
         self._on_line = on_line
         self._on_note = on_note
+        # (pod, container, containerID, the app's exit code or None for a restart): what the
+        # restart wrapper (PID 1) says in a running instance's log, where the container
+        # outlives the app
+        self._on_wrapper = on_wrapper
         self._seen: set[str] = set()
         self._streams: dict[str, tuple[str, Any]] = {}  # instance id -> (pod, response)
         self._lock = threading.Lock()
@@ -151,7 +182,10 @@ class LogFollower:
             name = str(obj["metadata"]["name"])
             status = obj.get("status") or {}
             # Init containers too: a failing migration's output is the one that matters.
-            for c in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+            for c in [
+                *(status.get("initContainerStatuses") or []),
+                *(status.get("containerStatuses") or []),
+            ]:
                 self._sync_container(name, c)
 
     def _sync_container(self, pod: str, c: Mapping[str, Any]) -> None:
@@ -164,7 +198,11 @@ class LogFollower:
             # The dead instance is the previous one only when a newer one has started.
             previous = "running" in state or (bool(current_id) and current_id != last_id)
             self._start(last_id, pod, container, follow=False, previous=previous)
-        if current_id and current_id not in self._seen and ("running" in state or "terminated" in state):
+        if (
+            current_id
+            and current_id not in self._seen
+            and ("running" in state or "terminated" in state)
+        ):
             self._start(current_id, pod, container, follow="running" in state, previous=False)
 
     def _start(self, key: str, pod: str, container: str, follow: bool, previous: bool) -> None:
@@ -172,7 +210,9 @@ class LogFollower:
             return
         self._seen.add(key)
         threading.Thread(
-            target=self._stream, args=(key, pod, container, follow, previous), daemon=True,
+            target=self._stream,
+            args=(key, pod, container, follow, previous),
+            daemon=True,
             name=f"logs:{pod}/{container}",
         ).start()
 
@@ -180,7 +220,9 @@ class LogFollower:
         prefix = f"[pod/{pod}/{container}] "
         for attempt in range(20):
             try:
-                resp = self.api.logs(self.namespace, pod, container, follow=follow, previous=previous)
+                resp = self.api.logs(
+                    self.namespace, pod, container, follow=follow, previous=previous
+                )
             except KubeError as err:
                 # "waiting to start" right after the status said running: ask again shortly.
                 if err.status == 400 and attempt < 19 and not self._stopped:
@@ -199,6 +241,12 @@ class LogFollower:
                 line = raw.decode("utf-8", "replace").rstrip("\r")
                 with contextlib.suppress(RuntimeError):
                     self._loop.call_soon_threadsafe(self._on_line, prefix + line)
+                    if follow and self._on_wrapper is not None:
+                        said = wrapper_says(line)
+                        if said is not None:
+                            self._loop.call_soon_threadsafe(
+                                self._on_wrapper, pod, container, key, said[1]
+                            )
         except Exception:
             pass  # closed by stop() or by the pod going away
         finally:
