@@ -22,6 +22,7 @@ from pygls.uris import to_fs_path
 from tilt_lsp import __version__
 from tilt_lsp.commands.common import find_tiltfile
 from tilt_lsp.engine.engine import Engine, EngineError
+from tilt_lsp.lsp import features
 from tilt_lsp.lsp import protocol as p
 from tilt_lsp.lsp.listener import LspListener, status_payload
 
@@ -174,6 +175,9 @@ def logs(ls: TiltLanguageServer, params: Any) -> dict[str, Any]:
         if not isinstance(name, str) or not isinstance(lines, int):
             raise ValueError("tilt/logs needs {resource: string, lines?: number}")
         return {"resource": name, "lines": _engine(ls).logs(name, lines)}
+
+
+features.register(server)
 
 
 def _param(params: Any, key: str, default: Any = None) -> Any:
