@@ -27,7 +27,7 @@ _REFRESHERS: dict[int, codelens.Refresher] = {}
 
 def register(ls: TiltLanguageServer) -> None:
     features = FeatureContext(ls)
-    for module in (completion, signature, hover, definition, symbols, links, checks, codelens):
+    for module in (completion, signature, hover, definition, symbols, links, checks):
         module.register(ls, features)
     actions.register(ls, features.text)
 
@@ -36,7 +36,8 @@ def register(ls: TiltLanguageServer) -> None:
             if checks.is_tiltfile(uri):
                 layers(ls).publish(uri, CHECKS, checks.diagnostics_for(features, uri))
 
-    _REFRESHERS[id(ls)] = codelens.Refresher(ls, [recheck])
+    refresher = _REFRESHERS[id(ls)] = codelens.Refresher(ls, [recheck])
+    codelens.register(ls, features, refresher)
 
 
 def status_changed(ls: TiltLanguageServer) -> None:

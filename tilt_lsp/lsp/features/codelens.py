@@ -68,6 +68,7 @@ class Refresher:
         self.ls = ls
         self.on_change = on_change
         self._timer: asyncio.TimerHandle | None = None
+        self.asked = False  # a client that never asked for lenses needs no refresh
 
     def status_changed(self) -> None:
         if self._timer is None:
@@ -79,11 +80,12 @@ class Refresher:
             callback()
         caps = self.ls.client_capabilities.workspace
         lens_caps = caps.code_lens if caps else None
-        if lens_caps and lens_caps.refresh_support:
+        if self.asked and lens_caps and lens_caps.refresh_support:
             self.ls.workspace_code_lens_refresh(None)
 
 
-def register(ls: TiltLanguageServer, features: FeatureContext) -> None:
+def register(ls: TiltLanguageServer, features: FeatureContext, refresher: Refresher) -> None:
     @ls.feature(types.TEXT_DOCUMENT_CODE_LENS)
     def code_lens(ls: TiltLanguageServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+        refresher.asked = True
         return code_lenses(features, params.text_document.uri)
