@@ -4,6 +4,7 @@ import * as path from "path";
 import * as vscode from "vscode";
 import { ResourceLogs } from "./logs";
 import { Command, Request, ServerCommand, ServerCommandName, TILTFILE_LOG, TiltStatus } from "./constants";
+import { describeResource } from "./describe";
 import { TiltServer } from "./server";
 import { readSettings, tiltFolder } from "./settings";
 
@@ -66,7 +67,7 @@ async function pickResource(server: TiltServer, placeHolder: string, withTiltfil
   }
   const items: vscode.QuickPickItem[] = status.resources.map((r) => ({
     label: r.name,
-    description: r.enabled ? `${r.buildStatus} / ${r.runtimeStatus}` : "disabled",
+    description: describeResource(r),
     detail: r.lastError ?? undefined,
   }));
   if (withTiltfile) {

@@ -142,7 +142,7 @@ export class TiltServer implements vscode.Disposable {
         });
       return;
     }
-    const args = ["serve", ...settings.serverArgs];
+    const args = ["serve", "--log-level", settings.logLevel, ...settings.serverArgs];
     this.output.appendLine(`Starting ${server.command} ${args.join(" ")} (from ${server.origin})`);
     const serverOptions: ServerOptions = {
       command: server.command,

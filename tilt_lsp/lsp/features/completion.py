@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from tilt_lsp.lsp.features import cursor, source
-from tilt_lsp.lsp.features.context import FeatureContext
+from tilt_lsp.lsp.features.context import FeatureContext, is_starlark
 from tilt_lsp.lsp.features.hover import entry_markdown
 from tilt_lsp.tiltfile import catalog
 from tilt_lsp.tiltfile.catalog import Support
@@ -37,6 +37,8 @@ def wants_path(ctx: cursor.Context) -> bool:
 def complete(
     features: FeatureContext, uri: str, line: int, character: int
 ) -> list[types.CompletionItem]:
+    if not is_starlark(uri):
+        return []
     text = features.text(uri)
     ctx = cursor.context(text, line, character)
     if ctx.in_comment:

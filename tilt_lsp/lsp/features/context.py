@@ -16,6 +16,17 @@ if TYPE_CHECKING:
     from tilt_lsp.lsp.server import TiltLanguageServer
 
 
+def is_starlark(uri: str) -> bool:
+    """A Tiltfile, or a Starlark file a Tiltfile loads: the files the language features
+    read (the editor may send every file of the workspace)."""
+    name = os.path.basename(uri)
+    return (
+        name == "Tiltfile"
+        or name.endswith((".Tiltfile", ".star", ".tilt", ".bzl"))
+        or name.startswith("Tiltfile.")
+    )
+
+
 class FeatureContext:
     def __init__(self, ls: TiltLanguageServer) -> None:
         self.ls = ls
@@ -33,7 +44,10 @@ class FeatureContext:
             return ""
 
     def outline(self, uri: str) -> source.Outline:
-        """The outline of the current text, or of the last text that parsed."""
+        """The outline of the current text, or of the last text that parsed (empty for a
+        file that is not Starlark)."""
+        if not is_starlark(uri):
+            return source.EMPTY
         text = self.text(uri)
         cached = self._outlines.get(uri)
         if cached is not None and cached[0] == text:

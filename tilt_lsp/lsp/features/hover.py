@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from tilt_lsp.lsp.features import cursor
-from tilt_lsp.lsp.features.context import FeatureContext
+from tilt_lsp.lsp.features.context import FeatureContext, is_starlark
 from tilt_lsp.tiltfile import catalog
 from tilt_lsp.tiltfile.catalog import Entry, Param
 
@@ -33,6 +33,8 @@ def param_markdown(entry: Entry, param: Param) -> str:
 
 
 def hover_at(features: FeatureContext, uri: str, line: int, character: int) -> types.Hover | None:
+    if not is_starlark(uri):
+        return None
     text = features.text(uri)
     found = cursor.word_at(text, line, character)
     if found is None:

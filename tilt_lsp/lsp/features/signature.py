@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from tilt_lsp.lsp.features import cursor
-from tilt_lsp.lsp.features.context import FeatureContext
+from tilt_lsp.lsp.features.context import FeatureContext, is_starlark
 from tilt_lsp.tiltfile import catalog
 from tilt_lsp.tiltfile.catalog import Entry
 
@@ -29,6 +29,8 @@ def active_parameter(entry: Entry, ctx: cursor.Context) -> int | None:
 def signature_at(
     features: FeatureContext, uri: str, line: int, character: int
 ) -> types.SignatureHelp | None:
+    if not is_starlark(uri):
+        return None
     ctx = cursor.context(features.text(uri), line, character)
     entry = catalog.lookup(ctx.call or "")
     if entry is None or entry.params is None or ctx.in_comment:
