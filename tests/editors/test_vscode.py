@@ -200,5 +200,14 @@ def test_vscode_problems_restart_and_status(
     passed("tilt-lsp crashes")
     passed("Tilt: Restart Language Server")
     passed("Tilt: Open Tiltfile")
+    hover = passed("hover on local_resource")
+    assert "local_resource(name: str" in hover["detail"], context
+    passed("code lens over greeter")
+    lens = passed("code lens ↻ Restart")
+    assert lens["detail"]["after"] != lens["detail"]["before"], context
+    view = passed("the Tilt activity-bar view")
+    assert "http://localhost:" in view["detail"]["endpoint"], context
     assert result.get("ok"), context
     assert SCREENSHOT.exists()
+    for extra in ("codelens", "view"):
+        assert (ARTIFACTS / f"vscode-problems-{extra}.png").exists()

@@ -40,13 +40,16 @@ export function registerCommands(server: TiltServer, logs: ResourceLogs, output:
   ];
 }
 
-/** The resource a command was invoked on: a name, a tree item's resource, or {resource}. */
+/** The resource a command was invoked on: a name, a view node, or {resource}. */
 function resourceName(arg: unknown): string | undefined {
   if (typeof arg === "string" && arg) {
     return arg;
   }
   if (arg && typeof arg === "object") {
-    const { name, resource } = arg as { name?: unknown; resource?: unknown };
+    const { name, resource, r } = arg as { name?: unknown; resource?: unknown; r?: { name?: unknown } };
+    if (r && typeof r.name === "string") {
+      return r.name; // a Tilt Resources view node
+    }
     if (typeof name === "string") {
       return name;
     }

@@ -518,6 +518,68 @@ async function main() {
       await page.locator(".tab.active", { hasText: "Tiltfile" }).waitFor({ timeout: 10000 });
     });
 
+    await step("hover on local_resource in the Tiltfile shows tilt-lsp's docs", async () => {
+      const line = fs.readFileSync(path.join(config.workspace, "Tiltfile"), "utf8").split("\n")
+        .findIndex((l) => l.startsWith("local_resource(")) + 1;
+      await page.locator(".editor-instance .monaco-editor").first().click();
+      await page.keyboard.press("Control+G");
+      const input = page.locator(".quick-input-widget input");
+      await input.waitFor({ state: "visible", timeout: 10000 });
+      await input.fill(`:${line}:3`);
+      await page.keyboard.press("Enter");
+      return until("the hover with local_resource's signature", async () => {
+        await page.keyboard.press("Control+K");
+        await page.keyboard.press("Control+I");
+        await sleep(500);
+        const text = await page.evaluate(() =>
+          [...document.querySelectorAll(".monaco-hover")].map((e) => e.textContent ?? "").join("\n"));
+        await page.keyboard.press("Escape");
+        return text.includes("local_resource(name: str") && text.includes("serve_cmd") ? text.slice(0, 300) : { ok: false, text };
+      }, 30000, 500);
+    });
+
+    const lensRow = () => page.locator(".codelens-decoration", { hasText: "greeter:" }).first();
+    await step("code lens over greeter shows its state and last update", async () =>
+      until("a code lens 'greeter: ready · updated …'", async () => {
+        const text = (await lensRow().textContent({ timeout: 1000 }).catch(() => "")) ?? "";
+        return /greeter: ready · updated \d\d:\d\d:\d\d/.test(text) && text.includes("↻ Restart") ? text : { ok: false, text };
+      }, 60000));
+
+    await step("code lens ↻ Restart on greeter restarts it (new pid)", async () => {
+      const before = pidIn(await resource("greeter"));
+      await lensRow().locator("a", { hasText: "↻ Restart" }).click({ timeout: 10000 });
+      const after = await greeterReady(before);
+      await until("the lens to show greeter ready again", async () => {
+        const text = (await lensRow().textContent({ timeout: 1000 }).catch(() => "")) ?? "";
+        return /greeter: ready/.test(text) ? text : false;
+      }, 60000);
+      await screenshot(config.screenshot.replace(/\.png$/, "-codelens.png"));
+      return { before, after };
+    });
+
+    await step("the Tilt activity-bar view: resources with endpoints, and the updates", async () => {
+      const pane = (title) => page.locator(".pane", { has: page.locator(".pane-header", { hasText: title }) });
+      const icon = page.locator('.activitybar .action-item a[aria-label^="Tilt"]').first();
+      await icon.waitFor({ timeout: 10000 });
+      if (!(await pane("Tilt Resources").isVisible())) {
+        await icon.click(); // clicking it while it is open would close the side bar
+      }
+      await pane("Tilt Resources").waitFor({ timeout: 10000 });
+      const row = pane("Tilt Resources").locator(".monaco-list-row", { hasText: "greeter" }).first();
+      await row.click();
+      await page.keyboard.press("ArrowRight"); // expand
+      const endpoint = await until("greeter's endpoint row", async () => {
+        const rows = await pane("Tilt Resources").locator(".monaco-list-row").allTextContents();
+        return rows.find((t) => t.includes("endpoint") && t.includes("http://localhost:")) ?? { ok: false, rows };
+      }, 20000);
+      const updates = await until("greeter in Tilt Updates", async () => {
+        const rows = await pane("Tilt Updates").locator(".monaco-list-row").allTextContents();
+        return rows.some((t) => t.includes("greeter")) ? rows.slice(0, 5) : { ok: false, rows };
+      }, 20000);
+      await screenshot(config.screenshot.replace(/\.png$/, "-view.png"));
+      return { endpoint, updates };
+    });
+
     result.ok = true;
   } catch (error) {
     result.error = String(error?.stack ?? error);
