@@ -48,14 +48,14 @@ def status_payload(engine: Engine | None, statuses: list[ResourceStatus]) -> dic
             "path": engine.tiltfile if engine else None,
             "error": str(err) if err else None,
         },
-        "resources": [_plain(s) for s in statuses],
+        "resources": [plain_json(s) for s in statuses],
     }
 
 
-def _plain(s: ResourceStatus) -> dict[str, Any]:
+def plain_json(s: ResourceStatus, tail: int = 0) -> dict[str, Any]:
     """A resource's JSON, with its state in plain words and its endpoints for the UI."""
     return {
-        **s.to_json(tail=0),
+        **s.to_json(tail=tail),
         "summary": wording.state(s),
         "endpoints": wording.endpoints(s.resource),
     }
