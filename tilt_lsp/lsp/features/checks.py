@@ -17,7 +17,7 @@ from lsprotocol import types
 from tilt_lsp.lsp.features import source
 from tilt_lsp.lsp.features.context import FeatureContext
 from tilt_lsp.lsp.features.definition import _range
-from tilt_lsp.lsp.features.publish import CHECKS, layers
+from tilt_lsp.lsp.features.publish import CHECKS, ENGINE, layers
 from tilt_lsp.lsp.protocol import DIAGNOSTIC_SOURCE
 
 if TYPE_CHECKING:
@@ -179,7 +179,16 @@ def diagnostics_for(features: FeatureContext, uri: str) -> list[types.Diagnostic
     known: list[str] | None = None
     if features.engine_loaded() or resources_known_from_text(outline):
         known = features.resource_names(uri)
-    return check(outline, features.folder(uri), known, _read)
+    found = check(outline, features.folder(uri), known, _read)
+    return without_engine_repeats(found, layers(features.ls).get(uri, ENGINE))
+
+
+def without_engine_repeats(
+    found: list[types.Diagnostic], engine: list[types.Diagnostic]
+) -> list[types.Diagnostic]:
+    """The engine warns about an unused image too, once the file is saved: say it once."""
+    engine_lines = {d.range.start.line for d in engine if "not used" in d.message}
+    return [d for d in found if not (d.code == UNUSED_IMAGE and d.range.start.line in engine_lines)]
 
 
 def is_tiltfile(uri: str) -> bool:
