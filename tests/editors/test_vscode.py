@@ -190,6 +190,8 @@ def test_vscode_problems_restart_and_status(
         p["file"] == "greeting.py" and "TypeError" in p["text"] and "[Ln 6," in p["text"]
         for p in a["detail"]
     ), context
+    fixes = passed("quick fixes on the crash")
+    assert "tilt-lsp: greeter" in fixes["detail"]["source"], context
     passed("(b)")
     c = passed("(c)")
     assert c["detail"]["after"] != c["detail"]["beforeRestart"], context

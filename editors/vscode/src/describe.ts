@@ -141,3 +141,9 @@ export function newUpdates(before: ResourceStatus[], after: ResourceStatus[]): {
     .filter((r) => r.lastUpdateAt != null && r.updateCount > (seen.get(r.name) ?? 0))
     .map((r) => ({ name: r.name, at: r.lastUpdateAt as number, reason: r.lastUpdateReason || "update" }));
 }
+
+/** Pure: the Problems panel's source for a diagnostic: "tilt-lsp (calc)" -> "tilt-lsp: calc". */
+export function problemSource(source: string | undefined): string | undefined {
+  const m = source ? /^tilt-lsp \((.*)\)$/.exec(source) : null;
+  return m ? `tilt-lsp: ${m[1]}` : source;
+}

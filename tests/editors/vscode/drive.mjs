@@ -409,6 +409,26 @@ async function main() {
       return rows;
     });
 
+    await step("quick fixes on the crash: show the log around it, restart greeter", async () => {
+      const rows = await problems();
+      const source = rows.find((p) => p.file === "greeting.py" && p.text.includes("TypeError"))?.text ?? "";
+      if (!source.includes("tilt-lsp: greeter")) {
+        throw new Error(`the Problems row does not name 'tilt-lsp: greeter': ${source}`);
+      }
+      await page.locator(".editor-instance .monaco-editor").first().click();
+      await gotoLine(6);
+      const titles = await until("the quick-fix menu", async () => {
+        await page.keyboard.press("Control+.");
+        await sleep(700);
+        const texts = await page.evaluate(() =>
+          [...document.querySelectorAll(".action-widget .monaco-list-row, .context-view .action-label")].map((e) => e.textContent ?? ""));
+        await page.keyboard.press("Escape");
+        return texts.some((t) => t.includes("Show the log around this error")) && texts.some((t) => t.includes("Restart greeter"))
+          ? texts : { ok: false, texts };
+      }, 30000, 500);
+      return { source, titles };
+    });
+
     await step("(d) status bar shows the errors", async () =>
       until("an error state in the status bar", async () =>
         result.statusTexts.find((t) => /Tilt: (\d+ errors?|error)/.test(t)), 30000));

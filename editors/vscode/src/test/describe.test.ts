@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ResourceStatus, TiltStatus } from "../constants";
-import { describeResource, describeStatus, resourceIconName } from "../describe";
+import { describeResource, describeStatus, problemSource, resourceIconName } from "../describe";
 
 function resource(over: Partial<ResourceStatus> = {}): ResourceStatus {
   return {
@@ -103,4 +103,11 @@ test("no internal state name ever reaches the UI", () => {
       assert.doesNotMatch(text, /\bnone\b|not_started|_/, `${buildStatus}/${runtimeStatus}: ${text}`);
     }
   }
+});
+
+test("Problems source: no nested parentheses", () => {
+  assert.equal(problemSource("tilt-lsp (calc)"), "tilt-lsp: calc");
+  assert.equal(problemSource("tilt-lsp (Tiltfile)"), "tilt-lsp: Tiltfile");
+  assert.equal(problemSource("pylance"), "pylance");
+  assert.equal(problemSource(undefined), undefined);
 });
