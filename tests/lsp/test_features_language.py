@@ -265,3 +265,27 @@ async def test_checks_as_you_type_and_the_quick_fix(
     await wait_for(
         lambda: not [d for d in checks() if d.code != "unused-image"], what="the checks to clear"
     )
+
+
+async def test_every_builtin_of_the_readme_table_has_completion_and_hover(
+    client: LanguageClient, workspace: Path
+) -> None:
+    from tests.tiltfile.test_catalog import _readme_names
+
+    names = sorted(n for n in _readme_names() if not n.endswith("*"))
+    text = "\n".join(names) + "\n"
+    uri = open_doc(client, workspace / "Tiltfile", text)
+    missing: list[str] = []
+    for line, name in enumerate(names):
+        last = name.rsplit(".", 1)[-1]
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                types.TextDocumentIdentifier(uri), types.Position(line, len(name) - 1)
+            )
+        )
+        if hover is None or name not in getattr(hover.contents, "value", ""):
+            missing.append(f"hover {name}")
+        labels = await complete(client, uri, types.Position(line, len(name)))
+        if last not in labels:
+            missing.append(f"completion {name}")
+    assert not missing, missing
