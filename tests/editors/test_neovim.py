@@ -387,6 +387,10 @@ def test_checkhealth_missing_server_is_an_error(health_spec: Spec) -> None:
 # --- Tiltfile features: hover, completion, code lenses, the status window ------------------
 
 
+def test_tiltfile_filetype(features_spec: Spec) -> None:
+    assert features_spec.check("a Tiltfile gets the tiltfile filetype")["filetype"] == "tiltfile"
+
+
 def test_hover_on_a_tilt_function(features_spec: Spec) -> None:
     data = features_spec.check("hover on local_resource shows the catalog's docs")
     assert "local_resource(name: str" in data["hover"]

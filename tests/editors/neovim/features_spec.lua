@@ -60,6 +60,11 @@ H.run(function()
   end, "tilt-lsp attached to the Tiltfile")
   H.wait(30000, greeter_ready, "greeter ready")
 
+  H.it("a Tiltfile gets the tiltfile filetype", function(data)
+    data.filetype = vim.bo[buf].filetype
+    H.eq(data.filetype, "tiltfile", "filetype of the Tiltfile")
+  end)
+
   H.it("hover on local_resource shows the catalog's docs", function(data)
     local line = declared("greeter")
     vim.api.nvim_win_set_cursor(0, { line, 2 })
