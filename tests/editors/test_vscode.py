@@ -85,13 +85,19 @@ def vscode_tools() -> dict[str, Path]:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    """A copy of examples/hello-local with the greeter on a free port."""
+    """A copy of examples/hello-local with the greeter on a free port, and a slow manual
+    resource."""
     root = tmp_path / "hello-local"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__", ".venv"))
     tiltfile = root / "Tiltfile"
     text = tiltfile.read_text()
     assert "'8765'" in text, "examples/hello-local/Tiltfile no longer has the default port '8765'"
-    tiltfile.write_text(text.replace("'8765'", f"'{free_port()}'"))
+    # A manual resource that takes a while: its update shows a progress notification.
+    slow = (
+        "\nlocal_resource('report', cmd='sleep 2 && echo report ready',\n"
+        "    trigger_mode=TRIGGER_MODE_MANUAL, auto_init=False)\n"
+    )
+    tiltfile.write_text(text.replace("'8765'", f"'{free_port()}'") + slow)
     return root
 
 
@@ -207,6 +213,8 @@ def test_vscode_problems_restart_and_status(
     passed("code lens over greeter")
     lens = passed("code lens ↻ Restart")
     assert lens["detail"]["after"] != lens["detail"]["before"], context
+    trigger = passed("code lens ▶ Trigger on the manual 'report'")
+    assert "updating report" in trigger["detail"]["progress"], context
     view = passed("the Tilt activity-bar view")
     assert "http://localhost:" in view["detail"]["endpoint"], context
     assert result.get("ok"), context

@@ -350,11 +350,22 @@ async function main() {
         log(`status bar: ${text}`);
       }
     });
+    // And every notification toast (progress of slow updates shows as one).
+    result.notifications = [];
+    await page.exposeFunction("tiltToastSeen", (text) => {
+      if (!result.notifications.includes(text)) {
+        result.notifications.push(text);
+        log(`notification: ${text}`);
+      }
+    });
     await page.addInitScript(() => {
       setInterval(() => {
         const item = [...document.querySelectorAll(".statusbar-item")].find((e) => e.textContent?.includes("Tilt:"));
         if (item) {
           window.tiltStatusSeen(item.textContent.trim());
+        }
+        for (const toast of document.querySelectorAll(".notification-toast .notification-list-item-message")) {
+          window.tiltToastSeen((toast.textContent ?? "").trim());
         }
       }, 100);
     });
@@ -575,6 +586,22 @@ async function main() {
       }, 60000);
       await screenshot(config.screenshot.replace(/\.png$/, "-codelens.png"));
       return { before, after };
+    });
+
+    await step("code lens ▶ Trigger on the manual 'report' runs it, with a progress notification", async () => {
+      const row = page.locator(".codelens-decoration", { hasText: "report:" }).first();
+      await until("report's lens waiting for a trigger", async () => {
+        const text = (await row.textContent({ timeout: 1000 }).catch(() => "")) ?? "";
+        return text.includes("report: waiting for a trigger") ? text : { ok: false, text };
+      }, 30000);
+      await row.locator("a", { hasText: "▶ Trigger" }).click({ timeout: 10000 });
+      const progress = await until("a progress notification for report", () =>
+        result.notifications.find((t) => t.includes("updating report")), 30000, 100);
+      const lens = await until("report's lens up to date", async () => {
+        const text = (await row.textContent({ timeout: 1000 }).catch(() => "")) ?? "";
+        return /report: up to date · updated \d\d:\d\d:\d\d/.test(text) ? text : { ok: false, text };
+      }, 30000);
+      return { progress, lens };
     });
 
     await step("the Tilt activity-bar view: resources with endpoints, and the updates", async () => {
