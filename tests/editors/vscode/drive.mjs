@@ -421,11 +421,12 @@ async function main() {
     });
 
     await step("quick fixes on the crash: show the log around it, restart greeter", async () => {
-      const rows = await problems();
-      const source = rows.find((p) => p.file === "greeting.py" && p.text.includes("TypeError"))?.text ?? "";
-      if (!source.includes("tilt-lsp: greeter")) {
-        throw new Error(`the Problems row does not name 'tilt-lsp: greeter': ${source}`);
-      }
+      // The crash is greeter's (the tests resource may report the same line too).
+      const source = await until("a Problems row naming 'tilt-lsp: greeter'", async () => {
+        const rows = await problems();
+        const hit = rows.find((p) => p.file === "greeting.py" && p.text.includes("TypeError") && p.text.includes("tilt-lsp: greeter"));
+        return hit ? hit.text : { ok: false, rows };
+      }, 30000);
       await page.locator(".editor-instance .monaco-editor").first().click();
       await gotoLine(6);
       const titles = await until("the quick-fix menu", async () => {
