@@ -33,6 +33,9 @@ def lenses_for(status: ResourceStatus, line: int, column: int) -> list[types.Cod
         )
 
     summary = f"{_ICON[wording.tone(status)]} {name}: {wording.state(status)} · {wording.when(status.last_update_at)}"
+    waiting = wording.pending(status)
+    if waiting:
+        summary += f" · {waiting}"
     out = [lens(summary, p.CMD_SHOW_LOGS, {"resource": name})]
     if status.enabled:
         out.append(lens("▶ Trigger", p.CMD_TRIGGER, name))
