@@ -155,3 +155,29 @@ def test_lens_titles_are_plain_words() -> None:
             titles = [lens.command.title for lens in lenses_for(s, 0, 0) if lens.command]
             assert "↗ http://localhost:1/" in titles
             assert not any("none" in t.split() or "_" in t for t in titles), titles
+
+
+def test_endpoints_from_links_port_forwards_and_compose_ports() -> None:
+    from tilt_lsp.engine.wording import endpoints
+    from tilt_lsp.tiltfile.model import (
+        ComposeSpec,
+        K8sSpec,
+        PortForward,
+        Resource,
+        ResourceKind,
+        TriggerMode,
+    )
+
+    def resource(**spec: object) -> Resource:
+        return Resource("r", ResourceKind.LOCAL, TriggerMode.AUTO, True, (), (), (), None, **spec)  # type: ignore[arg-type]
+
+    assert endpoints(resource(links=("http://x/",))) == ["http://x/"]
+    k8s = K8sSpec((), (PortForward(8000, 80), PortForward(9000, 90, host="0.0.0.0")), "")
+    assert endpoints(resource(k8s=k8s)) == ["http://localhost:8000/", "http://localhost:9000/"]
+    config = {"ports": ["8080:80", "127.0.0.1:8081:81", "90", {"published": 8082, "target": 82}]}
+    compose = ComposeSpec("p", (), None, (), "web", config)
+    assert endpoints(resource(compose=compose)) == [
+        "http://localhost:8080/",
+        "http://localhost:8081/",
+        "http://localhost:8082/",
+    ]
