@@ -23,8 +23,9 @@ class Layers:
 
     def publish(self, uri: str, layer: str, diagnostics: list[types.Diagnostic]) -> None:
         by_layer = self._layers.setdefault(uri, {})
-        if not diagnostics and not by_layer.get(layer) and layer in by_layer:
-            return
+        if layer in by_layer and by_layer[layer] == diagnostics and layer != ENGINE:
+            return  # a re-check that found the same: nothing to send
+
         by_layer[layer] = diagnostics
         merged = [d for name in sorted(by_layer) for d in by_layer[name]]
         self._ls.text_document_publish_diagnostics(
