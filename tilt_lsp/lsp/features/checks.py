@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from tilt_lsp.lsp.features import source
-from tilt_lsp.lsp.features.context import FeatureContext
-from tilt_lsp.lsp.features.definition import _range
+from tilt_lsp.lsp.features.context import FeatureContext, lsp_range
 from tilt_lsp.lsp.features.publish import CHECKS, ENGINE, layers
 from tilt_lsp.lsp.protocol import DIAGNOSTIC_SOURCE
 
@@ -73,7 +72,12 @@ def _diagnostic(
     data: dict[str, str] | None = None,
 ) -> types.Diagnostic:
     return types.Diagnostic(
-        range=_range(span), message=message, severity=severity, source=SOURCE, code=code, data=data
+        range=lsp_range(span),
+        message=message,
+        severity=severity,
+        source=SOURCE,
+        code=code,
+        data=data,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from tilt_lsp.engine.status import ResourceStatus
@@ -14,6 +15,12 @@ from tilt_lsp.tiltfile.model import Resource
 
 if TYPE_CHECKING:
     from tilt_lsp.lsp.server import TiltLanguageServer
+
+
+def lsp_range(span: source.Span) -> types.Range:
+    return types.Range(
+        types.Position(span.line, span.start), types.Position(span.end_line, span.end)
+    )
 
 
 def is_starlark(uri: str) -> bool:

@@ -10,16 +10,10 @@ from lsprotocol import types
 
 from tilt_lsp.lsp.convert import uri as path_uri
 from tilt_lsp.lsp.features import cursor, source
-from tilt_lsp.lsp.features.context import FeatureContext
+from tilt_lsp.lsp.features.context import FeatureContext, lsp_range
 
 if TYPE_CHECKING:
     from tilt_lsp.lsp.server import TiltLanguageServer
-
-
-def _range(span: source.Span) -> types.Range:
-    return types.Range(
-        types.Position(span.line, span.start), types.Position(span.end_line, span.end)
-    )
 
 
 def _file_start(path: str) -> types.Location:
@@ -33,7 +27,7 @@ def _symbol_in(path: str, name: str) -> types.Location | None:
     except OSError:
         return None
     found = outline.defs.get(name) if outline else None
-    return types.Location(path_uri(path), _range(found.span)) if found else None
+    return types.Location(path_uri(path), lsp_range(found.span)) if found else None
 
 
 def definition_at(
@@ -63,14 +57,14 @@ def definition_at(
             return _symbol_in(target, load.symbols[word].value) or _file_start(target)
     found_def = outline.defs.get(word)
     if found_def is not None:
-        return types.Location(uri, _range(found_def.span))
+        return types.Location(uri, lsp_range(found_def.span))
     return None
 
 
 def _resource(features: FeatureContext, uri: str, name: str) -> types.Location | None:
     for declared, _call, string in features.outline(uri).resources():
         if declared == name:
-            return types.Location(uri, _range(string.span))
+            return types.Location(uri, lsp_range(string.span))
     for r in features.model_resources():  # workloads and services named by their YAML
         if r.name == name and r.location is not None:
             pos = types.Position(r.location.line - 1, max(r.location.column - 1, 0))

@@ -10,8 +10,7 @@ from lsprotocol import types
 
 from tilt_lsp.lsp.convert import uri as path_uri
 from tilt_lsp.lsp.features import source
-from tilt_lsp.lsp.features.context import FeatureContext
-from tilt_lsp.lsp.features.definition import _range
+from tilt_lsp.lsp.features.context import FeatureContext, lsp_range
 
 if TYPE_CHECKING:
     from tilt_lsp.lsp.server import TiltLanguageServer
@@ -36,7 +35,7 @@ def document_links(
             continue
         out.append(
             types.DocumentLink(
-                range=_range(string.span),
+                range=lsp_range(string.span),
                 target=path_uri(target),
                 tooltip=f"Open {os.path.relpath(target, folder)}" if tooltips else None,
             )

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from tilt_lsp.lsp.features import source
-from tilt_lsp.lsp.features.context import FeatureContext
-from tilt_lsp.lsp.features.definition import _range
+from tilt_lsp.lsp.features.context import FeatureContext, lsp_range
 
 if TYPE_CHECKING:
     from tilt_lsp.lsp.server import TiltLanguageServer
@@ -23,8 +22,8 @@ def document_symbols(outline: source.Outline) -> list[types.DocumentSymbol]:
                 name=name,
                 detail=call.name,
                 kind=types.SymbolKind.Module,
-                range=_range(call.span),
-                selection_range=_range(string.span),
+                range=lsp_range(call.span),
+                selection_range=lsp_range(string.span),
             )
         )
     for call in outline.calls:
@@ -36,8 +35,8 @@ def document_symbols(outline: source.Outline) -> list[types.DocumentSymbol]:
                         name=ref.strings[0].value,
                         detail="docker_build",
                         kind=types.SymbolKind.Package,
-                        range=_range(call.span),
-                        selection_range=_range(ref.strings[0].span),
+                        range=lsp_range(call.span),
+                        selection_range=lsp_range(ref.strings[0].span),
                     )
                 )
     for d in outline.defs.values():
@@ -46,8 +45,8 @@ def document_symbols(outline: source.Outline) -> list[types.DocumentSymbol]:
                 types.DocumentSymbol(
                     name=d.name,
                     kind=types.SymbolKind.Function,
-                    range=_range(d.span),
-                    selection_range=_range(d.span),
+                    range=lsp_range(d.span),
+                    selection_range=lsp_range(d.span),
                 )
             )
     out.sort(key=lambda s: (s.range.start.line, s.range.start.character))
