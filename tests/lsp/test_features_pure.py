@@ -181,3 +181,27 @@ def test_endpoints_from_links_port_forwards_and_compose_ports() -> None:
         "http://localhost:8081/",
         "http://localhost:8082/",
     ]
+
+
+def test_checks_do_not_repeat_what_the_engine_says() -> None:
+    def diag(line: int, message: str, code: str | None = None) -> types.Diagnostic:
+        where = types.Range(types.Position(line, 0), types.Position(line, 1))
+        return types.Diagnostic(range=where, message=message, code=code)
+
+    found = [
+        diag(0, "image 'web' is built but not used: …", checks.UNUSED_IMAGE),
+        diag(
+            1,
+            "local_resource(): nothing at src/x.py (/w/src/x.py does not exist)",
+            checks.MISSING_PATH,
+        ),
+        diag(2, "resource_deps: no resource named 'apj'", checks.UNKNOWN_RESOURCE),
+    ]
+    engine = [
+        diag(0, "image 'web' is not used by any resource"),
+        diag(1, "local_resource(): deps: src/x.py does not exist"),
+        diag(2, "something else"),
+    ]
+    kept = checks.without_engine_repeats(found, engine)
+    assert [d.code for d in kept] == [checks.UNKNOWN_RESOURCE]
+    assert checks.without_engine_repeats(found, []) == found

@@ -190,9 +190,20 @@ def diagnostics_for(features: FeatureContext, uri: str) -> list[types.Diagnostic
 def without_engine_repeats(
     found: list[types.Diagnostic], engine: list[types.Diagnostic]
 ) -> list[types.Diagnostic]:
-    """The engine warns about an unused image too, once the file is saved: say it once."""
-    engine_lines = {d.range.start.line for d in engine if "not used" in d.message}
-    return [d for d in found if not (d.code == UNUSED_IMAGE and d.range.start.line in engine_lines)]
+    """Once the file is saved the engine may say the same (an unused image, a missing deps
+    path): say it once, the engine's way."""
+
+    def repeated(d: types.Diagnostic) -> bool:
+        line = d.range.start.line
+        same_line = [e.message for e in engine if e.range.start.line == line]
+        if d.code == UNUSED_IMAGE:
+            return any("not used" in m for m in same_line)
+        if d.code == MISSING_PATH:
+            path = d.message.split(" nothing at ", 1)[-1].split(" (", 1)[0]
+            return any(path in m for m in same_line)
+        return False
+
+    return [d for d in found if not repeated(d)]
 
 
 def is_tiltfile(uri: str) -> bool:
