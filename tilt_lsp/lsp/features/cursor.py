@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 _IDENT_BEFORE = re.compile(r"([A-Za-z_][\w.]*)\s*$")
 _WORD_BEFORE = re.compile(r"[A-Za-z_][\w.]*$|$")
 _KEYWORD_BEFORE = re.compile(r"([A-Za-z_]\w*)\s*$")
+# Names are looked for in the text just before a bracket or the cursor, not from the file's
+# start (a search anchored at the end from position 0 costs the whole prefix each time).
+_LOOKBACK = 200
 
 
 @dataclass
@@ -68,7 +71,7 @@ def context(text: str, line: int, character: int) -> Context:
         if c in "([{":
             name = None
             if c == "(":
-                m = _IDENT_BEFORE.search(text, 0, i)
+                m = _IDENT_BEFORE.search(text, max(0, i - _LOOKBACK), i)
                 name = m.group(1) if m else None
             stack.append(_Frame(c, name))
         elif c in ")]}":
@@ -84,7 +87,7 @@ def context(text: str, line: int, character: int) -> Context:
             nxt = text[i + 1] if i + 1 < len(text) else ""
             prev = text[i - 1] if i else ""
             if nxt != "=" and prev not in "=!<>":
-                m = _KEYWORD_BEFORE.search(text, 0, i)
+                m = _KEYWORD_BEFORE.search(text, max(0, i - _LOOKBACK), i)
                 if m:
                     stack[-1].keyword = m.group(1)
                     stack[-1].used.append(m.group(1))
@@ -117,7 +120,7 @@ def _result(
 ) -> Context:
     call_frame = next((f for f in reversed(stack) if f.bracket == "("), None)
     direct = bool(stack) and stack[-1].bracket == "("
-    found = _WORD_BEFORE.search(text, 0, end)
+    found = _WORD_BEFORE.search(text, max(0, end - _LOOKBACK), end)
     word = "" if string_prefix is not None or in_comment or found is None else found.group(0)
     before = text[: end - len(word)].rstrip(" \t\n")
     arg_start = direct and (before.endswith("(") or before.endswith(",")) and "." not in word
