@@ -9,6 +9,8 @@ implementation on that point.
 
 from __future__ import annotations
 
+import functools
+
 from tilt_lsp.tiltfile.catalog import build, core, deploy, unsupported
 from tilt_lsp.tiltfile.catalog.model import Entry, Param, Support
 
@@ -50,6 +52,7 @@ def support(name: str) -> Support:
     return Support.UNSUPPORTED
 
 
+@functools.cache
 def _constant_names() -> frozenset[str]:
     from tilt_lsp.tiltfile import api
     from tilt_lsp.tiltfile.state import EvalState
