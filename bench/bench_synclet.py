@@ -41,7 +41,8 @@ from synclet.protocol import (
     update_path,
 )
 
-LABELS = {"dev.tilt-lsp.bench": "synclet"}
+# The managed mark: the synclet updates only containers that carry it.
+LABELS = {"dev.tilt-lsp.bench": "synclet", "dev.tilt-lsp.managed": "true"}
 TAR = ["tar", "-x", "-f", "-", "-C", "/"]
 
 

@@ -1,11 +1,14 @@
 """``python -m synclet serve``: run the synclet.
 
-It binds loopback unless ``--allow-remote`` is given: the synclet holds the Docker socket, so
-listening on a network interface must be a deliberate choice (the Dockerfile makes it, since
-in a container or on a Kubernetes node the caller is elsewhere). The bearer token is read
-from a file, never from the command line where ``ps`` would show it.
+No plaintext beyond loopback: it binds loopback by default, and a non-loopback address needs
+both ``--allow-remote`` (the synclet controls Docker: listening on a network must be a
+deliberate choice) and ``--tls-cert``/``--tls-key``. In a Kubernetes pod it listens on the
+pod's loopback and tilt-lsp reaches it through a port-forward (synclet/deploy/).
 
-When ready it prints exactly one line to stdout, ``synclet listening on http://HOST:PORT``
+The bearer token is read from a file, never from the command line where ``ps`` would show
+it; the file must be readable by its owner only and hold at least 32 bytes.
+
+When ready it prints exactly one line to stdout, ``synclet listening on http(s)://HOST:PORT``
 (with the real port when ``--listen`` asked for port 0); launchers wait for it.
 """
 
@@ -17,14 +20,29 @@ import contextlib
 import ipaddress
 import logging
 import os
+import resource
 import signal
 import socket
+import ssl
 import stat
 import sys
 
 from aiohttp import web
 
+from synclet.connections import (
+    ConnectionLimits,
+    Registry,
+    handler_factory,
+    quiet_exception_handler,
+)
 from synclet.server import DEFAULT_MAX_BODY, DEFAULT_MAX_SPEC, ServerConfig, make_app
+
+MIN_TOKEN_BYTES = 32
+_MAKE_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+# Descriptors kept for everything but client connections (Docker, temporary files, logs),
+# and per busy update (its connection, two temporary files, an exec socket).
+_FD_RESERVE = 64
+_FD_PER_CONNECTION = 4
 
 
 class UsageError(Exception):
@@ -52,17 +70,57 @@ def is_loopback(host: str) -> bool:
 
 
 def read_token(path: str) -> str:
+    """The token in ``path``; refuses a file others may read and a token under 32 bytes."""
     try:
         with open(path, encoding="utf-8") as fh:
+            mode = os.fstat(fh.fileno()).st_mode
             token = fh.read().strip()
-        mode = os.stat(path).st_mode
+    except UnicodeDecodeError:
+        raise UsageError(f"the token file {path} is not UTF-8 text") from None
     except OSError as exc:
         raise UsageError(f"cannot read the token file {path}: {exc.strerror}") from None
+    if stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UsageError(
+            f"the token file {path} is accessible to other users (mode {stat.S_IMODE(mode):o}): "
+            f"chmod 600 {path}"
+        )
     if not token:
         raise UsageError(f"the token file {path} is empty")
-    if mode & (stat.S_IRWXG | stat.S_IRWXO) and stat.S_ISREG(mode):
-        print(f"synclet: warning: {path} is readable by other users; chmod 600 it", file=sys.stderr)
+    if len(token.encode("utf-8")) < MIN_TOKEN_BYTES:
+        raise UsageError(
+            f"the token in {path} is {len(token.encode('utf-8'))} bytes; it must be at least "
+            f"{MIN_TOKEN_BYTES} (make one with: {_MAKE_TOKEN})"
+        )
     return token
+
+
+def tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    """A server TLS context from PEM files, or None when neither is given."""
+    if not cert and not key:
+        return None
+    if not cert or not key:
+        raise UsageError("--tls-cert and --tls-key go together: give both")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"cannot load the TLS certificate {cert} / key {key}: {exc}") from None
+    return context
+
+
+def connection_cap(wanted: int) -> int:
+    """``wanted``, lowered so that connections can never exhaust the descriptor limit."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    fits = (soft - _FD_RESERVE) // _FD_PER_CONNECTION
+    if fits < 4:
+        raise UsageError(
+            f"the open-file limit ({soft}) is too low for the synclet: raise it to at least "
+            f"{_FD_RESERVE + 4 * _FD_PER_CONNECTION} (ulimit -n)"
+        )
+    return min(wanted, fits)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -81,23 +139,35 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(config: ServerConfig, host: str, port: int) -> None:
+async def serve(
+    config: ServerConfig, host: str, port: int, tls: ssl.SSLContext | None = None
+) -> None:
     sock = _bind(host, port)
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(quiet_exception_handler)
     runner = web.AppRunner(make_app(config), access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.SockSite(runner, sock, shutdown_timeout=5.0)
-    await site.start()
+    assert runner.server is not None
+    registry = Registry(config.limits)
+    server = await loop.create_server(
+        handler_factory(runner.server, registry, loop),
+        sock=sock,
+        ssl=tls,
+        ssl_handshake_timeout=config.limits.header_timeout if tls else None,
+    )
     real_host, real_port = sock.getsockname()[:2]
     shown = f"[{real_host}]" if ":" in real_host else real_host
-    print(f"synclet listening on http://{shown}:{real_port}", flush=True)
+    scheme = "https" if tls else "http"
+    print(f"synclet listening on {scheme}://{shown}:{real_port}", flush=True)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
+        server.close()
+        await runner.shutdown()
         await runner.cleanup()
 
 
@@ -115,7 +185,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--restart-timeout", type=int, default=10, help="seconds before a restart kills")
     p.add_argument(
-        "--allow-remote", action="store_true", help="allow a non-loopback --listen address"
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --listen address (needs --tls-cert and --tls-key)",
+    )
+    p.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS with")
+    p.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    p.add_argument("--max-connections", type=int, default=100, help="open connections at most")
+    p.add_argument(
+        "--header-timeout", type=float, default=10.0, help="seconds to send a request head"
+    )
+    p.add_argument(
+        "--idle-timeout", type=float, default=30.0, help="seconds an idle connection stays open"
+    )
+    p.add_argument(
+        "--body-timeout", type=float, default=30.0, help="seconds of silence within a body"
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log every update to stderr")
     args = parser.parse_args(argv)
@@ -126,18 +210,35 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         host, port = parse_listen(args.listen)
-        if not is_loopback(host) and not args.allow_remote:
-            raise UsageError(
-                f"refusing to listen on {host}, which is not loopback: the synclet controls "
-                "Docker; pass --allow-remote if that is what you want"
-            )
+        tls = tls_context(args.tls_cert, args.tls_key)
+        if not is_loopback(host):
+            if not args.allow_remote:
+                raise UsageError(
+                    f"refusing to listen on {host}, which is not loopback: the synclet controls "
+                    "Docker; pass --allow-remote (with --tls-cert and --tls-key) if that is "
+                    "what you want"
+                )
+            if tls is None:
+                raise UsageError(
+                    f"refusing to listen on {host} without TLS: the bearer token and your files "
+                    "would cross the network in plaintext; pass --tls-cert and --tls-key, or "
+                    "listen on 127.0.0.1 and reach the synclet through a tunnel "
+                    "(kubectl port-forward, ssh -L)"
+                )
+        limits = ConnectionLimits(
+            max_connections=connection_cap(args.max_connections),
+            header_timeout=args.header_timeout,
+            idle_timeout=args.idle_timeout,
+            body_timeout=args.body_timeout,
+        )
         config = ServerConfig(
             token=read_token(args.token_file),
             max_body=args.max_body,
             max_spec=args.max_spec,
             restart_timeout=args.restart_timeout,
+            limits=limits,
         )
-        asyncio.run(serve(config, host, port))
+        asyncio.run(serve(config, host, port, tls))
     except UsageError as exc:
         print(f"synclet: {exc}", file=sys.stderr)
         return 2

@@ -29,10 +29,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from synclet import confine
-from synclet.archive import rebase_archive
 from synclet.protocol import (
     Deleted,
     Done,
@@ -150,8 +149,11 @@ def _exit_code(api: Any, exec_id: str) -> int | None:
     return None
 
 
-def exec_with_stdin(api: Any, container_id: str, cmd: list[str], data: bytes) -> ExecResult:
-    """Run ``cmd`` in the container with ``data`` on its stdin; collect its output."""
+def exec_with_stdin(
+    api: Any, container_id: str, cmd: list[str], data: bytes | BinaryIO
+) -> ExecResult:
+    """Run ``cmd`` in the container with ``data`` (bytes, or a file sent from its start in
+    bounded chunks) on its stdin; collect its output."""
     exec_id = api.exec_create(container_id, cmd, stdin=True, stdout=True, stderr=True)["Id"]
     sock = api.exec_start(exec_id, socket=True)
     raw_sock: socket.socket = getattr(sock, "_sock", sock)
@@ -169,7 +171,12 @@ def exec_with_stdin(api: Any, container_id: str, cmd: list[str], data: bytes) ->
     thread.start()
     try:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            raw_sock.sendall(data)
+            if isinstance(data, bytes):
+                raw_sock.sendall(data)
+            else:
+                data.seek(0)
+                while chunk := data.read(1 << 20):
+                    raw_sock.sendall(chunk)
         with contextlib.suppress(OSError):
             raw_sock.shutdown(socket.SHUT_WR)
         thread.join()
@@ -197,8 +204,7 @@ def _permission_message(output: str, fallback: str) -> str | None:
         return None
     match = _TAR_PATH.match(line) or _QUOTED.search(line)
     path = match.group(1).strip() if match else fallback
-    if not path.startswith("/"):
-        path = "/" + path
+    path = posixpath.normpath("/" + path.lstrip("/"))  # tar names members ./app/...
     return (
         f"permission denied writing {path}: the container user cannot write there; "
         "chown the directory in your Dockerfile or sync elsewhere"
@@ -229,24 +235,34 @@ def runs_as_root(info: dict[str, Any]) -> bool:
     return user.split(":", 1)[0] in ("", "root", "0")
 
 
+def _payload(archive: BinaryIO) -> bytes | BinaryIO:
+    """What ``put_archive`` sends: a small archive as bytes, a large one as the file itself
+    (streamed from disk; requests reads a file in blocks)."""
+    size = archive.seek(0, 2)
+    archive.seek(0)
+    return archive.read() if size <= 1 << 20 else archive
+
+
 def extract(
-    api: Any, container_id: str, archive: bytes, dest: str, as_root: bool = False
+    api: Any, container_id: str, archive: BinaryIO, dest: str, as_root: bool = False
 ) -> ExtractMethod:
     """Write the archive into the container; returns the method used.
+
+    ``archive`` is the synclet's re-written archive (:mod:`synclet.rewrite`), names rooted at
+    ``/``: never a request body.
 
     ``tar -x`` through exec runs as the container's user, so synced files belong to that
     user, not root (Tilt #3708). When the container runs as root the two are the same, and
     Docker's archive API does it in one call instead of three.
     """
-    rooted = rebase_archive(archive, dest)
     if as_root:
         try:
-            if api.put_archive(container_id, "/", rooted):
+            if api.put_archive(container_id, "/", _payload(archive)):
                 return "archive-api"
         except _docker_errors():
             container_state(api, container_id)  # a container that died under us says so
         # Refused (a read-only path?): tar gives the reason in words.
-    result = exec_with_stdin(api, container_id, ["tar", "-x", "-f", "-", "-C", "/"], rooted)
+    result = exec_with_stdin(api, container_id, ["tar", "-x", "-f", "-", "-C", "/"], archive)
     if result.exit_code == 0:
         return "tar"
     text = _text(result.output)
@@ -255,7 +271,7 @@ def extract(
         raise UpdateFailed("infrastructure", advice)
     if result.exit_code in (126, 127) or (_NOT_FOUND.search(text) and "tar:" not in text):
         try:
-            ok = api.put_archive(container_id, "/", rooted)
+            ok = api.put_archive(container_id, "/", _payload(archive))
         except _docker_errors() as exc:
             raise UpdateFailed(
                 "infrastructure",
@@ -364,7 +380,7 @@ def apply_update(
     api: Any,
     container_id: str,
     spec: UpdateSpec,
-    archive: bytes,
+    archive: BinaryIO,
     summary: ArchiveSummary,
     deletes: list[str],
     emit: Emit,

@@ -79,29 +79,3 @@ def build_archive(files: Iterable[tuple[str, str]], dest: str = "/") -> bytes:
                     f"{local!r} is neither a regular file nor a symlink; only those can be synced"
                 )
     return buf.getvalue()
-
-
-def rebase_archive(archive: bytes, dest: str) -> bytes:
-    """The same archive with member names (and hard-link targets) made relative to ``/``.
-
-    The synclet extracts at ``/`` whatever ``dest`` is, so that a destination that does not
-    exist yet is simply created (``tar -C dest`` and the archive API both need it to exist).
-    Call only on an archive :func:`synclet.safety.check_archive` accepted.
-    """
-    prefix = "/".join(p for p in dest.split("/") if p not in ("", "."))
-    if not prefix or not archive:
-        return archive
-    src = io.BytesIO(archive)
-    out = io.BytesIO()
-    with (
-        tarfile.open(fileobj=src, mode="r:") as tin,
-        tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tout,
-    ):
-        for member in tin:
-            rel = "/".join(p for p in member.name.split("/") if p not in ("", "."))
-            member.name = f"{prefix}/{rel}" if rel else prefix
-            if member.islnk():
-                target = "/".join(p for p in member.linkname.split("/") if p not in ("", "."))
-                member.linkname = f"{prefix}/{target}"
-            tout.addfile(member, tin.extractfile(member) if member.isreg() else None)
-    return out.getvalue()

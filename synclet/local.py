@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from typing import NamedTuple
 
-_READY = re.compile(r"^synclet listening on (http://\S+)$")
+_READY = re.compile(r"^synclet listening on (https?://\S+)$")
 
 
 class SyncletStartError(RuntimeError):

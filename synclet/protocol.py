@@ -28,6 +28,9 @@ UPDATE_CONTENT_TYPE = "application/vnd.tilt-lsp.update+tar"
 EVENTS_CONTENT_TYPE = "application/x-ndjson"
 HEALTHZ_PATH = "/v1/healthz"
 UPDATE_PATH_TEMPLATE = "/v1/containers/{id}/update"
+MANAGED_LABEL = "dev.tilt-lsp.managed"
+"""The label every container tilt-lsp builds or deploys carries; the synclet updates no other."""
+MANAGED_VALUE = "true"
 
 RestartMode: TypeAlias = Literal["none", "container", "process"]
 FailureKind: TypeAlias = Literal["refused", "user", "infrastructure"]
@@ -87,7 +90,18 @@ def _strs(
     value = data.get(key)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ProtocolError(f"{what}.{key} must be a list of strings")
+    if any("\x00" in v or not _encodable(v) for v in value):
+        raise ProtocolError(f"{what}.{key} must hold UTF-8 text without NUL characters")
     return tuple(value)
+
+
+def _encodable(text: str) -> bool:
+    """False for strings with lone surrogates (``"\\ud800"`` in JSON): not UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _choice(data: Mapping[str, Any], key: str, what: str, allowed: tuple[str, ...]) -> str:
@@ -102,6 +116,8 @@ def _loads(text: str | bytes, what: str) -> object:
         return json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError(f"{what} is nested too deeply") from None
 
 
 def _dumps(obj: object) -> str:
@@ -184,7 +200,7 @@ class UpdateSpec:
             raise ProtocolError("update spec.run_steps must be a list")
         restart = _choice(obj, "restart", "update spec", RESTART_MODES)
         dest = obj.get("dest", "/")
-        if not isinstance(dest, str) or not dest.startswith("/"):
+        if not isinstance(dest, str) or not dest.startswith("/") or not _encodable(dest):
             raise ProtocolError("update spec.dest must be an absolute container path")
         spec = cls(
             deletes=_strs(obj, "deletes", "update spec", default=()),

@@ -17,12 +17,21 @@ import io
 import posixpath
 import tarfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from synclet.protocol import UpdateSpec, is_under
 
 DEFAULT_MAX_MEMBERS = 100_000
 DEFAULT_MAX_ARCHIVE_BYTES = 1 << 30
 _MAX_LINK_HOPS = 40
+MAX_META_HEADER = 1 << 20
+_META_TYPES = (
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+)
 
 
 class Refused(ValueError):
@@ -60,6 +69,8 @@ def _check_path(path: str, dest: str, what: str) -> str:
     """An absolute container path without ``..`` inside ``dest``; returns it normalised."""
     if not path.startswith("/"):
         raise Refused(f"{what} {path!r} is not an absolute container path")
+    if "\x00" in path or not _utf8(path):
+        raise Refused(f"{what} {path!r} is not valid UTF-8 without NUL bytes")
     parts = _parts(path)
     if ".." in parts:
         raise Refused(f"{what} {path!r} contains '..'")
@@ -125,26 +136,71 @@ class _Resolver:
         return final if is_under(final, self.dest) else None
 
 
-def check_archive(archive: bytes, dest: str, limits: Limits | None = None) -> ArchiveSummary:
-    """Validate every member of ``archive`` for extraction into ``dest``, or raise Refused."""
-    limits = limits or Limits()
-    dest = "/" + "/".join(_parts(dest))
-    if not archive:
-        return ArchiveSummary(files=0, bytes=0, members=0)
+class _GuardedInfo(tarfile.TarInfo):
+    """A TarInfo that refuses oversized pax and GNU long-name headers before reading them.
+
+    tarfile reads such a header whole into memory; no honest name needs more than a few KiB.
+    """
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _META_TYPES and self.size > MAX_META_HEADER:
+            raise Refused(
+                f"archive has a {self.size}-byte pax or GNU long-name header "
+                f"(the limit is {MAX_META_HEADER} bytes)"
+            )
+        return super()._proc_member(tarfile_)  # type: ignore[misc, no-any-return]
+
+
+def open_tar(fileobj: BinaryIO) -> tarfile.TarFile:
+    """Open an uncompressed tar for reading (compressed or hybrid bodies never decompress)."""
+    return tarfile.open(fileobj=fileobj, mode="r:", tarinfo=_GuardedInfo)
+
+
+def read_members(tar: tarfile.TarFile, limits: Limits) -> tuple[list[tarfile.TarInfo], int]:
+    """Every member (names as tarfile resolved them from pax and GNU headers) and the total
+    size of their contents, bounded by ``limits``. Sizes are the extracted sizes: a sparse
+    member counts its full length."""
+    members = []
+    total = 0
     try:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
-            members = []
-            total = 0
-            for member in tar:
-                members.append(member)
-                if len(members) > limits.max_members:
-                    raise Refused(f"archive has more than {limits.max_members} members")
-                total += max(member.size, 0)
-                if total > limits.max_bytes:
-                    raise Refused(f"archive contents exceed {limits.max_bytes} bytes")
+        while (member := tar.next()) is not None:
+            members.append(member)
+            if len(members) > limits.max_members:
+                raise Refused(f"archive has more than {limits.max_members} members")
+            total += max(member.size, 0)
+            if total > limits.max_bytes:
+                raise Refused(f"archive contents exceed {limits.max_bytes} bytes")
     except tarfile.TarError as exc:
         raise Refused(f"not a valid uncompressed tar archive: {exc}") from None
+    return members, total
 
+
+def check_archive(
+    archive: bytes | BinaryIO, dest: str, limits: Limits | None = None
+) -> ArchiveSummary:
+    """Validate every member of ``archive`` for extraction into ``dest``, or raise Refused."""
+    limits = limits or Limits()
+    fileobj = io.BytesIO(archive) if isinstance(archive, bytes) else archive
+    if _empty(fileobj):
+        return ArchiveSummary(files=0, bytes=0, members=0)
+    try:
+        with open_tar(fileobj) as tar:
+            members, total = read_members(tar, limits)
+    except tarfile.TarError as exc:
+        raise Refused(f"not a valid uncompressed tar archive: {exc}") from None
+    return check_members(members, total, dest)
+
+
+def _empty(fileobj: BinaryIO) -> bool:
+    start = fileobj.tell()
+    empty = not fileobj.read(1)
+    fileobj.seek(start)
+    return empty
+
+
+def check_members(members: list[tarfile.TarInfo], total: int, dest: str) -> ArchiveSummary:
+    """Validate members already read (see :func:`read_members`) for extraction into ``dest``."""
+    dest = "/" + "/".join(_parts(dest))
     links: dict[str, str] = {}
     seen: dict[str, bool] = {}  # path -> is a directory
     for m in members:
@@ -183,6 +239,8 @@ def _check_member(m: tarfile.TarInfo, dest: str, resolver: _Resolver, parents: s
             f"archive member {m.name!r} is a {_kind(m)}; "
             "only files, directories and links can be synced"
         )
+    if (m.issym() or m.islnk()) and ("\x00" in m.linkname or not _utf8(m.linkname)):
+        raise Refused(f"archive member {m.name!r} has a link target that is not valid UTF-8")
     parent = resolver.resolve(posixpath.dirname(path))
     if parent is None:
         raise Refused(f"archive member {m.name!r} would be written through a link outside {dest}")
@@ -217,7 +275,17 @@ def _member_path(name: str, dest: str) -> str:
         raise Refused(f"archive member {name!r} contains '..'")
     if "\x00" in name:
         raise Refused(f"archive member {name!r} contains a NUL byte")
+    if not _utf8(name):
+        raise Refused(f"archive member {name!r} is not valid UTF-8")
     return posixpath.join(dest, *parts) if parts else dest
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _symlink_target(path: str, linkname: str) -> str:
@@ -237,9 +305,16 @@ def _kind(m: tarfile.TarInfo) -> str:
     return f"member of unsupported type {m.type!r}"
 
 
-def check_update(spec: UpdateSpec, archive: bytes, limits: Limits | None = None) -> ArchiveSummary:
-    """Validate a whole update (dest, deletes and archive) before anything is applied."""
-    if not spec.dest.startswith("/") or ".." in _parts(spec.dest):
+def check_spec(spec: UpdateSpec) -> list[str]:
+    """Validate the destination and the deletes; returns the deletes normalised."""
+    if not spec.dest.startswith("/") or ".." in _parts(spec.dest) or "\x00" in spec.dest:
         raise Refused(f"destination {spec.dest!r} must be an absolute container path without '..'")
-    check_deletes(spec)
+    return check_deletes(spec)
+
+
+def check_update(
+    spec: UpdateSpec, archive: bytes | BinaryIO, limits: Limits | None = None
+) -> ArchiveSummary:
+    """Validate a whole update (dest, deletes and archive) before anything is applied."""
+    check_spec(spec)
     return check_archive(archive, spec.dest, limits)

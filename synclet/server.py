@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from aiohttp import web
 
 from synclet import apply
+from synclet.access import authorised, bad_container_id, is_managed, not_managed
+from synclet.body import IN_MEMORY, BodyRefused, read_update_body, spool_file
+from synclet.connections import ConnectionLimits, connection_of
 from synclet.protocol import (
     EVENTS_CONTENT_TYPE,
     HEALTHZ_PATH,
@@ -41,13 +43,14 @@ from synclet.protocol import (
     UpdateSpec,
     is_final,
 )
-from synclet.safety import ArchiveSummary, Limits, Refused, check_deletes, check_update
+from synclet.rewrite import prepare_archive
+from synclet.safety import ArchiveSummary, Limits, Refused, check_spec
 
 log = logging.getLogger("synclet")
 
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
 DEFAULT_MAX_SPEC = 1024 * 1024
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 
 @dataclass
@@ -59,6 +62,7 @@ class ServerConfig:
     max_spec: int = DEFAULT_MAX_SPEC
     max_members: int = 100_000
     restart_timeout: int = 10
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     docker_factory: Callable[[], Any] | None = None
 
 
@@ -102,45 +106,6 @@ def _error(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
-def authorised(header: str | None, token: str) -> bool:
-    """Constant-time check of an ``Authorization: Bearer <token>`` header."""
-    scheme, _, given = (header or "").partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
-
-
-async def _read_body(request: web.Request, config: ServerConfig) -> tuple[bytes, bytes]:
-    """The spec line and the archive, refusing early when either is too large."""
-    if request.content_length is not None and request.content_length > config.max_body:
-        raise HTTPRefusal(
-            413,
-            f"request body of {request.content_length} bytes exceeds the limit of {config.max_body} bytes",
-        )
-    head = bytearray()
-    newline = -1
-    while newline < 0:
-        chunk = await request.content.readany()
-        if not chunk:
-            raise HTTPRefusal(
-                400, "body must start with the update spec as one line of JSON ending in a newline"
-            )
-        newline = chunk.find(b"\n")
-        head += chunk
-        if newline >= 0:
-            newline += len(head) - len(chunk)
-        if (newline < 0 and len(head) > config.max_spec) or newline > config.max_spec:
-            raise HTTPRefusal(413, f"update spec line exceeds the limit of {config.max_spec} bytes")
-    parts = [bytes(head[newline + 1 :])]
-    total = len(head)
-    while chunk := await request.content.readany():
-        total += len(chunk)
-        if total > config.max_body:
-            raise HTTPRefusal(413, f"request body exceeds the limit of {config.max_body} bytes")
-        parts.append(chunk)
-    return bytes(head[:newline]), b"".join(parts)
-
-
 async def _docker(state: _State) -> Any:
     """The Docker client, made once on first use (so the synclet starts before the engine)."""
     async with state.docker_lock:
@@ -167,11 +132,9 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "version": VERSION, "protocol": PROTOCOL_VERSION})
 
 
-async def _check_process_mode(state: _State, container_id: str) -> dict[str, Any] | None:
-    """Refuse ``restart: process`` up front when the container does not support it.
-
-    Returns the inspect data, which the update then reuses (None: the stream will report why).
-    """
+async def _inspect(state: _State, container_id: str) -> dict[str, Any] | None:
+    """The container's inspect data; None when it is gone or Docker is unreachable (the
+    update stream then says so, as an infrastructure failure)."""
     try:
         client = await _docker(state)
     except apply.UpdateFailed:
@@ -185,70 +148,119 @@ async def _check_process_mode(state: _State, container_id: str) -> dict[str, Any
             return info
         except docker.errors.NotFound:
             return None
+        except Exception as exc:  # Docker failing: the update stream reports it later
+            log.info("inspecting %s failed: %s", container_id, exc)
+            return None
 
-    info = await asyncio.to_thread(inspect)
-    if info is not None and apply.restart_signal(info) is None:
-        raise HTTPRefusal(400, apply.process_mode_unsupported(container_id))
-    return info
+    return await asyncio.to_thread(inspect)
 
 
-@dataclass(frozen=True)
+async def _managed_id(state: _State, container_id: str) -> tuple[str, dict[str, Any] | None]:
+    """The full id of the container (every later Docker call uses it, so a name re-used by
+    another container meanwhile cannot redirect the update) and its inspect data; refuses
+    (403) a container without the managed mark."""
+    info = await _inspect(state, container_id)
+    if info is None:
+        return container_id, None
+    if not is_managed(info):
+        raise HTTPRefusal(403, not_managed(container_id))
+    return str(info.get("Id") or container_id), info
+
+
+@dataclass
 class _Checked:
-    """An update that passed every check of the request itself."""
+    """An update that passed every check of the request itself; owns its temporary file."""
 
+    container_id: str
     spec: UpdateSpec
-    archive: bytes
+    archive: BinaryIO
     summary: ArchiveSummary
     deletes: list[str]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.archive.close()
 
 
 async def _validate(request: web.Request, state: _State) -> _Checked:
     config = state.config
     if not authorised(request.headers.get("Authorization"), config.token):
         raise HTTPRefusal(401, "missing or wrong bearer token")
+    raw_id = request.match_info["id"]
+    if (why := bad_container_id(raw_id)) is not None:
+        raise HTTPRefusal(400, why)
     ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
     if ctype != UPDATE_CONTENT_TYPE:
         raise HTTPRefusal(
             400, f"Content-Type must be {UPDATE_CONTENT_TYPE}, got {ctype or 'none'!r}"
         )
-    spec_line, archive = await _read_body(request, config)
+    container_id = raw_id
+    if request.content_length is None or request.content_length > IN_MEMORY:
+        # Refuse an unmanaged container before spooling a large body (a small one is cheaper
+        # to read than the extra Docker call; the check in the container's lock is the one
+        # that counts).
+        container_id, _ = await _managed_id(state, raw_id)
     try:
-        spec = UpdateSpec.from_json(spec_line)
-    except ProtocolError as exc:
-        raise HTTPRefusal(400, f"bad update spec: {exc}") from None
-    limits = Limits(max_members=config.max_members, max_bytes=config.max_body)
-
-    def check() -> tuple[ArchiveSummary, list[str]]:
-        return check_update(spec, archive, limits), check_deletes(spec)
-
+        spec_line, body = await read_update_body(
+            request,
+            max_body=config.max_body,
+            max_spec=config.max_spec,
+            body_timeout=config.limits.body_timeout,
+        )
+    except BodyRefused as exc:
+        raise HTTPRefusal(exc.status, exc.message) from None
     try:
-        summary, deletes = await asyncio.to_thread(check)
-    except Refused as exc:
-        raise HTTPRefusal(400, f"refused: {exc}; nothing was applied") from None
-    return _Checked(spec, archive, summary, deletes)
+        try:
+            spec = UpdateSpec.from_json(spec_line)
+        except ProtocolError as exc:
+            raise HTTPRefusal(400, f"bad update spec: {exc}") from None
+        limits = Limits(max_members=config.max_members, max_bytes=config.max_body)
+
+        def check() -> tuple[ArchiveSummary, list[str], BinaryIO]:
+            deletes = check_spec(spec)
+            out = spool_file()
+            try:
+                return prepare_archive(body, spec.dest, limits, out), deletes, out
+            except BaseException:
+                out.close()
+                raise
+
+        try:
+            summary, deletes, archive = await asyncio.to_thread(check)
+        except Refused as exc:
+            raise HTTPRefusal(400, f"refused: {exc}; nothing was applied") from None
+    finally:
+        body.close()
+    return _Checked(container_id, spec, archive, summary, deletes)
 
 
 async def update(request: web.Request) -> web.StreamResponse:
     state = request.app[_STATE]
-    container_id = request.match_info["id"]
     t0 = time.monotonic()
     try:
         checked = await _validate(request, state)
     except HTTPRefusal as exc:
-        return _refuse(container_id, exc)
-    async with state.container_lock(container_id):
-        info = None
-        if checked.spec.restart == "process":
+        return _refuse(request.match_info["id"], exc)
+    try:
+        async with state.container_lock(checked.container_id):
             # Inside the lock, so the inspect data is fresh when the update reuses it.
             try:
-                info = await _check_process_mode(state, container_id)
+                container_id, info = await _managed_id(state, checked.container_id)
+                if (
+                    info is not None
+                    and checked.spec.restart == "process"
+                    and apply.restart_signal(info) is None
+                ):
+                    raise HTTPRefusal(400, apply.process_mode_unsupported(container_id))
             except HTTPRefusal as exc:
-                return _refuse(container_id, exc)
-        return await _stream_update(request, state, container_id, checked, info, t0)
+                return _refuse(checked.container_id, exc)
+            return await _stream_update(request, state, container_id, checked, info, t0)
+    finally:
+        checked.close()
 
 
 def _refuse(container_id: str, exc: HTTPRefusal) -> web.Response:
-    log.info("refused update of %s: %s", container_id, exc.message)
+    log.info("refused update of %r: %s", container_id[:100], exc.message)
     extra = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     return _error(exc.status, exc.message, **extra)
 
@@ -322,7 +334,11 @@ async def _stream_update(
 async def _json_errors(
     request: web.Request, handler: Callable[[web.Request], Any]
 ) -> web.StreamResponse:
-    """Every error response, even aiohttp's own 404/405, has a JSON ``error`` body."""
+    """Every error response, even aiohttp's own 404/405, has a JSON ``error`` body; the
+    connection's phase (:mod:`synclet.connections`) follows the request."""
+    connection = connection_of(request)
+    if connection is not None:
+        connection.request_started()
     try:
         response: web.StreamResponse = await handler(request)
         return response
@@ -330,6 +346,12 @@ async def _json_errors(
         if exc.status < 400:
             raise
         return _error(exc.status, exc.reason)
+    except Exception:
+        log.exception("internal error answering %s %s", request.method, request.path[:200])
+        return _error(500, "internal synclet error (see the synclet's log)")
+    finally:
+        if connection is not None:
+            connection.request_finished()
 
 
 def make_app(config: ServerConfig) -> web.Application:

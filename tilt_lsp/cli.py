@@ -14,7 +14,7 @@ from tilt_lsp import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tilt_lsp.commands import check, diagnose, doctor, resources, serve, up
+    from tilt_lsp.commands import check, diagnose, doctor, resources, serve, synclet, up
 
     parser = argparse.ArgumentParser(
         prog="tilt-lsp",
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tilt-lsp {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (serve, up, check, diagnose, resources, doctor):
+    for module in (serve, up, check, diagnose, resources, doctor, synclet):
         module.add_parser(sub)
     return parser
 

@@ -42,7 +42,7 @@ def test_check_json_reports_the_crash_on_its_line_and_exits_1(example: Path) -> 
     items = [json.loads(line) for line in proc.stdout.splitlines()]
     on_source = [i for i in items if i["path"] == str(greeting)]
     assert on_source and all(i["line"] == 6 and i["severity"] == "error" for i in on_source)
-    assert on_source[0]["message"].startswith("TypeError: can only concatenate str")
+    assert "TypeError: can only concatenate str" in on_source[0]["message"]
     assert {i["resource"] for i in on_source} == {"tests"}  # greeter never started: tests failed
     keys = {"path", "line", "column", "severity", "message", "source", "resource"}
     assert all(keys <= set(i) for i in items)
@@ -53,7 +53,7 @@ def test_check_reports_a_tiltfile_error(example: Path) -> None:
     proc = run_cli("check", "--file", str(example), "--quiet")
     assert proc.returncode == 1
     assert proc.stdout.startswith(
-        f"{example}/Tiltfile:1:1: error: local_resource() got an unexpected keyword argument 'bogus'"
+        f"{example}/Tiltfile:1:33: error: local_resource() got an unexpected keyword argument 'bogus'"
     )
 
 

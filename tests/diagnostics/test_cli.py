@@ -12,7 +12,7 @@ import pytest
 
 from tilt_lsp.commands import diagnose
 
-from .golden import CAPTURE_ROOT, DATA, expected, relativize
+from .golden import CAPTURE_ROOT, DATA, all_cases, expected, relativize
 
 
 def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None
@@ -91,3 +91,55 @@ def test_workdir_resolves_relative_paths_under_a_wider_root() -> None:
     lines = proc.stdout.decode().splitlines()
     assert lines[0] == f'{os.path.realpath(case)}/main.go:5:2: error: "os" imported and not used'
     assert len(lines) == 4
+
+
+def test_errors_that_map_nowhere_are_explained_with_the_map_they_need(tmp_path: Path) -> None:
+    """tilt-lsp #17: a container log read without --map names the paths it could not place
+    and the --map that places them, and that --map works."""
+    case = "python/traceback_stdlib"
+    (tmp_path / "svc/src").mkdir(parents=True)
+    for name in ("app.py", "settings.py"):
+        (tmp_path / "svc/src" / name).write_text((DATA / case / name).read_text())
+    output = str(DATA / case / "output.txt")
+    proc = run_cli(output, cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, b"")
+    advice = proc.stderr.decode()
+    assert f"{CAPTURE_ROOT}/{case}/settings.py:6" in advice
+    suggested = f"--map {CAPTURE_ROOT}/{case}=svc/src"
+    assert advice.rstrip().endswith(f"try: {suggested}")
+    fixed = run_cli(*suggested.split(" ", 1), "--format", "text", output, cwd=tmp_path)
+    assert (fixed.returncode, fixed.stderr) == (0, b"")
+    assert fixed.stdout.decode().startswith(
+        f"{os.path.realpath(tmp_path)}/svc/src/settings.py:6:12: error: json.decoder."
+    )
+
+
+def test_no_map_is_suggested_when_two_places_fit_equally(tmp_path: Path) -> None:
+    case = "python/traceback_stdlib"
+    for where in ("a", "b"):
+        (tmp_path / where).mkdir()
+        for name in ("app.py", "settings.py"):
+            (tmp_path / where / name).write_text((DATA / case / name).read_text())
+    proc = run_cli(str(DATA / case / "output.txt"), cwd=tmp_path)
+    advice = proc.stderr.decode()
+    assert "none of the files it names is in the workspace" in advice
+    assert "--map CONTAINER_PATH=LOCAL_PATH" in advice and "try:" not in advice
+
+
+def test_output_without_errors_gets_no_explanation(tmp_path: Path) -> None:
+    proc = run_cli(str(DATA / "noise/request_log/output.txt"), cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b"")
+
+
+@pytest.mark.parametrize("case", all_cases())
+def test_diagnose_puts_every_error_of_every_capture_on_its_line(
+    case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The acceptance of tilt-lsp #14: the CLI on each real capture, as a user runs it."""
+    root = DATA / case
+    code = diagnose.main(["--root", str(root), "--map", f"{CAPTURE_ROOT}/{case}={root}",
+                          str(root / "output.txt")])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    got = [relativize(json.loads(line), root) for line in out.splitlines()]
+    assert got == expected(case)

@@ -62,6 +62,23 @@ Exception in thread pool: 0 tasks failed
 FAIL is not a word we use
 --- FAIL: nothing to see here
 ok  \tpackage is fine
+not ok 3 - flaky network test # TODO
+not ok is what TAP says when a test fails
+✖ lint rules (12.3ms) # TODO
+[ERROR] Some problems were encountered while building the effective model for app.py:12
+[WARNING] app.py:[12,3] looks like a Maven message but names no Java file
+com.acme.Foo > bar FAILED
+make: *** No rule to make target 'app.py', needed by 'all'.  Stop.
+make: *** [build] Error 1
+make[1]: Entering directory '/app'
+/usr/bin/ld: warning: creating DT_TEXTREL in a PIE
+ld.lld: warning: main.go:12 is not an object file
+main.go:12: undefined is a word in the release notes
+Error response from daemon: No such container: web-7d9f8
+failed to solve: rpc error: code = Unknown desc = app.py:12 busy
+FAIL: the smoke check (run again later)
+ERROR: test_x is not a unittest line
+=========================== 3 passed in 0.12s ===========================
 """
 
 WORKSPACE_FILES = {

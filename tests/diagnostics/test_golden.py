@@ -25,7 +25,19 @@ def test_every_family_has_cases() -> None:
     families = {case.split("/")[0] for case in all_cases()}
     assert families >= {
         "python", "node", "go", "gcc", "clang", "rust", "java", "tsc", "dockerfile", "ruby",
+        "pytest", "unittest", "nodetest", "maven", "gradle", "make", "ld", "noise",
     }
+
+
+def test_each_test_runner_and_build_tool_family_has_three_shapes() -> None:
+    for family in ("pytest", "unittest", "nodetest", "maven", "gradle", "make", "ld"):
+        assert len([c for c in all_cases() if c.startswith(f"{family}/")]) >= 3, family
+
+
+@pytest.mark.parametrize("case", [c for c in all_cases() if c.startswith("noise/")])
+def test_real_output_of_runs_that_went_well_yields_nothing(case: str) -> None:
+    """Passing test runs, successful builds, request logs with path:line-looking URLs."""
+    assert run_case(case) == [] == expected(case)
 
 
 @pytest.mark.parametrize("case", all_cases())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tilt_lsp.diagnostics.dockerpaths import dockerfile_mappings, mapper_from_dockerfile
-from tilt_lsp.diagnostics.paths import PathMapper, is_library_path, mapper_from_sync_rules
+from tilt_lsp.diagnostics.paths import PathMapper, mapper_from_sync_rules
 
 
 def make(root: Path, *files: str) -> None:
@@ -90,13 +90,34 @@ def test_nothing_outside_the_workspace_or_in_dependencies(ws: Path, tmp_path: Pa
     "/rustc/59807616e1fa/library/core/src/result.rs", "java.base/java.lang.Integer",
     "/root/go/pkg/mod/github.com/x/y@v1/z.go",
 ])
-def test_library_paths(raw: str) -> None:
-    assert is_library_path(raw)
+def test_library_paths_outside_the_workspace_resolve_to_nothing(ws: Path, raw: str) -> None:
+    assert PathMapper(str(ws), [("/app", str(ws / "app"))]).resolve(raw) is None
 
 
-def test_user_paths_are_not_library() -> None:
-    for raw in ("/app/main.py", "src/main.rs", "./main.go", "/srv/app/lib/format.js"):
-        assert not is_library_path(raw)
+def test_library_code_is_decided_by_where_a_path_resolves(ws: Path) -> None:
+    """Inside the workspace: dependency folders, any virtualenv, a Go installation and Go's
+    module cache are library code; names that merely look like one are not."""
+    library = [
+        "node_modules/express/lib/router.js", "env/lib/python3.11/site-packages/a.py",
+        "env/lib/helpers.py", "sdk/go/src/fmt/print.go", "gopath/pkg/mod/x.io/y@v1/z.go",
+        "vendor/github.com/x/y.go",
+    ]
+    user = [
+        "internal/store/store.go", "src/runtime/clock.go", "gems/app.rb", "lib/python3/a.py",
+        "pkg/models/mod.go",
+    ]
+    for rel in library + user:
+        make(ws, rel)
+    (ws / "env/pyvenv.cfg").write_text("home = /usr/bin\n")
+    (ws / "sdk/go/VERSION").write_text("go1.22\n")
+    (ws / "sdk/go/src/runtime").mkdir(parents=True)
+    mapper = PathMapper(str(ws), [("/srv", str(ws))])
+    for rel in library:
+        assert mapper.resolve(f"/srv/{rel}") is None, rel
+        assert mapper.resolve(rel) is None, rel
+    for rel in user:
+        assert mapper.resolve(f"/srv/{rel}") == real(ws / rel), rel
+        assert mapper.resolve(rel) == real(ws / rel), rel
 
 
 def test_dockerfile_workdir_copy_and_add(ws: Path) -> None:

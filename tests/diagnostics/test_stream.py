@@ -3,6 +3,8 @@ ordinary lines cheap), channels are bounded, and the engine's incremental API wo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tilt_lsp.diagnostics.clean import clean
@@ -98,3 +100,18 @@ def test_a_repeated_crash_is_reported_once_until_forgotten() -> None:
     stream.forget()
     after_forget = [p for line in output_lines(case) for p in stream.feed(line)]
     assert (len(first), len(again), after_forget) == (1, 0, first)
+
+
+def test_an_exception_name_not_ending_in_error_is_reported_when_the_stream_goes_quiet() -> None:
+    """``Boom: …`` might be other output inside the traceback until the next line shows;
+    on a live stream the quiet period decides, not the end of the stream."""
+    case = "python/custom_exception"
+    mapper = PathMapper(str(DATA / case), [(f"/tmp/tilt-lsp-capture/{case}", str(DATA / case))])
+    stream = ProblemStream(mapper)
+    lines = output_lines(case)
+    upto = next(i for i, line in enumerate(lines) if line.startswith(b"Boom:"))
+    assert [p for line in lines[: upto + 1] for p in stream.feed(line)] == []
+    (problem,) = stream.flush()
+    assert (Path(problem.path).name, problem.line) == ("app.py", 16)
+    assert problem.message == "Boom: amount 500 is over the limit"
+    assert [p for line in lines[upto + 1:] for p in stream.feed(line)] == [] == stream.close()

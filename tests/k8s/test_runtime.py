@@ -546,10 +546,10 @@ async def test_live_update_goes_through_the_synclet_on_the_pods_node(
     from synclet.local import start_local_synclet
     from tilt_lsp.runtime.k8s.api import KubeApi
 
+    # The managed mark an image tilt-lsp built gives its containers: the synclet updates no other.
+    managed = {**docker_resources.labels, "dev.tilt-lsp.managed": "true"}
     container = docker_resources.track_container(
-        docker_client.containers.run(
-            base_image, ["sleep", "infinity"], detach=True, labels=docker_resources.labels
-        )
+        docker_client.containers.run(base_image, ["sleep", "infinity"], detach=True, labels=managed)
     )
     async with start_local_synclet() as (_process, url, token):
         port = int(url.rstrip("/").rsplit(":", 1)[1])

@@ -22,7 +22,7 @@ from tests.synclet.helpers import MAX_BODY, Synclet
 def synclet() -> Iterator[Synclet]:
     """A synclet subprocess, the way tilt-lsp runs one, for the whole session."""
     tmp = tempfile.mkdtemp(prefix="synclet-test-")
-    token = "test-token-" + os.urandom(8).hex()
+    token = "test-token-" + os.urandom(16).hex()
     token_file = os.path.join(tmp, "token")
     with open(token_file, "w") as fh:
         fh.write(token)

@@ -43,7 +43,16 @@ def test_tilt_lsp_finds_the_daemonset_pods_and_token() -> None:
         container["args"][container["args"].index("--token-file") + 1]
         == mount["mountPath"] + "/synclet-token"
     )
-    assert container["readinessProbe"]["httpGet"]["path"] == HEALTHZ_PATH
+    probe = " ".join(container["readinessProbe"]["exec"]["command"])
+    assert f"http://127.0.0.1:{k8s_synclet.PORT}{HEALTHZ_PATH}" in probe
+
+
+def test_the_synclet_listens_on_the_pods_loopback_only() -> None:
+    (container,) = _docs()["DaemonSet"]["spec"]["template"]["spec"]["containers"]
+    args = container["args"]
+    assert args[args.index("--listen") + 1] == f"127.0.0.1:{k8s_synclet.PORT}"
+    assert "--allow-remote" not in args
+    assert not any("hostPort" in p for p in container["ports"])
 
 
 def test_daemonset_runs_the_image_the_way_the_dockerfile_does() -> None:

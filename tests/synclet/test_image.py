@@ -80,17 +80,20 @@ async def test_dockerfile_builds_offline_and_serves(
     )
     docker_resources.track_image(image)
 
+    token = "image-test-token-" + "t" * 32
     token_file = tmp_path / "token"
-    token_file.write_text("image-test-token\n")
+    token_file.write_text(token + "\n")
     token_file.chmod(0o600)
     port = _free_port()
+    # The image listens on its loopback (as in a pod, reached by port-forward); on the host's
+    # network namespace that loopback is ours, so a free port stands in for the tunnel.
     run_container(
         docker_client,
         docker_resources,
         image.id,
-        command=None,
+        command=["--listen", f"127.0.0.1:{port}", "--token-file", "/run/secrets/synclet-token"],
         init=False,
-        ports={"8790/tcp": ("127.0.0.1", port)},
+        network_mode="host",
         read_only=True,  # as synclet/deploy/daemonset.yaml runs it
         tmpfs={"/tmp": ""},
         volumes={
@@ -114,7 +117,7 @@ async def test_dockerfile_builds_offline_and_serves(
     local = tmp_path / "hello.txt"
     local.write_text("from the synclet image\n")
     reply = await post_update(
-        Synclet(url, "image-test-token"),
+        Synclet(url, token),
         target.id,
         UpdateSpec(deletes=(), changed=("/app/hello.txt",), run_steps=(), restart="none"),
         build_archive([(str(local), "/app/hello.txt")]),

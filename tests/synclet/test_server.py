@@ -18,6 +18,7 @@ import pytest
 
 from synclet.protocol import HEALTHZ_PATH, UpdateSpec
 from tests.synclet.helpers import (
+    MANAGED,
     MAX_BODY,
     Synclet,
     exec_out,
@@ -25,6 +26,9 @@ from tests.synclet.helpers import (
     member,
     post_update,
 )
+
+# A name no container has: checks that come before Docker is asked about the container.
+NO_SUCH = "tilt-lsp-13-no-such-container"
 
 
 def _spec(deletes: tuple[str, ...] = ("/app/keep",), restart: str = "none") -> UpdateSpec:
@@ -58,20 +62,20 @@ async def test_unknown_route_is_json_404(synclet: Synclet) -> None:
 
 
 async def test_wrong_content_type_and_bad_spec_are_400(synclet: Synclet) -> None:
-    reply = await post_update(synclet, "c", _spec(), content_type="application/json")
+    reply = await post_update(synclet, NO_SUCH, _spec(), content_type="application/json")
     assert reply.status == 400
     assert "Content-Type must be application/vnd.tilt-lsp.update+tar" in (reply.error or "")
-    reply = await post_update(synclet, "c", body=b'{"restart": "sometimes"}\n')
+    reply = await post_update(synclet, NO_SUCH, body=b'{"restart": "sometimes"}\n')
     assert reply.status == 400
     assert "restart must be one of none, container, process" in (reply.error or "")
-    reply = await post_update(synclet, "c", body=b'{"restart": "none"}')
+    reply = await post_update(synclet, NO_SUCH, body=b'{"restart": "none"}')
     assert reply.status == 400
     assert "one line of JSON ending in a newline" in (reply.error or "")
 
 
 async def test_oversized_body_is_413(synclet: Synclet) -> None:
     big = make_tar((member("big.bin"), b"\0" * (MAX_BODY + 1024)))
-    reply = await post_update(synclet, "c", _spec(()), big)
+    reply = await post_update(synclet, NO_SUCH, _spec(()), big)
     assert reply.status == 413
     assert f"exceeds the limit of {MAX_BODY} bytes" in (reply.error or "")
 
@@ -85,7 +89,7 @@ async def test_oversized_body_without_content_length_is_413(synclet: Synclet) ->
     async with (
         aiohttp.ClientSession() as s,
         s.post(
-            synclet.url + "/v1/containers/c/update",
+            synclet.url + f"/v1/containers/{NO_SUCH}/update",
             data=chunks(),
             headers={
                 "Authorization": f"Bearer {synclet.token}",
@@ -97,7 +101,7 @@ async def test_oversized_body_without_content_length_is_413(synclet: Synclet) ->
 
 
 async def test_oversized_spec_line_is_413(synclet: Synclet) -> None:
-    reply = await post_update(synclet, "c", body=b" " * (1024 * 1024 + 10) + b"\n")
+    reply = await post_update(synclet, NO_SUCH, body=b" " * (1024 * 1024 + 10) + b"\n")
     assert reply.status == 413
     assert "update spec line exceeds" in (reply.error or "")
 
@@ -132,7 +136,11 @@ def target(docker_client: Any, base_image: str) -> Iterator[Any]:
     from tests.conftest import docker_test_labels
 
     container = docker_client.containers.run(
-        base_image, ["sleep", "infinity"], detach=True, init=True, labels=docker_test_labels()
+        base_image,
+        ["sleep", "infinity"],
+        detach=True,
+        init=True,
+        labels={**docker_test_labels(), **MANAGED},
     )
     try:
         exec_out(container, "sh", "-c", "mkdir -p /app && echo keep > /app/keep")
@@ -222,7 +230,7 @@ def test_cli_refuses_an_empty_token_file(tmp_path: Any) -> None:
 
 
 def test_bearer_check() -> None:
-    from synclet.server import authorised
+    from synclet.access import authorised
 
     assert authorised("Bearer s3cret", "s3cret")
     assert authorised("bearer s3cret", "s3cret")
@@ -231,3 +239,13 @@ def test_bearer_check() -> None:
     assert not authorised("s3cret", "s3cret")
     assert not authorised(None, "s3cret")
     assert not authorised("Bearer ", "s3cret")
+    assert not authorised("Bearer s3cr\udcffet", "s3cret")  # bytes that are not UTF-8
+
+
+def test_container_id_syntax() -> None:
+    from synclet.access import bad_container_id
+
+    for good in ("3f2a", "a" * 64, "web", "my_app.web-1"):
+        assert bad_container_id(good) is None
+    for bad in ("", "../x", "a/b", ".hidden", "-x", "a%2Fb", "a b", "a\nb", "x" * 256):
+        assert bad_container_id(bad) is not None

@@ -31,7 +31,11 @@ def test_docker_build_with_every_supported_argument(load, tmp_path: Path) -> Non
             ],
         )
         """,
-        {"web/src/app.py": "print('hi')\n", "docker/web.Dockerfile": DOCKERFILE},
+        {
+            "web/src/app.py": "print('hi')\n",
+            "web/requirements.txt": "",
+            "docker/web.Dockerfile": DOCKERFILE,
+        },
     )
     (image,) = model.images
     assert image.ref == "registry.example.com/team/web:dev"

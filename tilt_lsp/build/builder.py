@@ -218,6 +218,9 @@ class ImageBuilder:
         except Exception as err:
             if partial:
                 emit(partial)
+            explanation = getattr(err, "explanation", None)
+            if explanation:  # as the docker CLI prints it: a Dockerfile parse error's line
+                emit(f"Error response from daemon: {explanation}")
             self.leftovers.update(layers)
             raise BuildError(f"the Docker engine refused the build: {err}", tuple(tail)) from None
         if partial:

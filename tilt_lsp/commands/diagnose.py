@@ -4,6 +4,8 @@ The same code the engine runs on live output, so a user can check what tilt-lsp 
 for a log (``kubectl logs web | tilt-lsp diagnose --map /app=.``) and a bug report can carry
 the input that went wrong. Prints one JSON object per problem per line (or ``path:line:col:
 severity: message`` with ``--format text``); exits 0 whatever it found, 2 on a usage error.
+When the output holds errors but none of their files is in the workspace (a container's
+paths without ``--map``), it says so on stderr, with the ``--map`` that would place them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any, BinaryIO
 
 from tilt_lsp.commands import output
 from tilt_lsp.diagnostics.dockerpaths import dockerfile_mappings
-from tilt_lsp.diagnostics.model import Problem
+from tilt_lsp.diagnostics.explain import explain, unplaced
+from tilt_lsp.diagnostics.model import Finding, Problem
 from tilt_lsp.diagnostics.parsers import DockerfileSource
 from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.diagnostics.stream import diagnose_lines
@@ -70,9 +73,15 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"tilt-lsp diagnose: {exc}", file=sys.stderr)
         return 2
+    missed: list[Finding] = []
+    found = 0
     with stream:
-        for problem in diagnose_lines(stream, mapper, dockerfile):
+        for problem in diagnose_lines(stream, mapper, dockerfile, missed):
             print(format_problem(problem, args.format), flush=args.file == "-")
+            found += 1
+    if found == 0 and (result := unplaced(missed, mapper)) is not None:
+        print(f"tilt-lsp diagnose: {explain(result, mapper.root, os.getcwd())}",
+              file=sys.stderr)
     return 0
 
 

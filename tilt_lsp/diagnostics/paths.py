@@ -8,6 +8,12 @@ from sync rules and from a Dockerfile's WORKDIR/COPY/ADD. Relative paths resolve
 build's working directory. Bare names (``OrderService.java``, ``calc_test.go``) and relative
 paths printed from another directory resolve through a workspace index, only when one file
 fits the hint (package or directory) better than every other.
+
+Whether a file is library code is decided by where it resolves, never by how its name looks
+(``internal/`` is user code in Go): inside the workspace and not under a dependency folder
+(``node_modules``, ``site-packages``, ``vendor``, …), a virtualenv (any folder holding
+``pyvenv.cfg``), a Go installation (``VERSION`` next to ``src/runtime``) or Go's module cache
+(``pkg/mod``). A path that resolves nowhere in the workspace is never the user's anyway.
 """
 
 from __future__ import annotations
@@ -17,20 +23,15 @@ import posixpath
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import unquote
 
-# Raw paths that are someone else's code wherever they are mapped to.
-LIBRARY_MARKERS = (
-    "site-packages/", "dist-packages/", "node_modules/", "/usr/local/go/", "/usr/lib/go",
-    "/usr/lib/python", "/usr/local/lib/python", "/lib/python3.", "/rustc/", "/.cargo/registry/",
-    "/.cargo/git/", "/go/pkg/mod/", "/src/runtime/", "/.rustup/", "/gems/", "/lib/ruby/",
-)
-LIBRARY_PREFIXES = ("node:", "internal/", "<", "java.base/")
+# Printed "paths" that name no file at all: Node's built-in modules, Python's "<frozen …>"
+# and "<string>", Java modules.
+PSEUDO_PREFIXES = ("node:", "<", "java.base/")
 # Workspace folders that hold dependencies or build output, never the culprit.
 LIBRARY_DIRS = frozenset({
     "node_modules", "site-packages", "dist-packages", ".venv", "venv", "vendor", ".tox",
-    "target", "__pycache__", ".git",
+    "target", "__pycache__", ".git", ".cargo", ".rustup", ".m2",
 })
 SKIP_DIRS = LIBRARY_DIRS | {".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache",
                             ".gradle", ".idea", ".cache", "dist", "build"}
@@ -40,9 +41,24 @@ _FILE_CACHE_LIMIT = 256
 _MAX_SOURCE_BYTES = 8 << 20
 
 
-def is_library_path(raw: str) -> bool:
-    """True for paths that are stdlib, dependency or runtime code by their look alone."""
-    return raw.startswith(LIBRARY_PREFIXES) or any(m in raw for m in LIBRARY_MARKERS)
+def is_pseudo_path(raw: str) -> bool:
+    """True for printed locations that are not files (``node:fs``, ``<frozen os>``)."""
+    return raw.startswith(PSEUDO_PREFIXES)
+
+
+def is_library_dir(directory: str) -> bool:
+    """Whether a directory itself is dependency code: its name says so, or it is a
+    virtualenv, a Go installation or Go's module cache."""
+    name = os.path.basename(directory)
+    if name in LIBRARY_DIRS:
+        return True
+    if os.path.isfile(os.path.join(directory, "pyvenv.cfg")):
+        return True
+    if name == "mod" and os.path.basename(os.path.dirname(directory)) == "pkg":
+        return True  # $GOPATH/pkg/mod
+    return os.path.isfile(os.path.join(directory, "VERSION")) and os.path.isdir(
+        os.path.join(directory, "src", "runtime")
+    )
 
 
 class WorkspaceIndex:
@@ -113,6 +129,7 @@ class PathMapper:
         self._cache: dict[tuple[str, str | None, bool], str | None] = {}
         self._cache_time = time.monotonic()
         self._files: dict[str, tuple[int, int, list[str]]] = {}  # path -> (mtime, size, lines)
+        self._library_dirs: dict[str, bool] = {}  # directory -> is_library_dir, with parents
 
     def add(self, container_prefix: str, local_prefix: str) -> None:
         self.mappings.append((_norm(container_prefix), os.path.abspath(local_prefix)))
@@ -128,6 +145,7 @@ class PathMapper:
         key = (raw, package, strict)
         if time.monotonic() - self._cache_time > self.CACHE_S:
             self._cache.clear()
+            self._library_dirs.clear()
             self._cache_time = time.monotonic()
         if key in self._cache:
             return self._cache[key]
@@ -138,7 +156,7 @@ class PathMapper:
         return result
 
     def _resolve(self, raw: str, package: str | None, strict: bool) -> str | None:
-        if not raw or "\x00" in raw or is_library_path(raw):
+        if not raw or "\x00" in raw or is_pseudo_path(raw):
             return None
         path = unquote(raw[len("file://"):]) if raw.startswith("file://") else raw
         candidates: list[str] = []
@@ -164,10 +182,23 @@ class PathMapper:
         real = os.path.realpath(candidate)
         if real != self.root and not real.startswith(self.root.rstrip(os.sep) + os.sep):
             return None
-        rel_parts = Path(os.path.relpath(real, self.root)).parts
-        if any(part in LIBRARY_DIRS for part in rel_parts[:-1]):
+        if not os.path.isfile(real) or self._in_library(os.path.dirname(real)):
             return None
-        return real if os.path.isfile(real) else None
+        return real
+
+    def _in_library(self, directory: str) -> bool:
+        """Whether a workspace directory or one of its parents below the root is library
+        code (remembered per directory for the mapper's cache period)."""
+        known = self._library_dirs.get(directory)
+        if known is not None:
+            return known
+        if directory == self.root or not directory.startswith(self.root):
+            return False
+        verdict = is_library_dir(directory) or self._in_library(os.path.dirname(directory))
+        if len(self._library_dirs) >= _CACHE_LIMIT:
+            self._library_dirs.clear()
+        self._library_dirs[directory] = verdict
+        return verdict
 
     def _from_index(self, path: str, package: str | None, strict: bool) -> str | None:
         parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".", "..")]

@@ -24,6 +24,7 @@ from tilt_lsp.diagnostics.resolve import place
 
 MAX_CHANNELS = 64
 _SEEN_LIMIT = 10_000
+_UNPLACED_LIMIT = 100
 _BUILDKIT_OUTPUT = re.compile(r"^#(?P<id>\d+) \d+\.\d+ (?P<text>.*)$")
 
 
@@ -92,6 +93,8 @@ class ProblemStream:
         self._channels: OrderedDict[str, ParserSet] = OrderedDict()
         self._seen: set[Problem] = set()
         self._evicted: list[Finding] = []  # what channels held when they were dropped
+        self.unplaced: list[Finding] | None = None
+        """Set to a list to collect findings that found no place (``diagnose`` explains)."""
 
     def feed(self, raw: str | bytes) -> list[Problem]:
         """Consume one raw line (with or without its line ending)."""
@@ -169,7 +172,11 @@ class ProblemStream:
         out: list[Problem] = []
         for finding in findings:
             problem = place(finding, self._mapper)
-            if problem is None or problem in self._seen:
+            if problem is None:
+                if self.unplaced is not None and len(self.unplaced) < _UNPLACED_LIMIT:
+                    self.unplaced.append(finding)
+                continue
+            if problem in self._seen:
                 continue
             if len(self._seen) >= _SEEN_LIMIT:
                 self._seen.clear()
@@ -182,9 +189,12 @@ def diagnose_lines(
     lines: Iterable[str | bytes],
     mapper: PathMapper,
     dockerfile: DockerfileSource | None = None,
+    unplaced: list[Finding] | None = None,
 ) -> Iterator[Problem]:
-    """Problems of a whole stream of output, in the order they complete."""
+    """Problems of a whole stream of output, in the order they complete; findings that
+    found no place are added to ``unplaced`` if given."""
     stream = ProblemStream(mapper, dockerfile)
+    stream.unplaced = unplaced
     feed = stream.feed
     for line in lines:
         problems = feed(line)

@@ -6,12 +6,15 @@ into the types the model wants, or raise a TiltfileError that says what was expe
 
 from __future__ import annotations
 
+import difflib
 import inspect
-from collections.abc import Callable, Mapping
-from typing import Any
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
+from tilt_lsp.tiltfile import source_scan
 from tilt_lsp.tiltfile.errors import TiltfileError
-from tilt_lsp.tiltfile.model import Command
+from tilt_lsp.tiltfile.model import Command, Location, Warning
 
 
 def type_name(value: object) -> str:
@@ -38,10 +41,10 @@ def bind(
     open_kwargs = any(p.kind is p.VAR_KEYWORD for p in params)
     for key in kwargs:
         if not open_kwargs and key not in named:
-            hint = ", ".join(named) if named else "no keyword arguments"
             raise TiltfileError(
-                f"{fn_name}() got an unexpected keyword argument '{key}' (it takes: {hint})",
+                f"{fn_name}() got an unexpected keyword argument '{key}'{_suggest(key, named)}",
                 kind="argument",
+                argument=key,
             )
     try:
         return sig.bind(*args, **kwargs)
@@ -63,9 +66,86 @@ def bind(
         raise TiltfileError(f"{fn_name}(): {text}", kind="argument") from None
 
 
+def _suggest(key: str, named: list[str]) -> str:
+    close = difflib.get_close_matches(key, named, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f" (it takes: {', '.join(named)})" if named else " (it takes no keyword arguments)"
+
+
+def locate_argument(source: str, call: Location | None, name: str | None) -> Location | None:
+    """Where ``name=`` is written in the call at ``call``; the call itself when the argument
+    is not there by name (given by position, or the call's text is elsewhere)."""
+    if call is None or name is None or not source:
+        return call
+    arg = source_scan.argument(source, call.line, call.column, name)
+    if not arg:
+        return call
+    return Location(call.path, arg[0].line, arg[0].column)
+
+
+class PathCall(Protocol):
+    """What ``warn_missing_paths`` needs of a call (a starlark_env.CallContext)."""
+
+    @property
+    def location(self) -> Location | None: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def state(self) -> Any: ...
+    def path(self, p: str) -> str: ...
+
+
+def warn_missing_paths(
+    ctx: PathCall, fn: str, arg: str, given: Sequence[str], position: int | None = None
+) -> None:
+    """A warning for each path in ``given`` (argument ``arg``, or positional argument
+    ``position``) that does not exist, placed on its string in the call, with the closest
+    existing name. Tilt accepts such paths silently; a typo there means saves are never
+    seen. Each missing path also counts as a Tiltfile dependency, so creating it
+    re-evaluates the Tiltfile and the warning goes."""
+    for p in given:
+        resolved = ctx.path(p)
+        if os.path.exists(resolved):
+            continue
+        ctx.state.warnings.append(
+            Warning(
+                f"{fn}(): {arg}: {p!r} does not exist ({resolved}){_closest_path(p, resolved)}",
+                _path_location(ctx, arg, position, p),
+            )
+        )
+        ctx.state.config_files.add(resolved)
+
+
+def _closest_path(given: str, resolved: str) -> str:
+    parent = os.path.dirname(resolved)
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(os.path.basename(resolved), names, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    head = given.rstrip("/").rpartition("/")[0]
+    return f"; did you mean '{head + '/' if head else ''}{close[0]}'?"
+
+
+def _path_location(ctx: PathCall, arg: str, position: int | None, p: str) -> Location | None:
+    call = ctx.location
+    if call is None or not ctx.source:
+        return call
+    tokens = source_scan.argument(ctx.source, call.line, call.column, arg, position)
+    if not tokens:
+        return call
+    at = source_scan.string_in(tokens, p) or tokens[0]
+    return Location(call.path, at.line, at.column)
+
+
 def _wrong(fn: str, arg: str, want: str, value: object) -> TiltfileError:
     return TiltfileError(
-        f"{fn}(): argument '{arg}' must be {want}, not {type_name(value)}", kind="type"
+        f"{fn}(): argument '{arg}' must be {want}, not {type_name(value)}",
+        kind="type",
+        argument=arg if arg.isidentifier() else None,
     )
 
 
@@ -104,6 +184,7 @@ def as_str_list(fn: str, arg: str, value: object) -> list[str]:
         raise TiltfileError(
             f"{fn}(): argument '{arg}' must be a list of strings, but it contains {type_name(bad)} {bad!r}",
             kind="type",
+            argument=arg,
         )
     raise _wrong(fn, arg, "a string or a list of strings", value)
 
@@ -120,6 +201,7 @@ def as_str_dict(fn: str, arg: str, value: object) -> dict[str, str]:
                 raise TiltfileError(
                     f"{fn}(): argument '{arg}' must map strings to strings; '{k}' maps to {type_name(v)}",
                     kind="type",
+                    argument=arg,
                 )
             out[k] = str(v)
         return out

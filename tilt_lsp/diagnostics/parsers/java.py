@@ -5,7 +5,11 @@ indented details (``symbol:``, ``location:``) that belong in the message. An exc
 class name header (``Exception in thread "main" java.lang.X: msg``, or a logged one) followed
 by ``\\tat pkg.Class.method(File.java:8)`` frames; only bare file names are printed, so each
 frame carries its package for the workspace index. Each ``Caused by:`` is its own problem:
-the root cause usually points at a different line than the wrapper.
+the root cause usually points at a different line than the wrapper, and so is each
+``Suppressed:`` exception (a second failure, e.g. in ``close()`` of a try-with-resources).
+Surefire's ``[ERROR] testName(pkg.ClassTest)  Time elapsed: … <<< FAILURE!`` names the test of
+the trace after it. Up to ``MAX_FOREIGN`` lines of other output inside a trace are skipped
+when frames follow them.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import re
 from tilt_lsp.diagnostics.model import Finding, Frame, Problem, Severity, Trace
 from tilt_lsp.diagnostics.parsers.base import LOCATION_TRIGGER, caret_column
 
-_JAVAC = re.compile(r"^(?P<path>[^\s:][^:]*\.java):(?P<line>\d+): (?P<sev>error|warning): "
-                    r"(?P<msg>.*)$")
+# Gradle glues its task name to the first line of the task's output: ":compileJava/src/…".
+_JAVAC = re.compile(r"^(?::[\w:-]+(?=/))?(?P<path>[^\s:][^:]*\.java):(?P<line>\d+): "
+                    r"(?P<sev>error|warning): (?P<msg>.*)$")
 _HEADER = re.compile(
     r"^(?:Exception in thread \"[^\"]*\" |Caused by: )?"
     r"(?P<exc>(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:\$[\w$]+)*)(?::\s?(?P<msg>.*))?$"
@@ -29,6 +34,11 @@ _AT = re.compile(
 )
 _OTHER_AT = re.compile(r"^\s+(?:at \S+\(.*\)|\.\.\. \d+ (?:more|common frames omitted))$")
 _LIBRARY_PACKAGES = ("java.", "javax.", "jdk.", "sun.", "com.sun.")
+_NESTED = re.compile(r"^\s+(?P<kind>Suppressed|Caused by): (?P<exc>.+)$")
+_SUREFIRE = re.compile(
+    r"^\[ERROR\] (?P<test>[\w$.]+(?:\([\w$.]+\))?)\s+Time elapsed: .*<<< (?:FAILURE|ERROR)!$"
+)
+MAX_FOREIGN = 2
 _MAX_FRAMES = 300
 
 
@@ -38,7 +48,8 @@ class JavaParser:
     trigger = re.compile(
         f"{LOCATION_TRIGGER}"
         r"|(?:Exception in thread \"[^\"]*\" |Caused by: )?(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*"
-        r"(?:Exception|Error|Throwable)\b"
+        r"(?:Exception|Error|Throwable)\b|\[ERROR\] [\w$.]+(?:\([\w$.]+\))?\s+Time elapsed"
+        r"|:[\w:-]+/\S*\.java:\d+: "
     )
 
     def __init__(self) -> None:
@@ -46,20 +57,41 @@ class JavaParser:
         self._details: list[str] = []
         self._trace_message: str | None = None
         self._frames: list[Frame] = []
+        self._test: str | None = None  # surefire's name for the next trace
+        self._foreign: list[str] = []  # lines inside a trace that were not frames (yet)
 
     @property
     def active(self) -> bool:
-        return self._javac is not None or self._trace_message is not None
+        return (self._javac is not None or self._trace_message is not None
+                or self._test is not None)
 
     def feed(self, line: str) -> list[Finding]:
         if self._trace_message is not None:
             at = _AT.match(line)
-            if at:
-                self._add_frame(at)
+            if at or _OTHER_AT.match(line):
+                self._foreign.clear()  # the trace went on: those lines were someone else's
+                if at:
+                    self._add_frame(at)
                 return []
-            if _OTHER_AT.match(line):
+            nested = _NESTED.match(line)
+            if nested and self._frames:
+                out = self._finish_trace()
+                kind = nested.group("kind")
+                self._trace_message = (
+                    f"suppressed: {nested.group('exc').strip()}" if kind == "Suppressed"
+                    else nested.group("exc").strip()
+                )
+                return out
+            if self._frames and len(self._foreign) < MAX_FOREIGN and not _HEADER.match(
+                line.strip().removeprefix("Caused by: ")
+            ):
+                self._foreign.append(line)
                 return []
-            return self._finish_trace() + self._start(line)
+            out = self._finish_trace()
+            for held in self._foreign:
+                out.extend(self._start(held))
+            self._foreign.clear()
+            return out + self._start(line)
         if self._javac is not None:
             if line.startswith((" ", "\t")) and line.strip():
                 column = caret_column(line) if "^" in line else None
@@ -79,6 +111,9 @@ class JavaParser:
         return self._finish_javac() + self._start(line)
 
     def _start(self, line: str) -> list[Finding]:
+        if line.startswith("[ERROR] ") and (surefire := _SUREFIRE.match(line)):
+            self._test = surefire.group("test")
+            return []
         javac = _JAVAC.match(line)
         if javac:
             sev = Severity.ERROR if javac.group("sev") == "error" else Severity.WARNING
@@ -92,7 +127,10 @@ class JavaParser:
             self._trace_message = line.strip().removeprefix("Caused by: ")
             if self._trace_message.startswith("Exception in thread"):
                 self._trace_message = self._trace_message.split('" ', 1)[1]
+            if self._test is not None:
+                self._trace_message = f"{self._test}: {self._trace_message}"
             self._frames = []
+        self._test = None  # the trace follows surefire's line at once, or not at all
         return []
 
     def _add_frame(self, at: re.Match[str]) -> None:
@@ -125,4 +163,10 @@ class JavaParser:
                         javac.source)]
 
     def flush(self, final: bool = True) -> list[Finding]:
-        return self._finish_javac() + self._finish_trace()
+        out = self._finish_javac() + self._finish_trace()
+        held, self._foreign = self._foreign, []
+        for line in held:
+            out.extend(self._start(line))
+        if final:
+            self._test = None
+        return out + self._finish_javac() + self._finish_trace()

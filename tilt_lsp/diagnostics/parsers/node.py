@@ -4,6 +4,10 @@ Node prints, for an uncaught error, an optional location header (``/app/x.js:4``
 line and a caret), then ``TypeError: message`` and ``    at …`` frames. A SyntaxError has
 only internal frames, so its header line is the culprit. An error name alone proves nothing:
 a problem is emitted only when at least one ``at`` frame or a header location follows.
+Up to ``MAX_FOREIGN`` lines of the same stream's other output between two frames (stdout
+interleaved with stderr) are skipped when more frames follow them. A message that ends with
+a colon (an assertion's ``Expected values to be strictly equal:``) goes on until its frames;
+its first lines join the message.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ _CAUSE = re.compile(r"^\s+\[cause\]: (?P<error>.+)$")  # Error(msg, { cause }), 
 _LOC = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+)$")
 _MAX_FRAMES = 200
 _MAX_HEADER_GAP = 6  # lines between the location header and the error line (code, caret)
+MAX_FOREIGN = 2
+_MAX_CONTINUED = 30  # an assertion's diff before its first frame
+_MESSAGE_LINES = 4
 
 
 class NodeParser:
@@ -45,6 +52,9 @@ class NodeParser:
         self._header_gap = 0
         self._message: str | None = None
         self._frames: list[Frame] = []
+        self._foreign: list[str] = []
+        self._continued = 0  # lines of a multi-line message read before the first frame
+        self._continued_lines = 0
 
     @property
     def active(self) -> bool:
@@ -54,7 +64,8 @@ class NodeParser:
         if self._message is not None:
             at = _AT.match(line)
             if at:
-                frame = _frame(at)
+                self._foreign.clear()  # more frames: those lines were someone else's output
+                frame = frame_from_location(at.group("func"), at.group("loc"))
                 if frame is not None and len(self._frames) < _MAX_FRAMES:
                     self._frames.append(frame)
                 return []
@@ -65,7 +76,20 @@ class NodeParser:
                 out = self._finish()
                 self._message = cause.group("error").strip()
                 return out
-            return self._finish() + self._start(line)
+            if (not self._frames and (self._continued or self._message.endswith(":"))
+                    and not _ERROR.match(line) and self._continued < _MAX_CONTINUED):
+                # "AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:"
+                # goes on with its diff before the first frame.
+                self._continued += 1
+                if line.strip() and self._continued_lines < _MESSAGE_LINES:
+                    self._continued_lines += 1
+                    self._message += "\n" + line.strip()
+                return []
+            if (self._frames and len(self._foreign) < MAX_FOREIGN
+                    and not _ERROR.match(line) and not _LOCATION_HEADER.match(line)):
+                self._foreign.append(line)
+                return []
+            return self._finish_and_replay(line)
         if self._header is not None:
             return self._after_header(line)
         return self._start(line)
@@ -106,9 +130,17 @@ class NodeParser:
             return []
         return [Trace(message=message, frames=tuple(frames), source=self.source)]
 
+    def _finish_and_replay(self, line: str | None) -> list[Finding]:
+        held = self._foreign
+        out = self._finish()
+        for text in [*held, *([line] if line is not None else [])]:
+            out.extend(self.feed(text) if self.active else self._start(text))
+        return out
+
     def flush(self, final: bool = True) -> list[Finding]:
         if self._message is not None:
-            return self._finish()
+            out = self._finish_and_replay(None)
+            return out + (self._finish() if self._message is not None else [])
         if final:
             self._reset()
         return []
@@ -120,13 +152,14 @@ def _clean_path(path: str) -> str:
     return path
 
 
-def _frame(match: re.Match[str]) -> Frame | None:
-    loc = _LOC.match(match.group("loc"))
+def frame_from_location(function: str | None, location: str) -> Frame | None:
+    """A frame from a stack line's parts: ``function`` (if printed) and ``path:line:col``."""
+    loc = _LOC.match(location)
     if loc is None:
         return None  # "at JSON.parse (<anonymous>)", "at new Promise (<anonymous>)"
     path = _clean_path(loc.group("path"))
     library = path.startswith(("node:", "internal/", "<"))
     return Frame(
         path=path, line=int(loc.group("line")), column=int(loc.group("col")),
-        function=(match.group("func") or "").strip(), library=library,
+        function=(function or "").strip(), library=library,
     )

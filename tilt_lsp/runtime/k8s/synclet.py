@@ -6,6 +6,12 @@ Docker engine. tilt-lsp finds the synclet pod on the updated pod's node (namespa
 the ``tilt-lsp-synclet-token`` Secret, and reaches it through a port-forward on a free local
 port; one forward per node, kept while tilt-lsp runs. A node without a ready synclet (or a
 user not allowed to see it) is asked again after ``RETRY_S``; meanwhile updates go by exec.
+
+The synclet listens on its pod's loopback only (``127.0.0.1:PORT``, no TLS needed): a
+port-forward enters the pod's network namespace and connects to that loopback, so the API
+server's port-forward permission (granted to the tilt-lsp-client service account only, see
+synclet/deploy/rbac.yaml) is the one way in, and the token the second. The synclet refuses
+(403) containers not labelled ``dev.tilt-lsp.managed=true``; such an update goes by exec.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ RETRY_S = 30.0
 def docker_container_id(container_id: str) -> str | None:
     """The Docker id of a pod's container (``docker://<id>``), or None on other runtimes."""
     prefix = "docker://"
-    return container_id[len(prefix):] if container_id.startswith(prefix) else None
+    return container_id[len(prefix) :] if container_id.startswith(prefix) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +65,8 @@ class NodeSynclets:
         try:
             pods, _ = self.api.list_pods(NAMESPACE, SELECTOR)
             pod = next(
-                (p for p in pods if (p.get("spec") or {}).get("nodeName") == node and pod_ready(p)), None
+                (p for p in pods if (p.get("spec") or {}).get("nodeName") == node and pod_ready(p)),
+                None,
             )
             if pod is None:
                 self._absent_until[node] = time.monotonic() + RETRY_S
@@ -68,7 +75,9 @@ class NodeSynclets:
         except KubeError as err:
             self._absent_until[node] = time.monotonic() + RETRY_S
             if err.status not in (403, 404):
-                self._note(f"synclet lookup on node {node} failed ({err.message}); updating by exec")
+                self._note(
+                    f"synclet lookup on node {node} failed ({err.message}); updating by exec"
+                )
             return None
         name = str(pod["metadata"]["name"])
         forward = PortForwarder(self.api, NAMESPACE, PortForward(0, PORT), lambda: name, self._note)
@@ -85,7 +94,13 @@ class NodeSynclets:
             known[1].stop()
 
     def _token(self) -> str:
-        secret = self.api.get({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": SECRET, "namespace": NAMESPACE}})
+        secret = self.api.get(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": SECRET, "namespace": NAMESPACE},
+            }
+        )
         data = (secret or {}).get("data") or {}
         if "token" not in data:
             raise KubeError(404, "NotFound", f"secret {NAMESPACE}/{SECRET} has no 'token'")
@@ -97,9 +112,14 @@ class NodeSynclets:
         self._endpoints.clear()
 
 
-async def synclet_update(endpoint: Endpoint, docker_id: str, syncs: list[tuple[str, str]],
-                         deletes: list[str], runs: tuple[RunStep, ...],
-                         on_line: Callable[[str], None]) -> tuple[str, str]:
+async def synclet_update(
+    endpoint: Endpoint,
+    docker_id: str,
+    syncs: list[tuple[str, str]],
+    deletes: list[str],
+    runs: tuple[RunStep, ...],
+    on_line: Callable[[str], None],
+) -> tuple[str, str]:
     """One live update through a synclet: ("done" | "user" | "infrastructure", message)."""
     from synclet import protocol as sp
     from tilt_lsp.liveupdate.updater import ArchiveError, SyncletUpdater, make_archive

@@ -14,6 +14,7 @@ from tilt_lsp.tiltfile.args import (
     as_str_dict,
     as_str_list,
     type_name,
+    warn_missing_paths,
 )
 from tilt_lsp.tiltfile.errors import TiltfileError
 from tilt_lsp.tiltfile.model import Command, ImageBuild, LiveUpdate, RunStep, SyncRule, Warning
@@ -39,12 +40,15 @@ def _step(ctx: CallContext, kind: str, data: Any) -> dict[str, Any]:
 
 
 def _fall_back_on(ctx: CallContext, files: Any) -> dict[str, Any]:
-    paths = [ctx.path(p) for p in as_str_list("fall_back_on", "files", files)]
+    given = as_str_list("fall_back_on", "files", files)
+    warn_missing_paths(ctx, "fall_back_on", "files", given, position=0)
+    paths = [ctx.path(p) for p in given]
     return _step(ctx, "fall_back_on", tuple(paths))
 
 
 def _sync(ctx: CallContext, local_path: Any, remote_path: Any) -> dict[str, Any]:
     local = ctx.path(as_str("sync", "local_path", local_path))
+    warn_missing_paths(ctx, "sync", "local_path", [local_path], position=0)
     remote = as_str("sync", "remote_path", remote_path)
     if not remote.startswith("/"):
         raise TiltfileError(
@@ -58,7 +62,9 @@ def _run(ctx: CallContext, cmd: Any, trigger: Any = None, echo_off: Any = False)
     command = as_command("run", "cmd", cmd)
     if command is None:
         raise TiltfileError("run(): 'cmd' is empty", kind="argument")
-    triggers = tuple(ctx.path(p) for p in as_str_list("run", "trigger", trigger))
+    given = as_str_list("run", "trigger", trigger)
+    warn_missing_paths(ctx, "run", "trigger", given, position=1)
+    triggers = tuple(ctx.path(p) for p in given)
     return _step(ctx, "run", RunStep(command, triggers, as_bool("run", "echo_off", echo_off)))
 
 

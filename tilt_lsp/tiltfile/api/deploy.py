@@ -18,6 +18,7 @@ from tilt_lsp.tiltfile.args import (
     as_str_dict,
     as_str_list,
     type_name,
+    warn_missing_paths,
 )
 from tilt_lsp.tiltfile.errors import TiltfileError
 from tilt_lsp.tiltfile.model import (
@@ -130,6 +131,7 @@ def _local_resource(
             raise TiltfileError(f"{fn}(): {label} is not a directory: {d}", kind="missing-file")
     probe = _probe_arg(ctx, fn, readiness_probe)
     as_bool(fn, "allow_parallel", allow_parallel)
+    warn_missing_paths(ctx, fn, "deps", as_str_list(fn, "deps", deps), position=2)
     state.locals.append(
         Resource(
             name=res_name,

@@ -1,0 +1,2 @@
+echo "settings.toml is missing" >&2
+exit 4

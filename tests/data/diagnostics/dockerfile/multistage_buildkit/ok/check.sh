@@ -1,0 +1,2 @@
+echo "checking ok"
+exit 0

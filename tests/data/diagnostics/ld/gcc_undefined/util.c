@@ -1,0 +1,3 @@
+#include <stdio.h>
+
+void helper(void) { puts("util"); }

@@ -1,0 +1,5 @@
+function displayName(user) {
+  return user.profile.name.trim();
+}
+
+module.exports = { displayName };
