@@ -143,7 +143,8 @@ export class TiltServer implements vscode.Disposable {
         });
       return;
     }
-    const args = ["serve", "--log-level", settings.logLevel, ...settings.serverArgs];
+    const level = settings.logLevel ? ["--log-level", settings.logLevel] : [];
+    const args = ["serve", ...level, ...settings.serverArgs];
     this.output.appendLine(`Starting ${server.command} ${args.join(" ")} (from ${server.origin})`);
     const serverOptions: ServerOptions = {
       command: server.command,
