@@ -152,6 +152,9 @@ async def serve(
     server = await loop.create_server(
         handler_factory(runner.server, registry, loop),
         sock=sock,
+        # asyncio accepts up to `backlog` connections per wake-up, before any can be evicted:
+        # bounded by the connection cap, a burst cannot run the process out of descriptors.
+        backlog=min(128, config.limits.max_connections),
         ssl=tls,
         ssl_handshake_timeout=config.limits.header_timeout if tls else None,
     )

@@ -241,6 +241,7 @@ async def update(request: web.Request) -> web.StreamResponse:
         checked = await _validate(request, state)
     except HTTPRefusal as exc:
         return _refuse(request.match_info["id"], exc)
+    streaming = False
     try:
         async with state.container_lock(checked.container_id):
             # Inside the lock, so the inspect data is fresh when the update reuses it.
@@ -254,9 +255,11 @@ async def update(request: web.Request) -> web.StreamResponse:
                     raise HTTPRefusal(400, apply.process_mode_unsupported(container_id))
             except HTTPRefusal as exc:
                 return _refuse(checked.container_id, exc)
+            streaming = True  # the update's worker closes the archive when it is done with it
             return await _stream_update(request, state, container_id, checked, info, t0)
     finally:
-        checked.close()
+        if not streaming:
+            checked.close()
 
 
 def _refuse(container_id: str, exc: HTTPRefusal) -> web.Response:
@@ -315,7 +318,10 @@ async def _stream_update(
         except Exception as exc:
             log.exception("update of %s failed", container_id)
             emit(Failed(kind="infrastructure", message=f"synclet error: {exc}"))
+        finally:
+            checked.close()
 
+    # A task of its own: the update runs to its end even if this handler is cancelled.
     task = asyncio.create_task(work())
     while True:
         event = await queue.get()

@@ -22,8 +22,10 @@ def test_manifests_are_the_deploy_files_in_apply_order() -> None:
     docs = [d for d in yaml.safe_load_all(proc.stdout) if d]
     assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [
         ("Namespace", "tilt-lsp-system"),
+        ("ServiceAccount", "tilt-lsp-client"),
         ("Role", "tilt-lsp-synclet-user"),
-        ("RoleBinding", "tilt-lsp-synclet-users"),
+        ("RoleBinding", "tilt-lsp-synclet-client"),
+        ("NetworkPolicy", "tilt-lsp-synclet-isolated"),
         ("DaemonSet", "tilt-lsp-synclet"),
     ]
     containers = docs[-1]["spec"]["template"]["spec"]["containers"]

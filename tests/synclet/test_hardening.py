@@ -321,6 +321,7 @@ async def test_stalled_connections_under_a_low_fd_limit_do_not_starve_healthz(
         log = running.log_text()
         assert "Traceback" not in log, log[-3000:]
         assert "evicted: the synclet is at its connection limit" in log
+        assert "out of system resource" not in log, "accept() hit the descriptor limit"
 
 
 def test_when_every_connection_is_busy_a_new_one_is_closed_and_nothing_is_logged_as_a_crash(

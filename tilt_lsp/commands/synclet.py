@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 # In the order ``kubectl apply`` needs them: the namespace before what lives in it. The token
 # Secret is not here: secret.example.yaml holds a placeholder and must not be applied as is.
-MANIFESTS = ("namespace.yaml", "rbac.yaml", "daemonset.yaml")
+MANIFESTS = ("namespace.yaml", "rbac.yaml", "networkpolicy.yaml", "daemonset.yaml")
 DEFAULT_IMAGE = "tilt-lsp-synclet:dev"
 _IMAGE_LINE = re.compile(r"^(?P<indent>\s+image:\s*)(?P<ref>\S+)\s*$", re.MULTILINE)
 _SKIP = ("__pycache__",)
@@ -44,7 +44,8 @@ def add_parser(sub: Any) -> None:
         "manifests",
         help="the namespace, RBAC and DaemonSet, for `kubectl apply -f -`",
         description=(
-            "Print synclet/deploy/namespace.yaml, rbac.yaml and daemonset.yaml as one YAML "
+            "Print synclet/deploy/namespace.yaml, rbac.yaml, networkpolicy.yaml and "
+            "daemonset.yaml as one YAML "
             "stream. Create the token Secret yourself (see the DaemonSet's comments)."
         ),
     )
