@@ -1,23 +1,32 @@
-"""Benchmark of the Docker loop (issue: Docker incremental builds, compose deploys, synclet).
+"""Benchmark of the Docker loop on unmodified apps (issue #10, "fast by default").
 
-For each app, in one run on this engine, the time from saving app.py until the new code
+The apps are written as users write them: nothing in them knows about tilt-lsp. Python
+(``CMD ["python3", "-u", "src/app.py"]``, ``http.server``'s ``serve_forever``) and Node
+(``CMD ["node", "src/server.js"]``, a plain ``http.createServer``); no signal handling, so as
+PID 1 each ignores SIGTERM. Each tiny, and with a slow build step after ``COPY src``
+(``RUN sleep 3``, standing in for a compile). The Tiltfile is ``docker_compose`` +
+``docker_build(live_update=[sync('src', '/app/src'), restart_container()])``.
+
+For each app, in one run on this engine, the time from saving the source until the new code
 answers on its HTTP port:
 
-1. tilt-lsp: the engine (``Engine.files_changed``, what ``didSave`` calls) running
-   examples/compose-python under docker-compose; the synclet syncs the file and restarts the
-   process (the example's restart-on-SIGHUP wrapper).
-2. vanilla: ``docker build`` (the SDK's build of the same context, the layer cache warm) and
-   replacing the container (``docker rm -f`` + ``docker run``), what a developer without a
-   live-update tool does.
-3. floor: ``put_archive`` of the file + SIGHUP to the container's PID 1, straight through the
-   Docker SDK: no tilt-lsp, no synclet, no planning.
+1. tilt-lsp: the engine (``Engine.files_changed``, what ``didSave`` calls) under
+   docker-compose. tilt-lsp built the image with its restart wrapper around the app's CMD, so
+   the synclet syncs the file and restarts the process in the same container (checked: the
+   container id does not change).
+2. vanilla: ``docker build`` of the user's Dockerfile (the layer cache warm) and replacing the
+   container (``docker rm -f`` + ``docker run``), what a developer without a live-update tool
+   does.
+3. floor: ``put_archive`` of the file + SIGHUP to the container's PID 1 (the restart wrapper in
+   the image tilt-lsp built), straight through the Docker SDK: no tilt-lsp, no synclet, no
+   planning, no checks. Interleaved with the tilt-lsp saves, on the same container, so both
+   see the same machine load.
 
-Apps: the tiny example, and the same app with a slow build step after ``COPY`` (``RUN sleep 3``,
-standing in for a compile). Also the fast build (layer the synced files on the last full-build
-image: create + put_archive + commit) against a full build of the same change.
-
-Medians of ``--runs`` (≥ 9) saves. Usage: python bench/bench_docker.py [--runs 9]
-Needs the Docker engine, docker-compose and the offline base image (scripts/base-image).
+Medians of ``--runs`` saves after a warm-up save. Usage: python bench/bench_docker.py
+[--runs 9] [--apps python,node]. Needs the Docker engine, docker-compose and the offline base
+image (scripts/base-image). The Node apps need ``node`` on the host: with no registry, the
+Node base image is the Python base image plus the host's node binary and the two C++ runtime
+libraries it links (``ldd``); made once, labelled ``dev.tilt-lsp.bench=node-base``.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import os
 import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -36,21 +46,59 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
 
 from tilt_lsp.build import labels as lbl
-from tilt_lsp.build.builder import ImageBuilder
-from tilt_lsp.build.layered import layer_image
 from tilt_lsp.engine.engine import Engine
-from tilt_lsp.tiltfile.loader import load_tiltfile
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "compose-python"
 BASE_IMAGE = os.environ.get("TILT_LSP_TEST_BASE_IMAGE", "tilt-lsp-test-base:bookworm-py3")
-DEFAULT = "Hello from compose-python!"
-BENCH_LABELS = {"dev.tilt-lsp.bench": "1"}
+NODE_BASE = "tilt-lsp-bench-node:bookworm"
+# This run's own label: a concurrent benchmark's images are never touched.
+BENCH_LABELS = {"dev.tilt-lsp.bench": f"docker-{uuid.uuid4().hex[:10]}"}
+
+PYTHON_APP = """from http.server import BaseHTTPRequestHandler, HTTPServer
+
+MESSAGE = "v0"
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(MESSAGE.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+print("serving on 8000")
+HTTPServer(("0.0.0.0", 8000), Handler).serve_forever()
+"""
+
+NODE_APP = """const http = require("http");
+
+const MESSAGE = "v0";
+
+http.createServer((req, res) => res.end(MESSAGE)).listen(8000);
+console.log("serving on 8000");
+"""
+
+
+@dataclass(frozen=True)
+class Lang:
+    name: str
+    file: str  # under src/
+    source: str
+    cmd: str
+    base: str
+
+
+PYTHON = Lang("Python", "app.py", PYTHON_APP, '["python3", "-u", "src/app.py"]', BASE_IMAGE)
+NODE = Lang("Node", "server.js", NODE_APP, '["node", "src/server.js"]', NODE_BASE)
 
 
 def free_port() -> int:
@@ -75,20 +123,30 @@ def wait_serving(port: int, text: str, t0: float, timeout: float = 60.0) -> floa
     raise RuntimeError(f"port {port} never served {text!r}")
 
 
-def make_app(slow: bool) -> Path:
+def make_app(lang: Lang, slow: bool) -> Path:
     root = Path(tempfile.mkdtemp(prefix="tilt-lsp-bench-docker-")) / "app"
-    shutil.copytree(EXAMPLE, root)
-    if slow:
-        dockerfile = root / "Dockerfile"
-        dockerfile.write_text(
-            dockerfile.read_text().replace("COPY . /app\n", "COPY . /app\nRUN sleep 3\n")
-        )
+    (root / "src").mkdir(parents=True)
+    (root / "src" / lang.file).write_text(lang.source)
+    slow_step = "RUN sleep 3\n" if slow else ""
+    (root / "Dockerfile").write_text(
+        f"ARG BASE_IMAGE\nFROM ${{BASE_IMAGE}}\nWORKDIR /app\nCOPY src /app/src\n{slow_step}"
+        f"CMD {lang.cmd}\n"
+    )
+    image = f"bench10-{lang.name.lower()}{'-slow' if slow else ''}"
+    (root / "docker-compose.yml").write_text(
+        f"services:\n  web:\n    image: {image}\n    build: .\n"
+        '    ports:\n      - "127.0.0.1:${WEB_PORT}:8000"\n'
+    )
+    (root / "Tiltfile").write_text(
+        "docker_compose('docker-compose.yml')\n"
+        f"docker_build('{image}', '.', build_args={{'BASE_IMAGE': os.getenv('BASE_IMAGE')}},\n"
+        "    live_update=[sync('src', '/app/src'), restart_container()])\n"
+    )
     return root
 
 
-def edit(app: Path, text: str) -> None:
-    src = (EXAMPLE / "app.py").read_text().replace(DEFAULT, text)
-    app.write_text(src)
+def edit(root: Path, lang: Lang, text: str) -> None:
+    (root / "src" / lang.file).write_text(lang.source.replace('"v0"', f'"{text}"'))
 
 
 def stats(samples: list[float]) -> dict[str, float]:
@@ -96,53 +154,116 @@ def stats(samples: list[float]) -> dict[str, float]:
     return {"median": statistics.median(ms), "min": ms[0], "max": ms[-1]}
 
 
+def node_base(client: Any) -> str:
+    """The Python base image plus the host's node (no registry to pull one from)."""
+    try:
+        client.images.get(NODE_BASE)
+        return NODE_BASE
+    except docker.errors.ImageNotFound:
+        pass
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("the Node apps need `node` on the host (or pass --apps python)")
+    node = os.path.realpath(node)
+    ctx = Path(tempfile.mkdtemp(prefix="tilt-lsp-bench-node-"))
+    shutil.copy2(node, ctx / "node")
+    libs = []
+    ldd = subprocess.run(["ldd", node], capture_output=True, text=True, check=True).stdout
+    for line in ldd.splitlines():
+        parts = line.split("=>")
+        if len(parts) == 2 and ("libstdc++" in parts[0] or "libgcc_s" in parts[0]):
+            path = parts[1].split("(")[0].strip()
+            shutil.copy2(os.path.realpath(path), ctx / parts[0].strip())
+            libs.append(parts[0].strip())
+    copies = "".join(f"COPY {lib} /usr/lib/x86_64-linux-gnu/{lib}\n" for lib in libs)
+    (ctx / "Dockerfile").write_text(
+        f'FROM {BASE_IMAGE}\n{copies}COPY node /usr/local/bin/node\nCMD ["node"]\n'
+    )
+    client.images.build(
+        path=str(ctx),
+        tag=NODE_BASE,
+        labels={"dev.tilt-lsp.bench": "node-base"},
+        rm=True,
+        pull=False,
+    )
+    shutil.rmtree(ctx, ignore_errors=True)
+    return NODE_BASE
+
+
 # -- tilt-lsp ----------------------------------------------------------------------------
 
 
-async def bench_tilt_lsp(root: Path, runs: int) -> tuple[dict[str, float], list[str]]:
+async def bench_tilt_lsp(
+    client: Any, root: Path, lang: Lang, runs: int
+) -> tuple[dict[str, float], dict[str, float], list[str], bool]:
+    """tilt-lsp and the floor, interleaved save by save on the same container (the one
+    tilt-lsp deployed), so both see the same machine load: (tilt-lsp stats, floor stats, the
+    last live-update log lines, whether the container stayed the same)."""
     port = free_port()
-    project = f"tiltlspbench{uuid.uuid4().hex[:8]}"
+    project = f"tiltlspbench10{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
-        "BASE_IMAGE": BASE_IMAGE,
+        "BASE_IMAGE": lang.base,
         "WEB_PORT": str(port),
         "COMPOSE_PROJECT_NAME": project,
     }
-    engine = Engine(str(root / "Tiltfile"), env=env)
+    engine = Engine(str(root / "Tiltfile"), env=env)  # no file watcher: only our saves count
+    flt = {"label": [f"com.docker.compose.project={project}"]}
     await engine.start()
     try:
         if not await engine.wait_settled(300):
             raise RuntimeError("tilt-lsp did not settle")
-        await asyncio.to_thread(wait_serving, port, DEFAULT, time.perf_counter())
+        await asyncio.to_thread(wait_serving, port, "v0", time.perf_counter())
+        before = [c["Id"] for c in client.api.containers(filters=flt)]
         await asyncio.sleep(1.0)  # the synclet warms up after the first deploy
-        samples = []
-        for i in range(runs + 1):  # the first save is a warm-up
-            text = f"tilt-lsp {i} {uuid.uuid4().hex[:6]}"
-            await asyncio.to_thread(edit, root / "app.py", text)  # the engine's loop runs
+        tilt, floor = [], []
+        for i in range(runs + 1):  # the first round is a warm-up
+            text = f"tilt-lsp-{i}-{uuid.uuid4().hex[:6]}"
+            await asyncio.to_thread(edit, root, lang, text)
             t0 = time.perf_counter()
-            engine.files_changed([str(root / "app.py")], origin="bench")
+            engine.files_changed([str(root / "src" / lang.file)], origin="bench")
             elapsed = await asyncio.to_thread(wait_serving, port, text, t0)
             if i:
-                samples.append(elapsed)
+                tilt.append(elapsed)
             await asyncio.sleep(0.3)
+            text = f"floor-{i}-{uuid.uuid4().hex[:6]}"
+            source = lang.source.replace('"v0"', f'"{text}"').encode()
+            elapsed = await asyncio.to_thread(
+                put_and_signal, client, before[0], lang, source, port, text
+            )
+            if i:
+                floor.append(elapsed)
+            await asyncio.sleep(0.3)
+        after = [c["Id"] for c in client.api.containers(filters=flt)]
         log = engine.logs("web", 0)
-        assert not any("building" in line for line in log[-runs * 4 :]), "a save rebuilt"
-        return stats(samples), [line for line in log if line.startswith("live update:")][-3:]
+        assert not any(line.startswith("building") for line in log[-runs * 4 :]), "a save rebuilt"
+        problems = engine.problems.all()
+        assert not problems, f"problems on a clean app: {problems}"
+        lines = [line for line in log if line.startswith("live update:")][-2:]
+        return stats(tilt), stats(floor), lines, len(before) == 1 and before == after
     finally:
         await engine.stop()
-        client = docker.from_env()
         lbl.remove_stale_images(client.api, lbl.managed_labels(str(root)), keep=())
-        client.close()
+
+
+def put_and_signal(client: Any, cid: str, lang: Lang, source: bytes, port: int, text: str) -> float:
+    """The floor: the file through the archive API and SIGHUP to PID 1 (the restart wrapper
+    tilt-lsp put in the image), nothing else."""
+    archive = one_file_tar(lang.file, source)
+    t0 = time.perf_counter()
+    client.api.put_archive(cid, "/app/src", archive)
+    client.api.kill(cid, signal="SIGHUP")
+    return wait_serving(port, text, t0)
 
 
 # -- vanilla and floor -------------------------------------------------------------------
 
 
-def build(client: Any, root: Path, tag: str) -> None:
+def build(client: Any, root: Path, lang: Lang, tag: str) -> None:
     client.images.build(
         path=str(root),
         tag=tag,
-        buildargs={"BASE_IMAGE": BASE_IMAGE},
+        buildargs={"BASE_IMAGE": lang.base},
         labels=BENCH_LABELS,
         rm=True,
         forcerm=True,
@@ -157,42 +278,49 @@ def run(client: Any, tag: str, port: int) -> Any:
 
 
 def bench_container(
-    client: Any, root: Path, runs: int, kind: str, update: Callable[[Any, str, int], Any]
+    client: Any,
+    root: Path,
+    lang: Lang,
+    runs: int,
+    tag: str,
+    update: Callable[[Any, int], Any],
 ) -> dict[str, float]:
-    """Build and run the app, then time ``runs`` saves, each applied by ``update(container,
-    tag, port)`` (which returns the container that serves afterwards)."""
-    edit(root / "app.py", DEFAULT)
-    tag = f"tilt-lsp-bench/{kind}:{uuid.uuid4().hex[:8]}"
+    """Run ``tag``, then time ``runs`` saves, each applied by ``update(container, port)``
+    (which returns the container that serves afterwards)."""
     port = free_port()
     samples = []
-    container = None
+    container = run(client, tag, port)
     try:
-        build(client, root, tag)
-        container = run(client, tag, port)
-        wait_serving(port, DEFAULT, time.perf_counter())
+        wait_serving(port, "v0", time.perf_counter())
         for i in range(runs + 1):
-            text = f"{kind} {i} {uuid.uuid4().hex[:6]}"
-            edit(root / "app.py", text)
+            text = f"{tag.split('/')[-1][:7]}-{i}-{uuid.uuid4().hex[:6]}"
+            edit(root, lang, text)
             t0 = time.perf_counter()
-            container = update(container, tag, port)
+            container = update(container, port)
             elapsed = wait_serving(port, text, t0)
             if i:
                 samples.append(elapsed)
     finally:
-        if container is not None:
-            container.remove(force=True)
-        # Each build re-tags: earlier builds are left untagged, with the bench label.
-        lbl.remove_stale_images(client.api, BENCH_LABELS, keep=())
+        container.remove(force=True)
+        edit(root, lang, "v0")
     return stats(samples)
 
 
-def bench_vanilla(client: Any, root: Path, runs: int) -> dict[str, float]:
-    def rebuild_and_replace(container: Any, tag: str, port: int) -> Any:
-        build(client, root, tag)
+def bench_vanilla(client: Any, root: Path, lang: Lang, runs: int) -> dict[str, float]:
+    tag = f"tilt-lsp-bench/vanilla:{uuid.uuid4().hex[:8]}"
+    edit(root, lang, "v0")
+    build(client, root, lang, tag)
+
+    def rebuild_and_replace(container: Any, port: int) -> Any:
+        build(client, root, lang, tag)
         container.remove(force=True)
         return run(client, tag, port)
 
-    return bench_container(client, root, runs, "vanilla", rebuild_and_replace)
+    try:
+        return bench_container(client, root, lang, runs, tag, rebuild_and_replace)
+    finally:
+        # Each build re-tags: earlier builds are left untagged, with the bench label.
+        lbl.remove_stale_images(client.api, BENCH_LABELS, keep=())
 
 
 def one_file_tar(name: str, data: bytes) -> bytes:
@@ -205,97 +333,64 @@ def one_file_tar(name: str, data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def bench_floor(client: Any, root: Path, runs: int) -> dict[str, float]:
-    def put_and_signal(container: Any, tag: str, port: int) -> Any:
-        archive = one_file_tar("app.py", (root / "app.py").read_bytes())
-        client.api.put_archive(container.id, "/app", archive)
-        client.api.kill(container.id, signal="SIGHUP")
-        return container
-
-    return bench_container(client, root, runs, "floor", put_and_signal)
+def row(what: str, s: dict[str, float]) -> str:
+    return f"| {what} | {s['median']:.0f} ms | {s['min']:.0f}-{s['max']:.0f} ms |"
 
 
-# -- the fast build ----------------------------------------------------------------------
-
-
-def bench_fast_build(
-    client: Any, root: Path, runs: int
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Layered (create + put_archive + commit from the last full build) vs a full build of
-    the same one-file change (the builder's own incremental context, the layer cache warm)."""
-    model = load_tiltfile(str(root / "Tiltfile"), {**os.environ, "BASE_IMAGE": BASE_IMAGE})
-    image = model.images[0]
-    labels = {**lbl.managed_labels(str(root)), **BENCH_LABELS}
-    builder = ImageBuilder(image, client.api, labels)
-    full = builder.build(None, lambda line: None)
-    layered, rebuilt = [], []
+def load() -> str:
     try:
-        for i in range(runs + 1):
-            edit(root / "app.py", f"fast {i} {uuid.uuid4().hex[:6]}")
-            t0 = time.perf_counter()
-            archive = one_file_tar("app/app.py", (root / "app.py").read_bytes())
-            layer_image(client.api, full.ref, image.repository, archive, labels)
-            t1 = time.perf_counter()
-            builder.build([str(root / "app.py")], lambda line: None)
-            t2 = time.perf_counter()
-            if i:
-                layered.append(t1 - t0)
-                rebuilt.append(t2 - t1)
-    finally:
-        lbl.remove_containers(client.api, labels)
-        lbl.remove_stale_images(client.api, lbl.managed_labels(str(root)), keep=())
-    return stats(layered), stats(rebuilt)
-
-
-def row(what: str, s: dict[str, float], note: str = "") -> str:
-    return f"| {what} | {s['median']:.0f} ms | {s['min']:.0f}-{s['max']:.0f} ms | {note} |"
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--apps", default="python,node", help="python,node (default both)")
     args = parser.parse_args()
     runs = max(args.runs, 1)
     client = docker.from_env(timeout=600)
+    langs = [{"python": PYTHON, "node": NODE}[a.strip()] for a in args.apps.split(",")]
+    if NODE in langs:
+        node_base(client)
     out: list[str] = []
     ratios: list[str] = []
-    for slow in (False, True):
-        name = "slow build (`RUN sleep 3` after COPY)" if slow else "tiny app"
-        root = make_app(slow)
-        tilt, lines = asyncio.run(bench_tilt_lsp(root, runs))
-        print(f"{name}: tilt-lsp {tilt}", *lines, sep="\n  ", file=sys.stderr)
-        vanilla = bench_vanilla(client, root, runs)
-        print(f"{name}: vanilla {vanilla}", file=sys.stderr)
-        floor = bench_floor(client, root, runs)
-        print(f"{name}: floor {floor}", file=sys.stderr)
-        out += [
-            row(
-                f"{name}: save → serving, tilt-lsp",
-                tilt,
-                "synclet: files into the container (archive API, the container runs as root), SIGHUP restart",
-            ),
-            row(f"{name}: vanilla, docker build + replace the container", vanilla, ""),
-            row(f"{name}: floor, put_archive + SIGHUP through the SDK", floor, ""),
-        ]
-        ratios.append(
-            f"| {name} | {vanilla['median'] / tilt['median']:.1f}x faster than vanilla | "
-            f"{tilt['median'] / floor['median']:.2f}x the floor |"
-        )
-        if not slow:
-            layered, rebuilt = bench_fast_build(client, root, runs)
+    print(f"load average at start: {load()}", file=sys.stderr)
+    for lang in langs:
+        for slow in (False, True):
+            name = (
+                f"{lang.name}, {'slow build (`RUN sleep 3` after `COPY src`)' if slow else 'tiny'}"
+            )
+            root = make_app(lang, slow)
+            try:
+                tilt, floor, lines, same = asyncio.run(bench_tilt_lsp(client, root, lang, runs))
+                print(
+                    f"{name}: tilt-lsp {tilt} floor {floor} same container: {same}",
+                    *lines,
+                    sep="\n  ",
+                    file=sys.stderr,
+                )
+                vanilla = bench_vanilla(client, root, lang, runs)
+                print(f"{name}: vanilla {vanilla} (load {load()})", file=sys.stderr)
+            finally:
+                shutil.rmtree(root.parent, ignore_errors=True)
             out += [
-                row(
-                    "fast build: layer app.py on the last full build (create + put_archive + commit)",
-                    layered,
-                    "",
-                ),
-                row("full build of the same change (context cache, layer cache warm)", rebuilt, ""),
+                row(f"{name}: **tilt-lsp**, save → serving", tilt),
+                row(f"{name}: **vanilla**, docker build + replace the container", vanilla),
+                row(f"{name}: **floor**, put_archive + SIGHUP through the SDK", floor),
             ]
-        shutil.rmtree(root.parent, ignore_errors=True)
+            ratios.append(
+                f"| {name} | {vanilla['median'] / tilt['median']:.1f}x | "
+                f"{tilt['median'] / floor['median']:.2f}x | {'yes' if same else 'NO'} |"
+            )
     lbl.remove_containers(client.api, BENCH_LABELS)
-    print("| what | median | min-max | notes |\n| --- | --- | --- | --- |")
+    print(f"load average at end: {load()}", file=sys.stderr)
+    print("| what | median | min-max |\n| --- | --- | --- |")
     print("\n".join(out))
-    print("\n| app | speed-up | against the floor |\n| --- | --- | --- |")
+    print(
+        "\n| app | vanilla / tilt-lsp | tilt-lsp / floor | same container |\n| --- | --- | --- | --- |"
+    )
     print("\n".join(ratios))
 
 

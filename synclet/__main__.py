@@ -174,6 +174,14 @@ async def serve(
         await runner.cleanup()
 
 
+def _grace_default() -> int:
+    """``TILT_LSP_RESTART_GRACE`` (seconds), else 0: restart with no grace, as Tilt does."""
+    try:
+        return max(0, int(os.environ.get("TILT_LSP_RESTART_GRACE", "0") or 0))
+    except ValueError:
+        return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m synclet", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,7 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--max-spec", type=int, default=DEFAULT_MAX_SPEC, help="largest spec line, bytes"
     )
-    p.add_argument("--restart-timeout", type=int, default=10, help="seconds before a restart kills")
+    p.add_argument(
+        "--restart-timeout",
+        type=int,
+        default=_grace_default(),
+        help="seconds a container restart waits before killing (default 0, as Tilt; "
+        "TILT_LSP_RESTART_GRACE sets it)",
+    )
     p.add_argument(
         "--allow-remote",
         action="store_true",

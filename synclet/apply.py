@@ -351,7 +351,9 @@ def run_step(
 
 
 def restart(api: Any, container_id: str, info: dict[str, Any], mode: str, timeout: int) -> None:
-    """Restart the container, or signal its main process (``process`` mode)."""
+    """Restart the container, or signal its main process (``process`` mode). ``timeout``:
+    seconds Docker waits after the stop signal before killing; 0 (the default, as Tilt) kills
+    at once: an app that ignores SIGTERM as PID 1 would otherwise cost the whole grace."""
     if mode == "container":
         api.restart(container_id, timeout=timeout)
     elif mode == "process":
@@ -385,7 +387,7 @@ def apply_update(
     deletes: list[str],
     emit: Emit,
     *,
-    restart_timeout: int = 10,
+    restart_timeout: int = 0,
     started: float | None = None,
     info: dict[str, Any] | None = None,
 ) -> None:

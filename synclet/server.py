@@ -61,7 +61,7 @@ class ServerConfig:
     max_body: int = DEFAULT_MAX_BODY
     max_spec: int = DEFAULT_MAX_SPEC
     max_members: int = 100_000
-    restart_timeout: int = 10
+    restart_timeout: int = 0  # no grace, as Tilt (a death we cause is expected)
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     docker_factory: Callable[[], Any] | None = None
 

@@ -59,7 +59,7 @@ def test_build_streams_lines_tags_by_content_and_labels(
         assert not built.reused and built.ref.startswith("tilt-lsp-test/builder:tilt-")
         assert any(line.startswith("Step ") for line in lines)
         labels = docker_client.images.get(built.ref).labels
-        assert labels[lbl.MANAGED] == "1" and labels[lbl.IMAGE] == "tilt-lsp-test/builder"
+        assert labels[lbl.MANAGED] == "true" and labels[lbl.IMAGE] == "tilt-lsp-test/builder"
 
         again = builder.build([], lines.append)
         assert again.reused and again.ref == built.ref
@@ -85,7 +85,8 @@ def test_failing_run_step_is_a_problem_on_its_dockerfile_line(
     )
     dockerfile.write_text(text)
     (workspace / "app.py").write_text(
-        (workspace / "app.py").read_text() + "\n\ndef missing() -> None:\n    raise ValueError('boom')\n"
+        (workspace / "app.py").read_text()
+        + "\n\ndef missing() -> None:\n    raise ValueError('boom')\n"
     )
     image = image_for(workspace, base_image)
     builder = ImageBuilder(image, docker_client.api, lbl.managed_labels(str(workspace)))
@@ -102,11 +103,14 @@ def test_failing_run_step_is_a_problem_on_its_dockerfile_line(
         assert ("Dockerfile", run_line) in by_file
         # The traceback inside the RUN lands on the app's source line.
         raise_line = (workspace / "app.py").read_text().splitlines().index(
-            "    raise ValueError('boom')") + 1
+            "    raise ValueError('boom')"
+        ) + 1
         assert ("app.py", raise_line) in by_file
         # The failed build's own intermediate images are removed; the base image never is.
         base_id = docker_client.images.get(base_image).id
-        assert builder.leftovers and not any(base_id.startswith(f"sha256:{i}") for i in builder.leftovers)
+        assert builder.leftovers and not any(
+            base_id.startswith(f"sha256:{i}") for i in builder.leftovers
+        )
         builder.remove_leftovers()
         assert not builder.leftovers
         assert docker_client.images.get(base_image).id == base_id
@@ -118,7 +122,9 @@ def test_dockerfile_contents_and_build_error_in_plain_words(
     docker_client: Any, workspace: Path, base_image: str
 ) -> None:
     image = image_for(
-        workspace, base_image, dockerfile=None,
+        workspace,
+        base_image,
+        dockerfile=None,
         dockerfile_contents="ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY app.py /x/app.py\n",
     )
     builder = ImageBuilder(image, docker_client.api, lbl.managed_labels(str(workspace)))
@@ -132,11 +138,17 @@ def test_dockerfile_contents_and_build_error_in_plain_words(
 def test_target_and_build_args(docker_client: Any, workspace: Path, base_image: str) -> None:
     contents = (
         "ARG BASE_IMAGE\nFROM ${BASE_IMAGE} AS dev\nARG FLAVOUR\n"
-        "RUN echo \"dev-$FLAVOUR\" > /stage\n"
+        'RUN echo "dev-$FLAVOUR" > /stage\n'
         "FROM ${BASE_IMAGE} AS prod\nRUN echo prod > /stage\n"
     )
-    image = image_for(workspace, base_image, dockerfile=None, dockerfile_contents=contents,
-                      target="dev", build_args={"BASE_IMAGE": base_image, "FLAVOUR": "mint"})
+    image = image_for(
+        workspace,
+        base_image,
+        dockerfile=None,
+        dockerfile_contents=contents,
+        target="dev",
+        build_args={"BASE_IMAGE": base_image, "FLAVOUR": "mint"},
+    )
     builder = ImageBuilder(image, docker_client.api, lbl.managed_labels(str(workspace)))
     try:
         built = builder.build(None, lambda line: None)
@@ -145,7 +157,8 @@ def test_target_and_build_args(docker_client: Any, workspace: Path, base_image: 
         # Another build arg is another content tag.
         other = ImageBuilder(
             dataclasses.replace(image, build_args={"BASE_IMAGE": base_image, "FLAVOUR": "lime"}),
-            docker_client.api, lbl.managed_labels(str(workspace)),
+            docker_client.api,
+            lbl.managed_labels(str(workspace)),
         )
         assert other.tag_for(other.context.scan(), contents) != built.ref
     finally:

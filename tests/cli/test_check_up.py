@@ -9,10 +9,12 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.lsp.rawclient import MARKER_VAR, marked_processes
 from tests.support import free_port, run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello-local"
@@ -93,3 +95,45 @@ def test_up_runs_until_interrupted_and_stops_what_it_started(example: Path) -> N
     assert "stopping" in out
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+STUBBORN = """
+local_resource('shell', serve_cmd='sleep 300 & sleep 301 & wait',
+               readiness_probe=probe(exec=exec_action(['false']), period_secs=1))
+local_resource('stubborn', serve_cmd="trap '' TERM; sleep 302 & wait")
+local_resource('slow-build', cmd='sleep 303')
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "sig"),
+    [("check", signal.SIGTERM), ("check", signal.SIGHUP), ("up", signal.SIGHUP)],
+)
+def test_a_signal_stops_every_process_the_command_started(
+    tmp_path: Path, command: str, sig: signal.Signals
+) -> None:
+    (tmp_path / "Tiltfile").write_text(STUBBORN)
+    marker = uuid.uuid4().hex
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tilt_lsp", command, "--file", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, MARKER_VAR: marker},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        # shell + 2 sleeps, stubborn sh + sleep, slow-build's sleep (and maybe its sh)
+        while len(marked_processes(marker)) < 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(marked_processes(marker)) >= 6
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while marked_processes(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marked_processes(marker) == []
+        assert proc.returncode == (0 if command == "up" else 128 + sig)
+    finally:
+        proc.kill()
+        for pid in marked_processes(marker):
+            os.kill(pid, signal.SIGKILL)

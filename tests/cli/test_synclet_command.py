@@ -16,22 +16,39 @@ from tests.support import run_cli
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_manifests_are_the_deploy_files_in_apply_order() -> None:
+def _deploy_docs() -> list[dict[str, object]]:
+    """Every object of synclet/deploy/*.yaml but the example Secret, read from the checkout."""
+    out: list[dict[str, object]] = []
+    for path in sorted((REPO / "synclet" / "deploy").glob("*.yaml")):
+        if not path.name.endswith(".example.yaml"):
+            out += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return out
+
+
+def _key(doc: dict[str, object]) -> tuple[str, str]:
+    meta = doc["metadata"]
+    assert isinstance(meta, dict)
+    return str(doc["kind"]), str(meta["name"])
+
+
+def test_manifests_are_the_deploy_files_namespace_first() -> None:
     proc = run_cli("synclet", "manifests")
     assert proc.returncode == 0, proc.stderr
     docs = [d for d in yaml.safe_load_all(proc.stdout) if d]
-    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [
-        ("Namespace", "tilt-lsp-system"),
-        ("ServiceAccount", "tilt-lsp-client"),
-        ("Role", "tilt-lsp-synclet-user"),
-        ("RoleBinding", "tilt-lsp-synclet-client"),
-        ("NetworkPolicy", "tilt-lsp-synclet-isolated"),
-        ("DaemonSet", "tilt-lsp-synclet"),
-    ]
-    containers = docs[-1]["spec"]["template"]["spec"]["containers"]
+    assert _key(docs[0]) == ("Namespace", "tilt-lsp-system")
+    assert sorted(map(_key, docs)) == sorted(map(_key, _deploy_docs()))
+    (daemonset,) = [d for d in docs if d["kind"] == "DaemonSet"]
+    containers = daemonset["spec"]["template"]["spec"]["containers"]
     assert [c["image"] for c in containers] == ["tilt-lsp-synclet:dev"]
     # The Secret example holds a placeholder token: never part of what gets applied.
-    assert "REPLACE-WITH-A-RANDOM-TOKEN" not in proc.stdout
+    assert "Secret" not in [d["kind"] for d in docs]
+
+
+def test_manifests_image_is_the_one_asked_for() -> None:
+    proc = run_cli("synclet", "manifests", "--image", "registry.example.com/synclet:7")
+    (daemonset,) = [d for d in yaml.safe_load_all(proc.stdout) if d and d["kind"] == "DaemonSet"]
+    containers = daemonset["spec"]["template"]["spec"]["containers"]
+    assert [c["image"] for c in containers] == ["registry.example.com/synclet:7"]
 
 
 def test_context_writes_the_package_and_the_dockerfile(tmp_path: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from tests.support import until
 from tilt_lsp.engine.engine import TILTFILE, Engine
 from tilt_lsp.engine.listener import NullListener, Published
+from tilt_lsp.runtime.processes import LocalProcesses
 
 
 class Recorder(NullListener):
@@ -44,7 +47,19 @@ async def engine_for(tmp_path: Path):
 
     yield make
     for engine in engines:
-        await engine.stop()
+        await stop_or_explain(engine)
+
+
+async def stop_or_explain(engine: Engine, timeout: float = 20.0) -> None:
+    """Stop the engine; if it hangs, fail with what every task was waiting for."""
+    stopping = asyncio.ensure_future(engine.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=timeout)
+    if not done:
+        stacks = io.StringIO()
+        for task in asyncio.all_tasks():
+            task.print_stack(limit=8, file=stacks)
+        raise AssertionError(f"engine.stop() hung for {timeout}s:\n{stacks.getvalue()}")
+    stopping.result()
 
 
 async def test_a_burst_of_1000_files_is_one_update_per_affected_resource(
@@ -70,7 +85,58 @@ async def test_a_burst_of_1000_files_is_one_update_per_affected_resource(
     assert await engine.wait_settled(15)
     counts = {n: s.update_count for n, s in engine.statuses.items()}
     assert counts == {"gen": 2, "also-gen": 2, "other": 1}
-    assert engine.statuses["gen"].log[-1].strip() == "1000"  # the one update saw every file
+    assert engine.logs("gen")[-1].strip() == "1000"  # the one update saw every file
+
+
+async def test_a_burst_spread_over_3_seconds_is_one_update(engine_for, tmp_path: Path) -> None:
+    """A checkout on a slow disk: 1,000 files over 3 s, never quiet for long."""
+    engine = await engine_for(
+        "local_resource('gen', cmd='ls gen | wc -l', deps=['gen'])\n",
+        {"gen/.keep": ""},
+        watch=True,
+    )
+    assert await engine.wait_settled(15)
+    assert engine.statuses["gen"].update_count == 1
+
+    def checkout() -> float:
+        start = time.monotonic()
+        for i in range(1000):
+            (tmp_path / "gen" / f"file{i:04}.txt").write_text(str(i))
+            time.sleep(max(0.0, start + 3.0 * (i + 1) / 1000 - time.monotonic()))
+        return time.monotonic() - start
+
+    took = await asyncio.to_thread(checkout)
+    assert took >= 3.0
+    await until(lambda: engine.statuses["gen"].update_count >= 2, what="the burst's update")
+    await asyncio.sleep(1.5)  # a second update would have started by now
+    assert await engine.wait_settled(15)
+    assert engine.statuses["gen"].update_count == 2
+    assert engine.logs("gen")[-1].strip() == "1000"  # it ran once, on the whole tree
+
+
+async def test_truncate_then_write_of_the_tiltfile_restarts_nothing(
+    engine_for, tmp_path: Path
+) -> None:
+    """An editor that truncates the Tiltfile and writes it a moment later."""
+    text = "local_resource('r', serve_cmd='sleep 300')\nlocal_resource('s', cmd='true')\n"
+    engine = await engine_for(text, watch=True)
+    assert await engine.wait_settled(10)
+    before = {n: (s.pid, s.start_count, s.update_count) for n, s in engine.statuses.items()}
+    loads = engine.loads
+    tiltfile = tmp_path / "Tiltfile"
+    tiltfile.write_text("")
+    await until(  # held empty for longer than any settle time: said, not applied
+        lambda: engine.problems.for_path(str(tiltfile)), what="the empty-Tiltfile warning"
+    )
+    ((_, _, warning),) = engine.problems.for_path(str(tiltfile))
+    assert warning.message == "the Tiltfile is empty; still running the last good version"
+    tiltfile.write_text(text)
+    await until(lambda: engine.loads > loads, what="the Tiltfile reloaded")
+    await asyncio.sleep(1.0)
+    assert await engine.wait_settled(10)
+    after = {n: (s.pid, s.start_count, s.update_count) for n, s in engine.statuses.items()}
+    assert after == before
+    assert engine.problems.for_path(str(tiltfile)) == []
 
 
 async def test_a_save_seen_by_editor_and_watcher_updates_once(engine_for, tmp_path: Path) -> None:
@@ -143,6 +209,21 @@ async def test_restart_and_stop_leave_no_orphans(engine_for) -> None:
     assert second is not None
     await engine.stop()
     assert not _group_alive(second)
+
+
+async def test_stopping_during_a_cmd_stops_its_whole_group(engine_for) -> None:
+    """The update is cancelled while its cmd runs: the cmd (a shell with children) must not
+    outlive it — once, cancelling the update dropped the process from the runner's table."""
+    engine = await engine_for("local_resource('b', cmd='sleep 300 & sleep 301 & wait')\n")
+    await until(lambda: engine.statuses["b"].build.value == "building", what="the cmd running")
+    runner = engine.runner
+    assert isinstance(runner, LocalProcesses)
+    await until(lambda: runner.running, what="the cmd's process group tracked")
+    (pgid,) = runner.running
+    assert _group_alive(pgid)
+    await engine.stop()
+    assert not _group_alive(pgid)
+    assert runner.running == []
 
 
 def _group_alive(pgid: int) -> bool:

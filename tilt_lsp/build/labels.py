@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-MANAGED = "dev.tilt-lsp.managed"
+MANAGED = "dev.tilt-lsp.managed"  # value "true" (the synclet refuses containers without it)
 WORKSPACE = "dev.tilt-lsp.workspace"  # a hash of the workspace root
 RESOURCE = "dev.tilt-lsp.resource"
 IMAGE = "dev.tilt-lsp.image"  # the docker_build ref's repository
@@ -25,7 +25,7 @@ def workspace_id(root: str) -> str:
 
 
 def managed_labels(root: str, **extra: str) -> dict[str, str]:
-    labels = {MANAGED: "1", WORKSPACE: workspace_id(root)}
+    labels = {MANAGED: "true", WORKSPACE: workspace_id(root)}
     labels.update({k: v for k, v in extra.items() if v})
     return labels
 

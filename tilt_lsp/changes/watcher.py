@@ -17,8 +17,11 @@ from watchdog.observers import Observer
 
 from tilt_lsp.changes.ignore import is_editor_or_vcs_noise
 
-QUIET_S = 0.1  # deliver once nothing happened for this long…
-MAX_WAIT_S = 1.0  # …or at the latest this long after the first change of a batch
+# Deliver once nothing happened for QUIET_S, or at the latest MAX_WAIT_S after the first
+# change of a batch: long enough that a checkout on a slow disk (a few seconds of writes
+# with short pauses) is one update on the whole tree, not two on half-written ones.
+QUIET_S = 0.2
+MAX_WAIT_S = 10.0
 
 
 class Watcher(FileSystemEventHandler):

@@ -9,6 +9,7 @@ import asyncio
 import sys
 from typing import Any
 
+from tilt_lsp.commands import interrupt
 from tilt_lsp.commands.common import add_tiltfile_argument, resolve_tiltfile
 from tilt_lsp.commands.output import format_problem, status_line
 from tilt_lsp.diagnostics.model import Severity
@@ -59,12 +60,29 @@ class _Progress(NullListener):
 
 async def check(tiltfile: str, timeout: float, fmt: str, quiet: bool) -> int:
     engine = Engine(tiltfile, listener=_Progress(quiet))
-    try:
+
+    async def run_once() -> bool:
         await engine.start()
         settled = await engine.wait_settled(timeout)
         if settled:
             await asyncio.sleep(SETTLE_S)
             settled = await engine.wait_settled(max(timeout - SETTLE_S, 1.0))
+        return settled
+
+    body = asyncio.ensure_future(run_once())
+
+    def cancel() -> None:
+        body.cancel()
+
+    interrupts = interrupt.install(engine, cancel)
+    try:
+        try:
+            settled = await body
+        except asyncio.CancelledError:
+            if not body.cancelled():
+                raise  # a second Ctrl-C
+            await engine.stop()  # a second Ctrl-C cancels this wait
+            return interrupts.exit_code()
         statuses = list(engine.statuses.values())
         problems = engine.problems.all()
         blocked = [s.name for s in statuses if engine.blocked(s.name)]
@@ -75,8 +93,11 @@ async def check(tiltfile: str, timeout: float, fmt: str, quiet: bool) -> int:
             if not s.settled and s.name not in blocked and (s.resource.auto_init or s.update_count)
         ]
         ok = sum(1 for s in statuses if s.settled and not s.failed)
-    finally:
         await engine.stop()
+    except asyncio.CancelledError:
+        return interrupts.exit_code()
+    finally:
+        interrupts.remove()
     for resource, _source, p in problems:
         print(format_problem(resource, p, fmt))
     if not settled:
@@ -93,4 +114,11 @@ async def check(tiltfile: str, timeout: float, fmt: str, quiet: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(check(resolve_tiltfile(args.file), args.timeout, args.format, args.quiet))
+    try:
+        return asyncio.run(
+            check(resolve_tiltfile(args.file), args.timeout, args.format, args.quiet)
+        )
+    except KeyboardInterrupt:  # a Ctrl-C after the cleanup, as the loop closed
+        return 130
+    finally:
+        interrupt.ignore_late_interrupts()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -31,6 +32,14 @@ def add_parser(sub: Any) -> None:
         help="INFO: tilt-lsp's own messages and libraries' warnings (the default with "
         "--log-file); WARNING: problems only (the default on stderr, which editors keep); "
         "DEBUG adds the LSP traffic",
+    )
+    p.add_argument(
+        "--tiltfile-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="stop a Tiltfile evaluation after S seconds (default 30; the editor's "
+        "tiltfileTimeout option overrides it)",
     )
     p.set_defaults(func=run)
 
@@ -71,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"tilt-lsp serve: cannot write --log-file {args.log_file}: {err}", file=sys.stderr)
         return 2
     from tilt_lsp.lsp.server import server
+    from tilt_lsp.lsp.stdio import serve_stdio, serve_tcp
+
+    if args.tiltfile_timeout <= 0:
+        print("tilt-lsp serve: --tiltfile-timeout wants a number of seconds > 0", file=sys.stderr)
+        return 2
+    server.tiltfile_timeout = args.tiltfile_timeout
 
     log.info(
         "tilt-lsp %s: language server on %s (pid %d, cwd %s, log level %s)",
@@ -86,8 +101,10 @@ def run(args: argparse.Namespace) -> int:
         if not port.isdigit():
             print(f"tilt-lsp serve: --tcp wants HOST:PORT, got {args.tcp!r}", file=sys.stderr)
             return 2
-        server.start_tcp(host or "127.0.0.1", int(port))
+        code = asyncio.run(serve_tcp(server, host or "127.0.0.1", int(port)))
     else:
-        server.start_io()
+        # Our own stdio loop (lsp/stdio.py): it resynchronises on broken framing, never
+        # blocks on a slow client, and stops the engine on exit, stdin EOF and signals.
+        code = asyncio.run(serve_stdio(server, sys.stdin.buffer, sys.stdout.buffer))
     log.info("tilt-lsp: language server stopped")
-    return 0
+    return code

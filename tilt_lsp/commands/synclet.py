@@ -4,7 +4,8 @@ A ``pip install tilt-lsp`` has no source checkout, so the files that build the s
 (``synclet/Dockerfile``, ``requirements.txt``, the package itself) and deploy it as a DaemonSet
 (``synclet/deploy/*.yaml``) ship as package data, and this command prints them:
 
-- ``manifests``: the namespace, RBAC and DaemonSet, ready for ``kubectl apply -f -``;
+- ``manifests``: the namespace, RBAC, DaemonSet and the rest of ``synclet/deploy``, ready
+  for ``kubectl apply -f -``;
 - ``dockerfile``: the Dockerfile (its build context is the one ``context`` writes);
 - ``context``: a tar of that build context, for ``docker build -``.
 """
@@ -21,9 +22,9 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any, BinaryIO
 
-# In the order ``kubectl apply`` needs them: the namespace before what lives in it. The token
-# Secret is not here: secret.example.yaml holds a placeholder and must not be applied as is.
-MANIFESTS = ("namespace.yaml", "rbac.yaml", "networkpolicy.yaml", "daemonset.yaml")
+# The namespace comes first: everything else lives in it. ``*.example.yaml`` files are not
+# applied as they are (secret.example.yaml holds a placeholder token).
+FIRST = "namespace.yaml"
 DEFAULT_IMAGE = "tilt-lsp-synclet:dev"
 _IMAGE_LINE = re.compile(r"^(?P<indent>\s+image:\s*)(?P<ref>\S+)\s*$", re.MULTILINE)
 _SKIP = ("__pycache__",)
@@ -42,11 +43,10 @@ def add_parser(sub: Any) -> None:
     what = p.add_subparsers(dest="synclet_command", metavar="WHAT", required=True)
     m = what.add_parser(
         "manifests",
-        help="the namespace, RBAC and DaemonSet, for `kubectl apply -f -`",
+        help="the namespace, RBAC, DaemonSet and network policy, for `kubectl apply -f -`",
         description=(
-            "Print synclet/deploy/namespace.yaml, rbac.yaml, networkpolicy.yaml and "
-            "daemonset.yaml as one YAML "
-            "stream. Create the token Secret yourself (see the DaemonSet's comments)."
+            "Print synclet/deploy/*.yaml (the namespace first; not the example Secret) as one "
+            "YAML stream. Create the token Secret yourself (see secret.example.yaml's comments)."
         ),
     )
     m.add_argument(
@@ -87,10 +87,20 @@ def read_text(*parts: str) -> str:
     return node.read_text(encoding="utf-8")
 
 
+def manifest_names() -> list[str]:
+    """synclet/deploy/*.yaml in the order ``kubectl apply -f -`` needs, examples left out."""
+    names = sorted(
+        n.name
+        for n in (package_root() / "deploy").iterdir()
+        if n.name.endswith(".yaml") and not n.name.endswith(".example.yaml")
+    )
+    return sorted(names, key=lambda n: n != FIRST)
+
+
 def manifests(image: str | None = None) -> str:
     """The manifests as one YAML stream, with the DaemonSet's image replaced if asked."""
     docs: list[str] = []
-    for name in MANIFESTS:
+    for name in manifest_names():
         text = read_text("deploy", name)
         if image is not None and name == "daemonset.yaml":
             text, count = _IMAGE_LINE.subn(lambda m: m.group("indent") + image, text)

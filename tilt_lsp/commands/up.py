@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
+import contextlib
 from typing import Any
 
-from tilt_lsp.commands import tui
+from tilt_lsp.commands import interrupt, tui
 from tilt_lsp.commands.common import add_tiltfile_argument, resolve_tiltfile
 from tilt_lsp.engine.engine import Engine
 
@@ -25,20 +25,35 @@ async def up(tiltfile: str, logs: bool, plain: bool = False) -> int:
     screen = tui.display(logs, plain)
     engine = Engine(tiltfile, listener=screen)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    start: asyncio.Task[None] | None = None
+
+    def on_stop() -> None:
+        stop.set()
+        if start is not None:
+            start.cancel()  # still loading the Tiltfile
+
+    interrupts = interrupt.install(engine, on_stop)
     print(f"tilt-lsp up: {tiltfile} (Ctrl-C to stop)", flush=True)
     screen.start()
     try:
-        await engine.start(watch=True)
+        start = asyncio.ensure_future(engine.start(watch=True))
+        with contextlib.suppress(asyncio.CancelledError):
+            await start
         await stop.wait()
+        await engine.stop()  # a second Ctrl-C cancels this wait
+    except asyncio.CancelledError:
+        return interrupts.exit_code()
     finally:
         screen.stop()
-        print("stopping…", flush=True)
-        await engine.stop()
+        interrupts.remove()
+    print("stopped", flush=True)
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(up(resolve_tiltfile(args.file), not args.no_logs, args.plain))
+    try:
+        return asyncio.run(up(resolve_tiltfile(args.file), not args.no_logs, args.plain))
+    except KeyboardInterrupt:  # a Ctrl-C after the cleanup, as the loop closed
+        return 130
+    finally:
+        interrupt.ignore_late_interrupts()

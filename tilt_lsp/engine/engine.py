@@ -10,12 +10,10 @@ that arrive meanwhile, so a burst of 1,000 changed files is one update, not 1,00
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tilt_lsp.changes.ignore import IgnoreRules
@@ -23,15 +21,17 @@ from tilt_lsp.changes.mapping import Watches
 from tilt_lsp.changes.watcher import Watcher
 from tilt_lsp.diagnostics.model import Problem, Severity
 from tilt_lsp.engine import actions as a
+from tilt_lsp.engine import settle
 from tilt_lsp.engine.listener import EngineListener, NullListener
 from tilt_lsp.engine.problems import ProblemStore
+from tilt_lsp.engine.queue import Request, ResourceWorker
 from tilt_lsp.engine.status import LOG_LINES, BuildStatus, ResourceStatus, RuntimeStatus
 from tilt_lsp.runtime.controller import Controller, Dispatch
 from tilt_lsp.runtime.local import LocalController, MapperFactory
 from tilt_lsp.runtime.processes import LocalProcesses, ProcessRunner
 from tilt_lsp.tiltfile.errors import TiltfileError
-from tilt_lsp.tiltfile.loader import load_tiltfile
 from tilt_lsp.tiltfile.model import Location, Model, Resource, ResourceKind, TriggerMode
+from tilt_lsp.tiltfile.worker import TIMEOUT_S, TiltfileWorker
 
 if TYPE_CHECKING:
     from tilt_lsp.runtime.dockerhost import DockerHost
@@ -47,113 +47,6 @@ class EngineError(Exception):
     """A request the engine cannot carry out (unknown resource, …), in plain words."""
 
 
-@dataclass
-class _Request:
-    kind: str  # "update" | "rebuild" | "restart"
-    paths: set[str] = field(default_factory=set)
-    reason: str = ""
-
-    def merge(self, other: _Request) -> _Request:
-        """The one request that does what both asked. A stop (disable) replaces whatever
-        was pending; anything asked after a stop (enable) replaces the stop."""
-        if "stop" in (self.kind, other.kind):
-            return other
-        rank = {"restart": 0, "update": 1, "rebuild": 2}
-        if rank[other.kind] > rank[self.kind]:
-            self.kind = other.kind
-        self.paths |= other.paths
-        self.reason = other.reason if not self.reason else self.reason
-        return self
-
-
-class _Worker:
-    """Runs one resource's work, one request at a time."""
-
-    def __init__(self, engine: Engine, resource: Resource, controller: Controller) -> None:
-        self.engine = engine
-        self.resource = resource
-        self.controller = controller
-        self.pending: _Request | None = None
-        self.busy = False
-        self._started = False  # resource_deps gate only the first update, as in Tilt
-        self._wake = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(
-            self._loop(), name=f"resource:{resource.name}"
-        )
-
-    def request(self, req: _Request) -> None:
-        self.pending = req if self.pending is None else self.pending.merge(req)
-        self._wake.set()
-
-    async def _loop(self) -> None:
-        name = self.resource.name
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if self.pending is None:
-                continue
-            if not self._started and self.pending.kind != "stop":
-                await self._wait_for_deps()
-            req, self.pending = self.pending, None
-            if req is None:
-                continue
-            if req.kind == "stop":
-                self.busy = True
-                try:
-                    await self.controller.stop()
-                finally:
-                    self.busy = False
-                self.engine.stopped_by_user(name)
-                continue
-            self.busy = True
-            self._started = True
-            self.engine.dispatch(a.UpdateStarted(name, req.reason, frozenset(req.paths)))
-            try:
-                if req.kind == "restart":
-                    ok = await self.controller.restart()
-                elif req.kind == "rebuild":
-                    ok = await self.controller.rebuild()
-                else:
-                    ok = await self.controller.update(frozenset(req.paths), req.reason)
-                self.engine.dispatch(a.UpdateFinished(name, ok))
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:  # an infrastructure bug must not kill the loop
-                log.exception("update of %s failed", name)
-                self.engine.dispatch(
-                    a.BuildChanged(name, BuildStatus.ERROR, f"internal error: {err}")
-                )
-                self.engine.dispatch(a.UpdateFinished(name, False, str(err)))
-            finally:
-                self.busy = False
-
-    async def _wait_for_deps(self) -> None:
-        deps = [d for d in self.resource.resource_deps if d in self.engine.workers]
-        if not deps:
-            return
-
-        def unready() -> list[str]:
-            return [d for d in deps if not self.engine.workers[d].controller.is_ready()]
-
-        def stop_asked() -> bool:  # a disable while waiting ends the wait
-            return self.pending is None or self.pending.kind == "stop"
-
-        first = True
-        while (waiting := unready()) and not stop_asked():
-            if first:
-                self.engine.dispatch(a.WaitingFor(self.resource.name, ", ".join(waiting)))
-                first = False
-            await self.engine.next_change()
-        if not first:
-            self.engine.dispatch(a.WaitingFor(self.resource.name, None))
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        await self.controller.stop()
-
-
 class Engine:
     def __init__(
         self,
@@ -164,6 +57,7 @@ class Engine:
         runner: ProcessRunner | None = None,
         env: Mapping[str, str] | None = None,
         controllers: ControllerFactory | None = None,
+        tiltfile_timeout: float = TIMEOUT_S,
     ) -> None:
         self.tiltfile = os.path.abspath(tiltfile)
         self.root = os.path.abspath(root or os.path.dirname(self.tiltfile))
@@ -175,12 +69,12 @@ class Engine:
         self.model: Model | None = None
         self.tiltfile_error: TiltfileError | None = None
         self.statuses: dict[str, ResourceStatus] = {}
-        self.workers: dict[str, _Worker] = {}
+        self.workers: dict[str, ResourceWorker] = {}
         self.problems = ProblemStore()
         self.tiltfile_log: deque[str] = deque(maxlen=LOG_LINES)  # print() output and errors
         self.ignores = IgnoreRules(os.path.dirname(self.tiltfile))
         self._watches: Watches | None = None
-        self._seen: dict[str, tuple[int, int] | None] = {}
+        self._seen: dict[str, settle.Signature] = {}
         self._tick: asyncio.Future[None] | None = None
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
@@ -188,16 +82,18 @@ class Engine:
         self.stopped = False
         self._watcher: Watcher | None = None
         self._docker_host: DockerHost | None = None  # shared by the Docker-backed controllers
+        self._evaluator = TiltfileWorker(timeout_s=tiltfile_timeout)
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self, watch: bool = False) -> None:
         """Load the Tiltfile and start its auto-init resources; with ``watch``, also react
         to files changed outside the editor."""
+        self._evaluator.warm()
         if watch:
             self._watcher = Watcher(self.root, self.files_changed, asyncio.get_running_loop())
             self._watcher.start()
-        await self._reload()
+        await self._reload(first=True)
 
     async def stop(self) -> None:
         self.stopped = True
@@ -206,13 +102,17 @@ class Engine:
             self._watcher = None
         if self._reload_task is not None:
             self._reload_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reload_task
+            await asyncio.wait({self._reload_task})
         await asyncio.gather(*(w.stop() for w in self.workers.values()), return_exceptions=True)
         await self.runner.stop_all()
+        await self._evaluator.close()
         if self._docker_host is not None:  # the synclet, the compose networks, temp files
             await self._docker_host.close()
             self._docker_host = None
+
+    def kill_processes(self) -> None:
+        """SIGKILL every local process group at once: when a graceful stop took too long."""
+        self.runner.kill_all()
 
     # -- what the editor and the watcher say ---------------------------------------------
 
@@ -223,12 +123,13 @@ class Engine:
             return 0
         if os.path.join(os.path.dirname(self.tiltfile), ".tiltignore") in fresh:
             self.ignores.reload()
-        if self._watches is None or self.tiltfile in fresh:
+        reload = self._watches is None or self.tiltfile in fresh
+        if reload:
             self.request_reload()
-            if self._watches is None:
-                return len(fresh)
+        if self._watches is None:
+            return len(fresh)
         changes = self._watches.classify(fresh)
-        if changes.tiltfile_changed:
+        if changes.tiltfile_changed and not reload:  # one change, one reload (not two)
             self.request_reload()
         for name, changed in changes.resources.items():
             status = self.statuses.get(name)
@@ -238,7 +139,7 @@ class Engine:
                 self.dispatch(a.PendingChanged(name, frozenset(changed)))
             else:
                 reason = f"{len(changed)} changed file{'s' if len(changed) != 1 else ''} ({origin})"
-                self.workers[name].request(_Request("update", set(changed), reason))
+                self.workers[name].request(Request("update", set(changed), reason))
         return len(fresh)
 
     def _news(self, paths: Iterable[str]) -> list[str]:
@@ -246,11 +147,7 @@ class Engine:
         up both as didSave and as a file-system event."""
         out = []
         for path in dict.fromkeys(os.path.abspath(p) for p in paths):
-            try:
-                st = os.stat(path)
-                sig: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
-            except OSError:
-                sig = None
+            sig = settle.signature(path)
             if path in self._seen and self._seen[path] == sig:
                 continue
             self._seen[path] = sig
@@ -274,18 +171,18 @@ class Engine:
 
     def restart(self, name: str) -> None:
         self._enabled_status(name)
-        self.workers[name].request(_Request("restart", reason="restart requested"))
+        self.workers[name].request(Request("restart", reason="restart requested"))
 
     def rebuild(self, name: str) -> None:
         self._enabled_status(name)
-        self.workers[name].request(_Request("rebuild", reason="rebuild requested"))
+        self.workers[name].request(Request("rebuild", reason="rebuild requested"))
 
     def trigger(self, name: str) -> None:
         status = self._enabled_status(name)
         pending = set(status.pending_changes)
         self.dispatch(a.PendingChanged(name, frozenset(), replace=True))
         reason = f"triggered ({len(pending)} pending change{'s' if len(pending) != 1 else ''})"
-        self.workers[name].request(_Request("update", pending, reason))
+        self.workers[name].request(Request("update", pending, reason))
 
     def disable(self, name: str) -> None:
         """Stop the resource and ignore its changes until it is enabled again; its worker
@@ -294,7 +191,7 @@ class Engine:
         if not status.enabled:
             return
         self.dispatch(a.Enabled(name, False))
-        self.workers[name].request(_Request("stop", reason="disabled"))
+        self.workers[name].request(Request("stop", reason="disabled"))
 
     def stopped_by_user(self, name: str) -> None:
         status = self.statuses.get(name)
@@ -308,11 +205,12 @@ class Engine:
         if status.enabled:
             return
         self.dispatch(a.Enabled(name, True))
-        self.workers[name].request(_Request("update", reason="enabled"))
+        self.workers[name].request(Request("update", reason="enabled"))
 
     def logs(self, name: str, lines: int = 200) -> list[str]:
-        log = self.tiltfile_log if name == TILTFILE else self._status(name).log
-        return list(log)[-lines:] if lines > 0 else list(log)
+        if name == TILTFILE:
+            return list(self.tiltfile_log)[-lines:] if lines > 0 else list(self.tiltfile_log)
+        return self._status(name).log.tail(lines)
 
     # -- waiting ----------------------------------------------------------------------------
 
@@ -454,11 +352,16 @@ class Engine:
             self._reload_again = False
             await self._reload()
 
-    async def _reload(self) -> None:
+    async def _reload(self, first: bool = False) -> None:
+        if not first and not await self._tiltfile_ready():
+            return
         self.loads += 1
         try:
-            model = await asyncio.to_thread(load_tiltfile, self.tiltfile, self.env)
+            model = await self._evaluator.load(self.tiltfile, self.env)
         except TiltfileError as err:
+            if err.kind in ("timeout", "memory", "crash"):
+                keeps = "the last good version keeps running" if self.model else "nothing runs"
+                err = TiltfileError(f"{err.message}; {keeps}", err.location, err.kind)
             self.tiltfile_error = err
             problem = self._tiltfile_problem(err.location, err.message, Severity.ERROR)
             self.dispatch(a.ProblemsReset(TILTFILE, "tiltfile", (problem,)))
@@ -478,6 +381,18 @@ class Engine:
         if model.output:
             self.dispatch(a.LogLines(TILTFILE, tuple(model.output.splitlines())))
         await self._apply(model)
+
+    async def _tiltfile_ready(self) -> bool:
+        """Only a settled Tiltfile is read; an empty one while a good one runs is a save in
+        progress, not an order to stop everything."""
+        sig = await settle.wait_unchanged(self.tiltfile)
+        if self.model is None or not settle.is_empty(self.tiltfile, sig):
+            return True
+        message = "the Tiltfile is empty; still running the last good version"
+        self.dispatch(a.LogLines(TILTFILE, (message,)))
+        warning = self._tiltfile_problem(None, message, Severity.WARNING)
+        self.dispatch(a.ProblemsReset(TILTFILE, "tiltfile", (warning,)))
+        return False
 
     def _tiltfile_problem(self, loc: Location | None, message: str, severity: Severity) -> Problem:
         if loc is None:  # no place known: the top of the Tiltfile
@@ -523,10 +438,10 @@ class Engine:
         for r in model.resources:
             if r.name not in self.workers:
                 controller = self._controllers(r, self.dispatch)
-                self.workers[r.name] = _Worker(self, r, controller)
+                self.workers[r.name] = ResourceWorker(self, r, controller)
         for name, reason in start:
             if self.statuses[name].enabled:
-                self.workers[name].request(_Request("update", reason=reason))
+                self.workers[name].request(Request("update", reason=reason))
         self.listener.status_changed(list(self.statuses.values()))
 
     def _default_controller(self, resource: Resource, dispatch: Dispatch) -> Controller:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from tilt_lsp.engine.logbuffer import MAX_LINES, LogBuffer
 from tilt_lsp.tiltfile.model import Resource
 
-LOG_LINES = 5000
+LOG_LINES = MAX_LINES
 LOG_TAIL = 20
 
 
@@ -51,7 +51,7 @@ class ResourceStatus:
     start_count: int = 0
     last_update_reason: str = ""
     last_update_at: float | None = None
-    log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    log: LogBuffer = field(default_factory=LogBuffer)
 
     @property
     def settled(self) -> bool:
@@ -91,7 +91,7 @@ class ResourceStatus:
             "startCount": self.start_count,
             "lastUpdateReason": self.last_update_reason,
             "lastUpdateAt": self.last_update_at,
-            "logTail": list(self.log)[-tail:] if tail else [],
+            "logTail": self.log.tail(tail) if tail else [],
         }
 
     def touch(self, reason: str) -> None:

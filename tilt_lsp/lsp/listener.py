@@ -16,11 +16,24 @@ from tilt_lsp.lsp import features
 from tilt_lsp.lsp import protocol as p
 from tilt_lsp.lsp.convert import LineCache, file_lines, to_diagnostic, uri
 from tilt_lsp.lsp.features.publish import ENGINE, layers
+from tilt_lsp.lsp.logbatch import BATCH_S, LogBatcher
 
 if TYPE_CHECKING:
     from tilt_lsp.lsp.server import TiltLanguageServer
 
-LOG_BATCH_S = 0.05
+LOG_BACKLOG_BYTES = 1024 * 1024  # the client has this much unread: drop log batches
+LOG_RETRY_S = 0.25  # how often a drop count waits for the client to catch up
+
+
+def _backlog(writer: Any) -> int:
+    """Bytes written to the client that it has not taken yet (0 when unknown)."""
+    pending = getattr(writer, "pending_bytes", None)  # lsp/stdio.py's QueuedWriter
+    if isinstance(pending, int):
+        return pending
+    transport = getattr(writer, "transport", None)  # an asyncio StreamWriter (TCP)
+    if transport is not None:
+        return int(transport.get_write_buffer_size())
+    return 0
 
 
 def status_payload(engine: Engine | None, statuses: list[ResourceStatus]) -> dict[str, Any]:
@@ -67,7 +80,7 @@ class LspListener:
         self._progress_ids = itertools.count(1)
         self._progress: dict[str, asyncio.Task[str | None]] = {}
         self._ending: set[asyncio.Task[None]] = set()
-        self._log_buffer: dict[str, list[str]] = {}
+        self._logs = LogBatcher()
         self._log_timer: asyncio.TimerHandle | None = None
 
     def status_changed(self, statuses: list[ResourceStatus]) -> None:
@@ -91,15 +104,23 @@ class LspListener:
     def log_lines(self, resource: str, lines: tuple[str, ...]) -> None:
         if not self.ls.options.get("logNotifications"):
             return
-        self._log_buffer.setdefault(resource, []).extend(lines)
-        if self._log_timer is None:
-            self._log_timer = asyncio.get_running_loop().call_later(LOG_BATCH_S, self._flush_logs)
+        self._logs.add(resource, lines)
+        if self._logs.full:
+            self._flush_logs()
+        elif self._log_timer is None:
+            self._log_timer = asyncio.get_running_loop().call_later(BATCH_S, self._flush_logs)
 
     def _flush_logs(self) -> None:
-        self._log_timer = None
-        buffer, self._log_buffer = self._log_buffer, {}
-        for resource, lines in buffer.items():
-            self.ls.protocol.notify(p.NOTIFY_LOG, {"resource": resource, "lines": lines})
+        if self._log_timer is not None:
+            self._log_timer.cancel()
+            self._log_timer = None
+        for payload in self._logs.take():
+            if _backlog(self.ls.protocol.writer) > LOG_BACKLOG_BYTES:
+                self._logs.drop(payload)  # counted in the next payload of that resource
+            else:
+                self.ls.protocol.notify(p.NOTIFY_LOG, payload)
+        if self._logs.owed:  # tell the counts once the client catches up
+            self._log_timer = asyncio.get_running_loop().call_later(LOG_RETRY_S, self._flush_logs)
 
     def progress(self, resource: str, phase: str, message: str) -> None:
         caps = self.ls.client_capabilities.window

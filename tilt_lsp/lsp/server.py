@@ -26,6 +26,7 @@ from tilt_lsp.engine.status import LOG_TAIL
 from tilt_lsp.lsp import features
 from tilt_lsp.lsp import protocol as p
 from tilt_lsp.lsp.listener import LspListener, plain_json, status_payload
+from tilt_lsp.tiltfile.worker import TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ class TiltLanguageServer(LanguageServer):
         self.root: str | None = None
         self.options: dict[str, Any] = {}
         self._start_task: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Future[None] | None = None
+        self.tiltfile_timeout = TIMEOUT_S  # `serve --tiltfile-timeout`; the option overrides
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -70,14 +73,45 @@ class TiltLanguageServer(LanguageServer):
             if self.root and tiltfile.startswith(self.root + os.sep)
             else os.path.dirname(tiltfile)
         )
-        self.engine = Engine(tiltfile, root=root, listener=LspListener(self))
+        self.engine = Engine(
+            tiltfile,
+            root=root,
+            listener=LspListener(self),
+            tiltfile_timeout=self._timeout_option(),
+        )
         await self.engine.start(watch=bool(self.options.get("watch", True)))
 
     async def stop_engine(self) -> None:
-        if self._start_task is not None:
+        """Stop the engine and everything it started; once, however many ways we are told
+        (shutdown, exit, stdin EOF, a signal)."""
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop_engine())
+        await asyncio.shield(self._stopping)
+
+    async def _stop_engine(self) -> None:
+        if self._start_task is not None and not self._start_task.done():
             self._start_task.cancel()
+            await asyncio.wait({self._start_task})
         if self.engine is not None:
             await self.engine.stop()
+
+    def kill_now(self) -> None:
+        """The last resort when a stop takes too long: SIGKILL every process group."""
+        if self.engine is not None:
+            self.engine.kill_processes()
+
+    def _timeout_option(self) -> float:
+        value = self.options.get("tiltfileTimeout")
+        if value is None:
+            return self.tiltfile_timeout
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+        self.show(
+            types.MessageType.Warning,
+            f"tilt-lsp: tiltfileTimeout must be a number of seconds > 0, got {value!r}; "
+            f"using {self.tiltfile_timeout:g}",
+        )
+        return self.tiltfile_timeout
 
     def show(self, kind: types.MessageType, text: str) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=text))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -25,8 +26,13 @@ class ComposeCli:
         self.spec = spec
         self.resource = resource
         first = spec.config_paths[0]
-        base = [*host.compose_command(), "--project-name", spec.project_name,
-                "--project-directory", os.path.dirname(first)]
+        base = [
+            *host.compose_command(),
+            "--project-name",
+            spec.project_name,
+            "--project-directory",
+            os.path.dirname(first),
+        ]
         if spec.env_file:
             base += ["--env-file", spec.env_file]
         for profile in spec.profiles:
@@ -103,3 +109,37 @@ def started_at(value: str) -> float | None:
         return None
     digits = "".join(ch for ch in frac if ch.isdigit())
     return base + (int(digits) / 10 ** len(digits) if digits else 0.0)
+
+
+_GENERIC = ("Encountered errors while bringing up the project", "ERROR: Encountered errors")
+_CAUSES = (
+    "address already in use",
+    "port is already allocated",
+    "No such image",
+    "pull access denied",
+    "not found",
+    "no such file",
+    "permission denied",
+)
+_PORT_TAKEN = ("address already in use", "port is already allocated")
+
+
+def failure_reason(tail: list[str]) -> str:
+    """The line of compose's output that says why ``up`` failed (compose ends with a generic
+    "Encountered errors while bringing up the project"), with advice for a taken port."""
+    lines = [t.strip() for t in tail if t.strip() and not t.strip().startswith(_GENERIC)]
+    cause = next((t for t in reversed(lines) if any(c in t for c in _CAUSES)), None)
+    if cause is None:
+        cause = next((t for t in reversed(lines) if "error" in t.lower()), None)
+    if cause is None:
+        cause = lines[-1] if lines else (tail[-1].strip() if tail else "no output")
+    cause = _FOR_SERVICE.sub("", cause)
+    if any(p in cause for p in _PORT_TAKEN):
+        cause += (
+            " (another process or container holds that host port: stop it, or change "
+            "the port mapping in the compose file)"
+        )
+    return cause
+
+
+_FOR_SERVICE = re.compile(r"^ERROR: for \S+\s+")

@@ -30,7 +30,10 @@ def detect_compose() -> list[str] | None:
     if docker:
         try:
             probe = subprocess.run(
-                [docker, "compose", "version"], capture_output=True, text=True, timeout=10,
+                [docker, "compose", "version"],
+                capture_output=True,
+                text=True,
+                timeout=10,
                 check=False,
             )
             if probe.returncode == 0:
@@ -86,8 +89,7 @@ class DockerHost:
         its connection for as long as it runs."""
         import docker
 
-        return docker.APIClient(**docker.utils.kwargs_from_env(environment=self.env),
-                                timeout=None)
+        return docker.APIClient(**docker.utils.kwargs_from_env(environment=self.env), timeout=None)
 
     def compose_command(self) -> list[str]:
         if not self._compose_checked:
@@ -114,9 +116,7 @@ class DockerHost:
 
                 stack = contextlib.AsyncExitStack()
                 try:
-                    running = await stack.enter_async_context(
-                        start_local_synclet(env={**self.env})
-                    )
+                    running = await stack.enter_async_context(start_local_synclet(env={**self.env}))
                 except BaseException:
                     await stack.aclose()
                     raise
@@ -126,22 +126,33 @@ class DockerHost:
 
     # -- shutdown -------------------------------------------------------------------------
 
+    def _remove_networks(self, projects: list[str]) -> None:
+        api = self._client.api
+        for project in projects:
+            flt = {"label": [f"com.docker.compose.project={project}"]}
+            for c in api.containers(
+                all=True,
+                filters={"label": [*flt["label"], *(f"{k}={v}" for k, v in self.labels.items())]},
+            ):
+                with contextlib.suppress(Exception):  # a container a controller left
+                    api.remove_container(c["Id"], force=True, v=True)
+            for net in api.networks(filters=flt):
+                with contextlib.suppress(Exception):  # still used by a service we don't run
+                    api.remove_network(net["Id"])
+
     async def close(self) -> None:
         await self.updater.close()
         stack, self._synclet_stack = self._synclet_stack, None
         self._synclet = None
         if stack is not None:
             await stack.aclose()
-        for base in list(self.projects.values()):
-            # Containers are removed by their controllers; `down` removes the network.
-            with contextlib.suppress(Exception):
-                proc = await asyncio.create_subprocess_exec(
-                    *base, "down", "--remove-orphans",
-                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-                    env=self.env,
-                )
-                await asyncio.wait_for(proc.wait(), 60)
+        projects = list(self.projects)
         self.projects.clear()
+        if projects and self._client is not None:
+            # Containers are removed by their controllers; the projects' networks go here,
+            # through the API (a `compose down` costs a second and waits for grace periods).
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._remove_networks, projects)
         client, self._client = self._client, None
         if client is not None:
             with contextlib.suppress(Exception):

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 from collections.abc import Mapping
 
+from tilt_lsp.diagnostics.model import Problem
 from tilt_lsp.diagnostics.paths import PathMapper
 from tilt_lsp.diagnostics.stream import ProblemStream
 from tilt_lsp.engine.actions import (
@@ -21,7 +21,7 @@ from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 from tilt_lsp.runtime import probe as probes
 from tilt_lsp.runtime.controller import Dispatch
 from tilt_lsp.runtime.processes import ProcessHandle, ProcessRunner
-from tilt_lsp.runtime.sink import Sink
+from tilt_lsp.runtime.sink import QUIET_FLUSH_S, Sink
 from tilt_lsp.tiltfile.model import Command, Resource
 
 
@@ -35,10 +35,21 @@ def exit_description(code: int) -> str:
 
 
 class OutputSink(Sink):
-    """A Sink whose problems are placed through ``mapper``."""
+    """A Sink whose problems are placed through ``mapper``, fed a batch of lines at a time
+    (one log action and one quiet timer per batch, not per line)."""
 
     def __init__(self, resource: str, source: str, mapper: PathMapper, dispatch: Dispatch) -> None:
         super().__init__(resource, source, ProblemStream(mapper), dispatch)
+
+    def feed(self, lines: list[str]) -> None:
+        self._dispatch(LogLines(self._resource, tuple(lines)))
+        found: list[Problem] = []
+        for line in lines:
+            found += self._stream.feed(line)
+        self._found(found)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(QUIET_FLUSH_S, self._flush)
 
 
 class LocalController:
@@ -94,10 +105,11 @@ class LocalController:
             self._dispatch(
                 RuntimeChanged(self.resource.name, RuntimeStatus.STOPPED, pid=handle.pid)
             )
-        for task in list(self._watchers):
+        watchers = list(self._watchers)
+        for task in watchers:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if watchers:  # asyncio.wait: a cancellation of *this* call still propagates
+            await asyncio.wait(watchers)
 
     def is_ready(self) -> bool:
         return self._ready
@@ -117,14 +129,21 @@ class LocalController:
         self._dispatch(LogLines(name, (f"$ {cmd.display}",)))
         sink = OutputSink(name, "build", self._mapper_for(self.spec.dir), self._dispatch)
         try:
-            handle = await self._runner.start(cmd.argv, self.spec.dir, self._process_env({}), sink)
+            handle = await self._runner.start(
+                cmd.argv, self.spec.dir, self._process_env({}), sink.feed
+            )
         except OSError as err:
             message = f"cannot run {cmd.display!r}: {err.strerror or err}"
             self._dispatch(LogLines(name, (message,)))
             self._dispatch(BuildChanged(name, BuildStatus.ERROR, message))
             return False
-        code = await handle.done
-        sink.close()
+        try:
+            code = await handle.wait()
+        except asyncio.CancelledError:  # the update was called off: so is its command
+            await asyncio.shield(self._runner.stop(handle))
+            raise
+        finally:
+            sink.close()
         if code != 0:
             message = f"cmd {cmd.display!r} {exit_description(code)}"
             self._dispatch(LogLines(name, (message,)))
@@ -145,7 +164,7 @@ class LocalController:
         sink = OutputSink(name, "runtime", self._mapper_for(self.spec.serve_dir), self._dispatch)
         try:
             handle = await self._runner.start(
-                cmd.argv, self.spec.serve_dir, self._process_env(self.spec.serve_env), sink
+                cmd.argv, self.spec.serve_dir, self._process_env(self.spec.serve_env), sink.feed
             )
         except OSError as err:
             message = f"cannot start {cmd.display!r}: {err.strerror or err}"
@@ -180,8 +199,10 @@ class LocalController:
             self._dispatch(RuntimeChanged(self.resource.name, RuntimeStatus.READY, pid=handle.pid))
 
     async def _watch_exit(self, handle: ProcessHandle, sink: OutputSink) -> None:
-        code = await handle.done
-        sink.close()
+        try:
+            code = await handle.wait()
+        finally:
+            sink.close()
         if self._serve is not handle:
             return  # stopped or replaced by us: not news
         self._serve = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 
 from tilt_lsp.tiltfile.model import Probe
 
@@ -21,10 +23,16 @@ async def _check(probe: Probe, cwd: str) -> bool:
         proc = await asyncio.create_subprocess_exec(
             *probe.command.argv,
             cwd=cwd,
+            stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
         )
-        return await proc.wait() == 0
+        try:
+            return await proc.wait() == 0
+        finally:  # a probe past its timeout (or the engine stopping) leaves nothing behind
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
     reader, writer = await asyncio.open_connection(probe.host, probe.port)
     try:
         if probe.action == "tcp_socket":
@@ -42,7 +50,7 @@ async def _check(probe: Probe, cwd: str) -> bool:
             await writer.wait_closed()
 
 
-async def wait_ready(probe: Probe, cwd: str, alive: asyncio.Task[int]) -> bool:
+async def wait_ready(probe: Probe, cwd: str, alive: asyncio.Future[int]) -> bool:
     """Poll until ``success_threshold`` passes in a row; False if the process ended first."""
     await asyncio.sleep(probe.initial_delay_secs)
     successes = 0
