@@ -86,7 +86,7 @@ def test_entry_parameters_cover_the_implementation(name: str) -> None:
 
 def test_support_follows_the_loader() -> None:
     assert catalog.support("docker_build") is Support.SUPPORTED
-    assert catalog.support("helm") is Support.UNSUPPORTED
+    assert catalog.support("local_resource_test") is Support.UNSUPPORTED
     assert catalog.support("update_settings") is Support.ACCEPTED
     assert catalog.support("TRIGGER_MODE_MANUAL") is Support.SUPPORTED
 

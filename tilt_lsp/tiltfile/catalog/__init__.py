@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 
-from tilt_lsp.tiltfile.catalog import build, core, deploy, unsupported
+from tilt_lsp.tiltfile.catalog import build, core, deploy, unsupported, v1alpha1
 from tilt_lsp.tiltfile.catalog.model import Entry, Param, Support
 
 __all__ = ["ENTRIES", "Entry", "Param", "Support", "lookup", "names", "support"]
 
 ENTRIES: dict[str, Entry] = {
-    e.name: e for group in (core, build, deploy, unsupported) for e in group.ENTRIES
+    e.name: e for group in (core, build, deploy, unsupported, v1alpha1) for e in group.ENTRIES
 }
 
 # Starlark's own functions: documented so hover works, always available.

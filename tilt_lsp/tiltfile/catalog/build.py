@@ -66,6 +66,13 @@ ENTRIES: tuple[Entry, ...] = (
         "restarts the process in place, without restarting the container.",
     ),
     fn(
+        "tilt_lsp.restart_process(trigger: str | list[str] = None) -> LiveUpdateStep",
+        "tilt-lsp's own live update step, made by `docker_build_with_restart` (the "
+        "restart_process extension): restart the app's process in place after each live "
+        "update.",
+        trigger="files whose change asks for the restart (tilt-lsp restarts after every live update)",
+    ),
+    fn(
         "initial_sync() -> LiveUpdateStep",
         "Live update step (first): sync every file once when the container starts, not only "
         "the files changed since the build.",

@@ -52,9 +52,9 @@ ENTRIES: tuple[Entry, ...] = (
         default="returned when the file does not exist",
     ),
     fn(
-        "read_yaml_stream(path: str, default: list = None) -> list",
+        "read_yaml_stream(paths: str, default: list = None) -> list",
         "Reads every document of a multi-document YAML file as a list.",
-        path="the YAML file",
+        paths="the YAML file",
         default="returned when the file does not exist",
     ),
     fn(
@@ -168,4 +168,9 @@ ENTRIES: tuple[Entry, ...] = (
     value("config.tilt_subcommand", "str", "The command running the Tiltfile (`up` here)."),
     value("sys.argv", "list[str]", "The command line that runs the Tiltfile."),
     value("sys.executable", "str", "The program running the Tiltfile."),
+    value(
+        "tilt_lsp.cache_dir",
+        "str",
+        "tilt-lsp's own: the folder where it keeps the Tilt extensions it fetched.",
+    ),
 )

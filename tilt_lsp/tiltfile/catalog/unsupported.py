@@ -7,12 +7,12 @@ from tilt_lsp.tiltfile.catalog.model import Entry, fn
 
 ENTRIES: tuple[Entry, ...] = (
     fn(
-        "helm(pathToChartDir: str, name: str = '', namespace: str = '', values: str | list[str] = [], "
+        "helm(paths: str, name: str = '', namespace: str = '', values: str | list[str] = [], "
         "set: str | list[str] = [], kube_version: str = '', skip_crds: bool = False) -> Blob",
         "Renders a local Helm chart into YAML for k8s_yaml.",
     ),
     fn(
-        "kustomize(pathToDir: str, kustomize_bin: str = None, flags: list[str] = []) -> Blob",
+        "kustomize(paths: str, kustomize_bin: str = None, flags: list[str] = []) -> Blob",
         "Renders a kustomization into YAML for k8s_yaml.",
     ),
     fn(
@@ -21,7 +21,8 @@ ENTRIES: tuple[Entry, ...] = (
         "live_update: list[LiveUpdateStep] = [], match_in_env_vars: bool = False, "
         "ignore: str | list[str] = [], entrypoint: str | list[str] = [], command_bat_val: str = '', "
         "outputs_image_ref_to: str = '', command_bat: str | list[str] = '', "
-        "image_deps: list[str] = [], env: dict[str, str] = {}, dir: str = '')",
+        "image_deps: list[str] = [], env: dict[str, str] = {}, dir: str = '', "
+        "container_args: list[str] = None)",
         "Builds an image with your own command instead of Docker.",
     ),
     fn(
@@ -35,7 +36,7 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     fn(
         "k8s_kind(kind: str, api_version: str = None, *, image_json_path: str | list[str] = [], "
-        "image_object_json_path: dict = None, pod_readiness: str = '')",
+        "image_object_json_path: dict = None, image_object: dict = None, pod_readiness: str = '')",
         "Teaches Tilt that a custom resource kind holds images or runs pods.",
     ),
     fn(
@@ -46,7 +47,7 @@ ENTRIES: tuple[Entry, ...] = (
     fn("k8s_context() -> str", "The current Kubernetes context's name."),
     fn("k8s_namespace() -> str", "The current Kubernetes context's namespace."),
     fn(
-        "filter_yaml(yaml: str | list[str] | Blob, labels: dict = None, name: str = None, "
+        "filter_yaml(yaml_arg: str | list[str] | Blob, labels: dict = None, name: str = None, "
         "namespace: str = None, kind: str = None, api_version: str = None)",
         "Splits YAML into the objects that match and the rest.",
     ),
@@ -83,19 +84,14 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     fn("config.clear_enabled_resources()", "Starts no resource until one is enabled."),
     fn(
-        "v1alpha1.extension_repo(name: str, url: str, path: str = '', ref: str = '')",
-        "Registers a repository of Tilt extensions.",
+        "test(name: str, cmd: str | list[str], deps: str | list[str] = None, **kwargs)",
+        "Tilt's experimental test resource: a local_resource for tests.",
     ),
     fn(
-        "v1alpha1.extension(name: str, repo_name: str, repo_path: str, args: list[str] = [])",
-        "Registers a Tilt extension.",
+        "local_resource_test(name: str, cmd: str | list[str], deps: str | list[str] = None, **kwargs)",
+        "An older name of test().",
     ),
-    fn(
-        "v1alpha1.cmd(name: str, args: list[str] = [], dir: str = '', env: list[str] = [])",
-        "Declares a Cmd object of Tilt's API server.",
-    ),
-    fn(
-        "v1alpha1.ui_button(name: str, location: dict = None, text: str = '', icon_name: str = '')",
-        "Adds a button to Tilt's web UI.",
-    ),
+    fn("experimental_analytics_report(**kwargs)", "Tilt's analytics report settings."),
+    fn("experimental_metrics_settings(**kwargs)", "Tilt's metrics settings."),
+    fn("experimental_telemetry_cmd(**kwargs)", "A command that receives Tilt's telemetry."),
 )
