@@ -85,7 +85,7 @@ def test_up_runs_until_interrupted_and_stops_what_it_started(example: Path) -> N
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         seen.append(line)
-        if "greeter: build none, runtime ready (pid" in line:
+        if "greeter: ready (pid" in line:
             pid = int(line.split("(pid ")[1].split(")")[0])
             break
     assert pid is not None, "".join(seen)

@@ -16,15 +16,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.support import free_port
 import pytest
+
+from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "editors" / "neovim"
@@ -210,6 +210,15 @@ def loop_spec(nvim: str, workspace: Path, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
+def features_spec(nvim: str, tmp_path_factory: pytest.TempPathFactory) -> Spec:
+    tmp = tmp_path_factory.mktemp("features_spec")
+    ws = copy_example(tmp / "hello-local")
+    env = {"TILT_LSP_WORKSPACE": str(ws), "TILT_LSP_SERVER": find_server()}
+    before = ("lua vim.g.tilt_lsp = { cmd = { vim.env.TILT_LSP_SERVER, 'serve' } }",)
+    return run_spec(nvim, "features_spec", tmp, env, cwd=ws, before=before)
+
+
+@pytest.fixture(scope="module")
 def health_spec(nvim: str, workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Spec:
     tmp = tmp_path_factory.mktemp("health_spec")
     env = {"TILT_LSP_WORKSPACE": str(workspace), "TILT_LSP_SERVER": find_server()}
@@ -373,3 +382,38 @@ def test_checkhealth_missing_server_is_an_error(health_spec: Spec) -> None:
         "text"
     ]
     assert re.search(r"ERROR server command not found: tilt-lsp-not-installed", text), text
+
+
+# --- Tiltfile features: hover, completion, code lenses, the status window ------------------
+
+
+def test_tiltfile_filetype(features_spec: Spec) -> None:
+    assert features_spec.check("a Tiltfile gets the tiltfile filetype")["filetype"] == "tiltfile"
+
+
+def test_hover_on_a_tilt_function(features_spec: Spec) -> None:
+    data = features_spec.check("hover on local_resource shows the catalog's docs")
+    assert "local_resource(name: str" in data["hover"]
+
+
+def test_completion_of_functions_and_keywords(features_spec: Spec) -> None:
+    data = features_spec.check("completion offers Tilt functions and keyword arguments")
+    assert "docker_build" in data["functions"] and "serve_cmd=" in data["keywords"]
+
+
+def test_code_lens_shows_state_and_actions(features_spec: Spec) -> None:
+    data = features_spec.check("a code lens over greeter shows its state, last update and actions")
+    assert any(t.startswith("● greeter: ready · updated ") for t in data["titles"])
+
+
+def test_code_lens_restart(features_spec: Spec) -> None:
+    data = features_spec.check(
+        "running the ↻ Restart lens restarts greeter (new pid), and the lens follows"
+    )
+    assert "↻ Restart" in data["offered"]
+    assert data["after"] != data["before"]
+
+
+def test_tilt_status_window_follows_status(features_spec: Spec) -> None:
+    data = features_spec.check(":Tilt opens the status window, which follows tilt/status")
+    assert "ENDPOINTS" in data["text"] and "not_started" not in data["text"]

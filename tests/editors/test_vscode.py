@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,8 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.support import free_port
 import pytest
+
+from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "hello-local"
@@ -85,13 +85,19 @@ def vscode_tools() -> dict[str, Path]:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    """A copy of examples/hello-local with the greeter on a free port."""
+    """A copy of examples/hello-local with the greeter on a free port, and a slow manual
+    resource."""
     root = tmp_path / "hello-local"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__", ".venv"))
     tiltfile = root / "Tiltfile"
     text = tiltfile.read_text()
     assert "'8765'" in text, "examples/hello-local/Tiltfile no longer has the default port '8765'"
-    tiltfile.write_text(text.replace("'8765'", f"'{free_port()}'"))
+    # A manual resource that takes a while: its update shows a progress notification.
+    slow = (
+        "\nlocal_resource('report', cmd='sleep 2 && echo report ready',\n"
+        "    trigger_mode=TRIGGER_MODE_MANUAL, auto_init=False)\n"
+    )
+    tiltfile.write_text(text.replace("'8765'", f"'{free_port()}'") + slow)
     return root
 
 
@@ -190,6 +196,8 @@ def test_vscode_problems_restart_and_status(
         p["file"] == "greeting.py" and "TypeError" in p["text"] and "[Ln 6," in p["text"]
         for p in a["detail"]
     ), context
+    fixes = passed("quick fixes on the crash")
+    assert "tilt-lsp: greeter" in fixes["detail"]["source"], context
     passed("(b)")
     c = passed("(c)")
     assert c["detail"]["after"] != c["detail"]["beforeRestart"], context
@@ -200,5 +208,16 @@ def test_vscode_problems_restart_and_status(
     passed("tilt-lsp crashes")
     passed("Tilt: Restart Language Server")
     passed("Tilt: Open Tiltfile")
+    hover = passed("hover on local_resource")
+    assert "local_resource(name: str" in hover["detail"], context
+    passed("code lens over greeter")
+    lens = passed("code lens ↻ Restart")
+    assert lens["detail"]["after"] != lens["detail"]["before"], context
+    trigger = passed("code lens ▶ Trigger on the manual 'report'")
+    assert "updating report" in trigger["detail"]["progress"], context
+    view = passed("the Tilt activity-bar view")
+    assert "http://localhost:" in view["detail"]["endpoint"], context
     assert result.get("ok"), context
     assert SCREENSHOT.exists()
+    for extra in ("codelens", "view"):
+        assert (ARTIFACTS / f"vscode-problems-{extra}.png").exists()

@@ -6,22 +6,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tilt_lsp.commands import interrupt
+from tilt_lsp.commands import interrupt, tui
 from tilt_lsp.commands.common import add_tiltfile_argument, resolve_tiltfile
-from tilt_lsp.commands.output import problem_text, status_line
 from tilt_lsp.engine.engine import Engine
-from tilt_lsp.engine.listener import Published
-from tilt_lsp.engine.status import ResourceStatus
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("up", help="run the dev loop in this terminal until Ctrl-C")
     add_tiltfile_argument(p)
     p.add_argument("--no-logs", action="store_true", help="do not print resource logs")
+    p.add_argument("--plain", action="store_true", help="plain lines, even on a terminal")
     p.add_argument(
         "tiltfile_args",
         nargs="*",
@@ -32,40 +29,11 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-class _Terminal:
-    def __init__(self, logs: bool) -> None:
-        self._logs = logs
-        self._last: dict[str, str] = {}
-
-    def status_changed(self, statuses: list[ResourceStatus]) -> None:
-        for s in statuses:
-            line = status_line(s)
-            if self._last.get(s.name) != line:
-                self._last[s.name] = line
-                print(f"● {line}", flush=True)
-
-    def diagnostics_changed(self, published: Published) -> None:
-        for path, items in published.items():
-            if not items:
-                print(f"✓ {path}: problems cleared", flush=True)
-            for resource, _source, p in items:
-                print(problem_text(resource, p), flush=True)
-
-    def log_lines(self, resource: str, lines: tuple[str, ...]) -> None:
-        if self._logs:
-            for line in lines:
-                print(f"{resource:>12} │ {line}", flush=True)
-
-    def progress(self, resource: str, phase: str, message: str) -> None:
-        if phase == "begin":
-            print(f"↻ {resource}: updating ({message})", flush=True)
-
-    def message(self, severity: str, text: str) -> None:
-        print(f"{severity}: {text}", file=sys.stderr, flush=True)
-
-
-async def up(tiltfile: str, logs: bool, tiltfile_args: Sequence[str] = ()) -> int:
-    engine = Engine(tiltfile, listener=_Terminal(logs), tiltfile_args=tiltfile_args)
+async def up(
+    tiltfile: str, logs: bool, plain: bool = False, tiltfile_args: Sequence[str] = ()
+) -> int:
+    screen = tui.display(logs, plain)
+    engine = Engine(tiltfile, listener=screen, tiltfile_args=tiltfile_args)
     stop = asyncio.Event()
     start: asyncio.Task[None] | None = None
 
@@ -76,6 +44,7 @@ async def up(tiltfile: str, logs: bool, tiltfile_args: Sequence[str] = ()) -> in
 
     interrupts = interrupt.install(engine, on_stop)
     print(f"tilt-lsp up: {tiltfile} (Ctrl-C to stop)", flush=True)
+    screen.start()
     try:
         start = asyncio.ensure_future(engine.start(watch=True))
         with contextlib.suppress(asyncio.CancelledError):
@@ -85,6 +54,7 @@ async def up(tiltfile: str, logs: bool, tiltfile_args: Sequence[str] = ()) -> in
     except asyncio.CancelledError:
         return interrupts.exit_code()
     finally:
+        screen.stop()
         interrupts.remove()
     print("stopped", flush=True)
     return 0
@@ -92,7 +62,9 @@ async def up(tiltfile: str, logs: bool, tiltfile_args: Sequence[str] = ()) -> in
 
 def run(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(up(resolve_tiltfile(args.file), not args.no_logs, args.tiltfile_args))
+        return asyncio.run(
+            up(resolve_tiltfile(args.file), not args.no_logs, args.plain, args.tiltfile_args)
+        )
     except KeyboardInterrupt:  # a Ctrl-C after the cleanup, as the loop closed
         return 130
     finally:

@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from tilt_lsp.engine import wording
 from tilt_lsp.engine.engine import Engine
 from tilt_lsp.engine.listener import Published
 from tilt_lsp.engine.status import BuildStatus, ResourceStatus, RuntimeStatus
+from tilt_lsp.lsp import features
 from tilt_lsp.lsp import protocol as p
 from tilt_lsp.lsp.convert import LineCache, file_lines, to_diagnostic, uri
+from tilt_lsp.lsp.features.publish import ENGINE, layers
 from tilt_lsp.lsp.logbatch import BATCH_S, LogBatcher
 
 if TYPE_CHECKING:
@@ -58,7 +61,16 @@ def status_payload(engine: Engine | None, statuses: list[ResourceStatus]) -> dic
             "path": engine.tiltfile if engine else None,
             "error": str(err) if err else None,
         },
-        "resources": [s.to_json(tail=0) for s in statuses],
+        "resources": [plain_json(s) for s in statuses],
+    }
+
+
+def plain_json(s: ResourceStatus, tail: int = 0) -> dict[str, Any]:
+    """A resource's JSON, with its state in plain words and its endpoints for the UI."""
+    return {
+        **s.to_json(tail=tail),
+        "summary": wording.state(s),
+        "endpoints": wording.endpoints(s.resource),
     }
 
 
@@ -73,14 +85,13 @@ class LspListener:
 
     def status_changed(self, statuses: list[ResourceStatus]) -> None:
         self.ls.protocol.notify(p.NOTIFY_STATUS, status_payload(self.ls.engine, statuses))
+        features.status_changed(self.ls)
 
     def diagnostics_changed(self, published: Published) -> None:
         lines = LineCache(self._lines)
         for path, items in published.items():
             diagnostics = [to_diagnostic(res, prob, lines) for res, _src, prob in items]
-            self.ls.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri(path), diagnostics=diagnostics)
-            )
+            layers(self.ls).publish(uri(path), ENGINE, diagnostics)
 
     def _lines(self, path: str) -> list[str]:
         """The editor's buffer when the file is open (it may differ from the disk), else the

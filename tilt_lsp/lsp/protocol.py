@@ -14,3 +14,7 @@ NOTIFY_STATUS = "tilt/status"
 NOTIFY_LOG = "tilt/log"
 
 DIAGNOSTIC_SOURCE = "tilt-lsp"
+
+# Client-side commands (the editor implements them; code lenses and code actions use them).
+CMD_SHOW_LOGS = "tilt.showLogs"  # [{resource, around?}]: the log, at the line matching `around`
+CMD_OPEN_LINK = "tilt.openLink"  # [url]

@@ -22,8 +22,10 @@ from pygls.uris import to_fs_path
 from tilt_lsp import __version__
 from tilt_lsp.commands.common import find_tiltfile
 from tilt_lsp.engine.engine import Engine, EngineError
+from tilt_lsp.engine.status import LOG_TAIL
+from tilt_lsp.lsp import features
 from tilt_lsp.lsp import protocol as p
-from tilt_lsp.lsp.listener import LspListener, status_payload
+from tilt_lsp.lsp.listener import LspListener, plain_json, status_payload
 from tilt_lsp.tiltfile.worker import TIMEOUT_S
 
 log = logging.getLogger(__name__)
@@ -198,7 +200,7 @@ def resources(ls: TiltLanguageServer, params: Any) -> dict[str, Any]:
     engine = ls.engine
     statuses = list(engine.statuses.values()) if engine else []
     payload = status_payload(engine, statuses)
-    payload["resources"] = [s.to_json() for s in statuses]
+    payload["resources"] = [plain_json(s, LOG_TAIL) for s in statuses]
     return payload
 
 
@@ -210,6 +212,9 @@ def logs(ls: TiltLanguageServer, params: Any) -> dict[str, Any]:
         if not isinstance(name, str) or not isinstance(lines, int):
             raise ValueError("tilt/logs needs {resource: string, lines?: number}")
         return {"resource": name, "lines": _engine(ls).logs(name, lines)}
+
+
+features.register(server)
 
 
 def _param(params: Any, key: str, default: Any = None) -> Any:

@@ -4,6 +4,7 @@ import * as path from "path";
 import * as vscode from "vscode";
 import { ResourceLogs } from "./logs";
 import { Command, Request, ServerCommand, ServerCommandName, TILTFILE_LOG, TiltStatus } from "./constants";
+import { describeResource } from "./describe";
 import { TiltServer } from "./server";
 import { readSettings, tiltFolder } from "./settings";
 
@@ -39,13 +40,16 @@ export function registerCommands(server: TiltServer, logs: ResourceLogs, output:
   ];
 }
 
-/** The resource a command was invoked on: a name, a tree item's resource, or {resource}. */
+/** The resource a command was invoked on: a name, a view node, or {resource}. */
 function resourceName(arg: unknown): string | undefined {
   if (typeof arg === "string" && arg) {
     return arg;
   }
   if (arg && typeof arg === "object") {
-    const { name, resource } = arg as { name?: unknown; resource?: unknown };
+    const { name, resource, r } = arg as { name?: unknown; resource?: unknown; r?: { name?: unknown } };
+    if (r && typeof r.name === "string") {
+      return r.name; // a Tilt Resources view node
+    }
     if (typeof name === "string") {
       return name;
     }
@@ -66,7 +70,7 @@ async function pickResource(server: TiltServer, placeHolder: string, withTiltfil
   }
   const items: vscode.QuickPickItem[] = status.resources.map((r) => ({
     label: r.name,
-    description: r.enabled ? `${r.buildStatus} / ${r.runtimeStatus}` : "disabled",
+    description: describeResource(r),
     detail: r.lastError ?? undefined,
   }));
   if (withTiltfile) {

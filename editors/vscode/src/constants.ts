@@ -37,9 +37,17 @@ export const Command = {
   openTiltfile: "tiltLsp.openTiltfile",
   restartServer: "tiltLsp.restartServer",
   showServerOutput: "tiltLsp.showServerOutput",
+  openLink: "tiltLsp.openLink",
+} as const;
+
+/** Commands the server puts in code lenses and code actions, implemented by the client. */
+export const ClientCommand = {
+  showLogs: "tilt.showLogs",
+  openLink: "tilt.openLink",
 } as const;
 
 export const RESOURCES_VIEW = "tiltLsp.resources";
+export const UPDATES_VIEW = "tiltLsp.updates";
 export const CONFIG_SECTION = "tiltLsp";
 export const CONTEXT_ACTIVE = "tiltLsp.active";
 export const CLIENT_ID = "tiltLsp";
@@ -66,6 +74,10 @@ export interface ResourceStatus {
   lastUpdateReason: string | null;
   lastUpdateAt: number | null;
   logTail: string[];
+  /** The state in plain words ("ready", "update failed", "waiting for db"); newer servers. */
+  summary?: string;
+  /** Links, port forwards and published ports; newer servers. */
+  endpoints?: string[];
 }
 
 export interface TiltStatus {

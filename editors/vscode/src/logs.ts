@@ -1,6 +1,7 @@
 // One output channel per resource, fed by tilt/log notifications and filled from tilt/logs.
 import * as vscode from "vscode";
 import { LogsResult, Request } from "./constants";
+import { clock } from "./describe";
 import { TiltServer } from "./server";
 
 interface Channel {
@@ -17,7 +18,9 @@ export class ResourceLogs implements vscode.Disposable {
     this.subscriptions = [
       server.onLog(({ resource, lines }) => {
         if (lines.length > 0) {
-          this.channel(resource).output.append(lines.join("\n") + "\n");
+          // Each line as it arrives, with the time it arrived.
+          const now = `[${clock(Date.now() / 1000)}] `;
+          this.channel(resource).output.append(lines.map((l) => now + l).join("\n") + "\n");
         }
       }),
       server.onDidChangeState((state) => {
@@ -30,6 +33,11 @@ export class ResourceLogs implements vscode.Disposable {
         }
       }),
     ];
+  }
+
+  /** Marks an update in the resource's log: when it ran and why. */
+  updateStarted(resource: string, at: number, reason: string): void {
+    this.channel(resource).output.appendLine(`──── ${clock(at)} update: ${reason} ────`);
   }
 
   /** Shows a resource's channel, first replacing its content with the server's kept log. */

@@ -1,18 +1,21 @@
-// The Tilt Resources tree view: one item per resource with its state, fed by tilt/status.
+// The Tilt Resources view (in Tilt's own activity-bar container): one item per resource with
+// its state; expanded, its endpoints (click to open), pid, last update and last error.
 import * as vscode from "vscode";
 import { Command, RESOURCES_VIEW, ResourceStatus, TiltStatus } from "./constants";
-import { describeResource, resourceIconName } from "./describe";
+import { describeResource, resourceDetails, resourceIconName } from "./describe";
 import { TiltServer } from "./server";
 
-export class ResourcesView implements vscode.TreeDataProvider<ResourceStatus>, vscode.Disposable {
+type Node = { kind: "resource"; r: ResourceStatus } | { kind: "detail"; r: ResourceStatus; label: string; value: string; link?: string };
+
+export class ResourcesView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private resources: ResourceStatus[] = [];
-  private readonly changed = new vscode.EventEmitter<ResourceStatus | undefined>();
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly view: vscode.TreeView<ResourceStatus>;
+  private readonly view: vscode.TreeView<Node>;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(server: TiltServer) {
-    this.view = vscode.window.createTreeView(RESOURCES_VIEW, { treeDataProvider: this, showCollapseAll: false });
+    this.view = vscode.window.createTreeView(RESOURCES_VIEW, { treeDataProvider: this, showCollapseAll: true });
     this.subscriptions = [
       this.view,
       this.changed,
@@ -36,12 +39,31 @@ export class ResourcesView implements vscode.TreeDataProvider<ResourceStatus>, v
     }
   }
 
-  getChildren(element?: ResourceStatus): ResourceStatus[] {
-    return element ? [] : this.resources;
+  getChildren(element?: Node): Node[] {
+    if (!element) {
+      return this.resources.map((r) => ({ kind: "resource", r }));
+    }
+    if (element.kind === "resource") {
+      return resourceDetails(element.r).map((d) => ({ kind: "detail", r: element.r, ...d }));
+    }
+    return [];
   }
 
-  getTreeItem(r: ResourceStatus): vscode.TreeItem {
-    const item = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.None);
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === "detail") {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+      item.id = `${node.r.name}/${node.label}/${node.value}`;
+      item.description = node.value;
+      item.tooltip = node.value;
+      if (node.link) {
+        item.iconPath = new vscode.ThemeIcon("link-external");
+        item.command = { command: Command.openLink, title: "Open", arguments: [node.link] };
+        item.contextValue = "tiltEndpoint";
+      }
+      return item;
+    }
+    const r = node.r;
+    const item = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = r.name;
     item.description = describeResource(r);
     item.iconPath = resourceIcon(r);
@@ -67,17 +89,14 @@ function resourceIcon(r: ResourceStatus): vscode.ThemeIcon {
 
 function resourceTooltip(r: ResourceStatus): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${r.name}** (${r.kind}, trigger ${r.triggerMode})\n\n`);
-  md.appendMarkdown(`build: ${r.buildStatus} · runtime: ${r.runtimeStatus}`);
-  if (r.pid != null) {
-    md.appendMarkdown(` · pid ${r.pid}`);
-  }
-  md.appendMarkdown(`\n\nupdates: ${r.updateCount} · starts: ${r.startCount}`);
-  if (r.lastUpdateReason) {
-    md.appendMarkdown(` · last update: ${r.lastUpdateReason}`);
+  md.appendMarkdown(`**${r.name}**: ${describeResource(r)}\n\n`);
+  for (const d of resourceDetails(r)) {
+    if (d.label !== "last error") {
+      md.appendMarkdown(`${d.label}: ${d.value}  \n`);
+    }
   }
   if (r.lastError) {
-    md.appendMarkdown("\n\n");
+    md.appendMarkdown("\n");
     md.appendCodeblock(r.lastError, "text");
   }
   return md;

@@ -13,6 +13,7 @@ import {
   State,
 } from "vscode-languageclient/node";
 import { CLIENT_ID, CLIENT_NAME, Command, LogParams, Notification, ServerCommandName, TiltStatus } from "./constants";
+import { problemSource } from "./describe";
 import { findServer, readSettings, tiltFolder } from "./settings";
 
 /** The server process as the rest of the extension sees it. */
@@ -142,7 +143,8 @@ export class TiltServer implements vscode.Disposable {
         });
       return;
     }
-    const args = ["serve", ...settings.serverArgs];
+    const level = settings.logLevel ? ["--log-level", settings.logLevel] : [];
+    const args = ["serve", ...level, ...settings.serverArgs];
     this.output.appendLine(`Starting ${server.command} ${args.join(" ")} (from ${server.origin})`);
     const serverOptions: ServerOptions = {
       command: server.command,
@@ -155,6 +157,17 @@ export class TiltServer implements vscode.Disposable {
       workspaceFolder: folder,
       outputChannel: this.output,
       errorHandler: new RestartOnCrash(this.output),
+      middleware: {
+        // The Problems panel shows `source(code)`: "tilt-lsp: calc(python)" reads better than
+        // the protocol's "tilt-lsp (calc)(python)". Changed in place, so `data` (which the
+        // server's quick fixes read) stays with each diagnostic.
+        handleDiagnostics: (uri, diagnostics, next) => {
+          for (const d of diagnostics) {
+            d.source = problemSource(d.source);
+          }
+          next(uri, diagnostics);
+        },
+      },
       // Read at each (re)start, so a restart picks up a changed setting.
       initializationOptions: () => {
         const current = readSettings(folder);

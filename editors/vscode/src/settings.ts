@@ -9,6 +9,8 @@ export interface Settings {
   /** Explicit server path from `tiltLsp.server.path` (expanded), or undefined. */
   serverPath: string | undefined;
   serverArgs: string[];
+  /** `tiltLsp.server.logLevel`: the server's own log level, or undefined for its default. */
+  logLevel: string | undefined;
   /** `tiltLsp.tiltfile`, relative to the workspace folder, or undefined. */
   tiltfile: string | undefined;
 }
@@ -18,7 +20,9 @@ export function readSettings(folder: vscode.WorkspaceFolder | undefined): Settin
   const serverPath = config.get<string>("server.path", "").trim();
   const args = config.get<unknown>("server.args", []);
   const tiltfile = config.get<string>("tiltfile", "").trim();
+  const level = config.get<string>("server.logLevel", "default").toUpperCase();
   return {
+    logLevel: ["DEBUG", "INFO", "WARNING", "ERROR"].includes(level) ? level : undefined,
     serverPath: serverPath ? expand(serverPath, folder) : undefined,
     serverArgs: Array.isArray(args) ? args.filter((a): a is string => typeof a === "string") : [],
     tiltfile: tiltfile ? expand(tiltfile, folder) : undefined,
@@ -27,7 +31,7 @@ export function readSettings(folder: vscode.WorkspaceFolder | undefined): Settin
 
 /** Whether a configuration change needs the server restarted. */
 export function affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
-  return ["server.path", "server.args", "tiltfile"].some((key) =>
+  return ["server.path", "server.args", "server.logLevel", "tiltfile"].some((key) =>
     event.affectsConfiguration(`${CONFIG_SECTION}.${key}`),
   );
 }

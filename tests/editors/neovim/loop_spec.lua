@@ -309,8 +309,9 @@ H.run(function()
     local text = H.text(vim.api.nvim_win_get_buf(win))
     data.text = text
     H.truthy(text:find("state: ok"), "state line")
-    H.truthy(text:find("\ngreeter%s+local%s+%S+%s+ready%s+%d+"), "greeter row")
-    H.truthy(text:find("\ntests%s+local"), "tests row")
+    H.truthy(text:find("\ngreeter%s+ready · pid %d+%s+%d%d:%d%d:%d%d"), "greeter row")
+    H.truthy(text:find("\ntests%s+up to date"), "tests row")
+    H.truthy(not text:find("not_started") and not text:find("%f[%w]none%f[%W]"), "plain words only")
     vim.cmd("close")
   end)
 

@@ -350,11 +350,22 @@ async function main() {
         log(`status bar: ${text}`);
       }
     });
+    // And every notification toast (progress of slow updates shows as one).
+    result.notifications = [];
+    await page.exposeFunction("tiltToastSeen", (text) => {
+      if (!result.notifications.includes(text)) {
+        result.notifications.push(text);
+        log(`notification: ${text}`);
+      }
+    });
     await page.addInitScript(() => {
       setInterval(() => {
         const item = [...document.querySelectorAll(".statusbar-item")].find((e) => e.textContent?.includes("Tilt:"));
         if (item) {
           window.tiltStatusSeen(item.textContent.trim());
+        }
+        for (const toast of document.querySelectorAll(".notification-toast .notification-list-item-message")) {
+          window.tiltToastSeen((toast.textContent ?? "").trim());
         }
       }, 100);
     });
@@ -407,6 +418,27 @@ async function main() {
       }, 30000).catch(() => undefined); // the screenshot is nicer with it; (a) is about Problems
       await screenshot(config.screenshot);
       return rows;
+    });
+
+    await step("quick fixes on the crash: show the log around it, restart greeter", async () => {
+      // The crash is greeter's (the tests resource may report the same line too).
+      const source = await until("a Problems row naming 'tilt-lsp: greeter'", async () => {
+        const rows = await problems();
+        const hit = rows.find((p) => p.file === "greeting.py" && p.text.includes("TypeError") && p.text.includes("tilt-lsp: greeter"));
+        return hit ? hit.text : { ok: false, rows };
+      }, 30000);
+      await page.locator(".editor-instance .monaco-editor").first().click();
+      await gotoLine(6);
+      const titles = await until("the quick-fix menu", async () => {
+        await page.keyboard.press("Control+.");
+        await sleep(700);
+        const texts = await page.evaluate(() =>
+          [...document.querySelectorAll(".action-widget .monaco-list-row, .context-view .action-label")].map((e) => e.textContent ?? ""));
+        await page.keyboard.press("Escape");
+        return texts.some((t) => t.includes("Show the log around this error")) && texts.some((t) => t.includes("Restart greeter"))
+          ? texts : { ok: false, texts };
+      }, 30000, 500);
+      return { source, titles };
     });
 
     await step("(d) status bar shows the errors", async () =>
@@ -516,6 +548,84 @@ async function main() {
     await step("Tilt: Open Tiltfile opens the Tiltfile", async () => {
       await runCommand("Tilt: Open Tiltfile");
       await page.locator(".tab.active", { hasText: "Tiltfile" }).waitFor({ timeout: 10000 });
+    });
+
+    await step("hover on local_resource in the Tiltfile shows tilt-lsp's docs", async () => {
+      const line = fs.readFileSync(path.join(config.workspace, "Tiltfile"), "utf8").split("\n")
+        .findIndex((l) => l.startsWith("local_resource(")) + 1;
+      await page.locator(".editor-instance .monaco-editor").first().click();
+      await page.keyboard.press("Control+G");
+      const input = page.locator(".quick-input-widget input");
+      await input.waitFor({ state: "visible", timeout: 10000 });
+      await input.fill(`:${line}:3`);
+      await page.keyboard.press("Enter");
+      return until("the hover with local_resource's signature", async () => {
+        await page.keyboard.press("Control+K");
+        await page.keyboard.press("Control+I");
+        await sleep(500);
+        const text = await page.evaluate(() =>
+          [...document.querySelectorAll(".monaco-hover")].map((e) => e.textContent ?? "").join("\n"));
+        await page.keyboard.press("Escape");
+        return text.includes("local_resource(name: str") && text.includes("serve_cmd") ? text.slice(0, 300) : { ok: false, text };
+      }, 30000, 500);
+    });
+
+    const lensRow = () => page.locator(".codelens-decoration", { hasText: "greeter:" }).first();
+    await step("code lens over greeter shows its state and last update", async () =>
+      until("a code lens 'greeter: ready · updated …'", async () => {
+        const text = (await lensRow().textContent({ timeout: 1000 }).catch(() => "")) ?? "";
+        return /greeter: ready · updated \d\d:\d\d:\d\d/.test(text) && text.includes("↻ Restart") ? text : { ok: false, text };
+      }, 60000));
+
+    await step("code lens ↻ Restart on greeter restarts it (new pid)", async () => {
+      const before = pidIn(await resource("greeter"));
+      await lensRow().locator("a", { hasText: "↻ Restart" }).click({ timeout: 10000 });
+      const after = await greeterReady(before);
+      await until("the lens to show greeter ready again", async () => {
+        const text = (await lensRow().textContent({ timeout: 1000 }).catch(() => "")) ?? "";
+        return /greeter: ready/.test(text) ? text : false;
+      }, 60000);
+      await screenshot(config.screenshot.replace(/\.png$/, "-codelens.png"));
+      return { before, after };
+    });
+
+    await step("code lens ▶ Trigger on the manual 'report' runs it, with a progress notification", async () => {
+      const row = page.locator(".codelens-decoration", { hasText: "report:" }).first();
+      await until("report's lens waiting for a trigger", async () => {
+        const text = (await row.textContent({ timeout: 1000 }).catch(() => "")) ?? "";
+        return text.includes("report: waiting for a trigger") ? text : { ok: false, text };
+      }, 30000);
+      await row.locator("a", { hasText: "▶ Trigger" }).click({ timeout: 10000 });
+      const progress = await until("a progress notification for report", () =>
+        result.notifications.find((t) => t.includes("updating report")), 30000, 100);
+      const lens = await until("report's lens up to date", async () => {
+        const text = (await row.textContent({ timeout: 1000 }).catch(() => "")) ?? "";
+        return /report: up to date · updated \d\d:\d\d:\d\d/.test(text) ? text : { ok: false, text };
+      }, 30000);
+      return { progress, lens };
+    });
+
+    await step("the Tilt activity-bar view: resources with endpoints, and the updates", async () => {
+      const pane = (title) => page.locator(".pane", { has: page.locator(".pane-header", { hasText: title }) });
+      const icon = page.locator('.activitybar .action-item a[aria-label^="Tilt"]').first();
+      await icon.waitFor({ timeout: 10000 });
+      if (!(await pane("Tilt Resources").isVisible())) {
+        await icon.click(); // clicking it while it is open would close the side bar
+      }
+      await pane("Tilt Resources").waitFor({ timeout: 10000 });
+      const row = pane("Tilt Resources").locator(".monaco-list-row", { hasText: "greeter" }).first();
+      await row.click();
+      await page.keyboard.press("ArrowRight"); // expand
+      const endpoint = await until("greeter's endpoint row", async () => {
+        const rows = await pane("Tilt Resources").locator(".monaco-list-row").allTextContents();
+        return rows.find((t) => t.includes("endpoint") && t.includes("http://localhost:")) ?? { ok: false, rows };
+      }, 20000);
+      const updates = await until("greeter in Tilt Updates", async () => {
+        const rows = await pane("Tilt Updates").locator(".monaco-list-row").allTextContents();
+        return rows.some((t) => t.includes("greeter")) ? rows.slice(0, 5) : { ok: false, rows };
+      }, 20000);
+      await screenshot(config.screenshot.replace(/\.png$/, "-view.png"));
+      return { endpoint, updates };
     });
 
     result.ok = true;

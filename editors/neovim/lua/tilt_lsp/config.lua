@@ -12,6 +12,7 @@
 ---@field on_attach? fun(client: vim.lsp.Client, bufnr: integer) called when the server attaches to a buffer
 ---@field capabilities? table extra client capabilities, merged into Neovim's defaults
 ---@field timeout_ms? integer how long completion waits for `tilt/resources` (default 500)
+---@field codelens? boolean show each resource's state and actions as code lenses in the Tiltfile (default true)
 
 ---@class tilt_lsp.Config
 ---@field cmd string[]
@@ -24,6 +25,7 @@
 ---@field on_attach fun(client: vim.lsp.Client, bufnr: integer)?
 ---@field capabilities table?
 ---@field timeout_ms integer
+---@field codelens boolean
 
 local M = {}
 
@@ -39,6 +41,7 @@ M.defaults = {
   on_attach = nil,
   capabilities = nil,
   timeout_ms = 500,
+  codelens = true,
 }
 
 local function is_string_list(v)
@@ -70,6 +73,7 @@ local schema = {
   on_attach = { "function" },
   capabilities = { "table" },
   timeout_ms = { is_natural, "a whole number of milliseconds" },
+  codelens = { "boolean" },
 }
 
 --- vim.validate in the form this Neovim understands (0.11 added the positional form).

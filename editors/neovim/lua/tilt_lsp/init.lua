@@ -98,7 +98,9 @@ function M.start(bufnr)
     end
     return nil
   end
-  local capabilities = vim.lsp.protocol.make_client_capabilities()
+  local codelens = require("tilt_lsp.codelens")
+  codelens.register_commands()
+  local capabilities = vim.tbl_deep_extend("force", vim.lsp.protocol.make_client_capabilities(), codelens.capabilities)
   if cfg.capabilities then
     capabilities = vim.tbl_deep_extend("force", capabilities, cfg.capabilities)
   end
@@ -112,8 +114,16 @@ function M.start(bufnr)
     handlers = {
       [protocol.notification.status] = require("tilt_lsp.status").on_status,
       [protocol.notification.log] = require("tilt_lsp.logs").on_log,
+      ["workspace/codeLens/refresh"] = codelens.on_refresh,
     },
-    on_attach = cfg.on_attach,
+    on_attach = function(client, buf)
+      if cfg.codelens then
+        codelens.attach(buf)
+      end
+      if cfg.on_attach then
+        cfg.on_attach(client, buf)
+      end
+    end,
   }, { bufnr = bufnr })
 end
 

@@ -73,17 +73,48 @@ function M.statusline(bufnr)
   return "tilt: " .. status.state
 end
 
+--- A resource's state in plain words: the server's summary ("ready", "update failed",
+--- "waiting for db") with the pid of what runs.
+---@param r table
+---@return string
+function M.state_text(r)
+  if r.enabled == false then
+    return "disabled"
+  end
+  local text = (r.summary and r.summary ~= vim.NIL) and r.summary or tostring(r.runtimeStatus):gsub("_", " ")
+  if r.pid and r.pid ~= vim.NIL and (r.runtimeStatus == "ready" or r.runtimeStatus == "running") then
+    text = text .. " · pid " .. r.pid
+  end
+  return text
+end
+
+local function value(v)
+  return (v ~= nil and v ~= vim.NIL) and v or nil
+end
+
 local columns = {
-  { "RESOURCE", "name" },
-  { "KIND", "kind" },
-  { "BUILD", "buildStatus" },
-  { "RUNTIME", "runtimeStatus" },
-  { "PID", "pid" },
-  { "UPDATES", "updateCount" },
-  { "LAST ERROR", "lastError" },
+  { "RESOURCE", function(r)
+    return r.name
+  end },
+  { "STATUS", M.state_text },
+  { "LAST UPDATE", function(r)
+    local at = value(r.lastUpdateAt)
+    if not at then
+      return "-"
+    end
+    local reason = value(r.lastUpdateReason)
+    return os.date("%H:%M:%S", math.floor(at)) .. (reason and reason ~= "" and (" (" .. reason .. ")") or "")
+  end },
+  { "ENDPOINTS", function(r)
+    local eps = value(r.endpoints)
+    return eps and #eps > 0 and table.concat(eps, " ") or "-"
+  end },
+  { "LAST ERROR", function(r)
+    return value(r.lastError) or "-"
+  end },
 }
 
---- The lines `:Tilt status` shows, from a `tilt/resources` result.
+--- The lines `:Tilt status` shows, from a `tilt/resources` result (or a `tilt/status`).
 ---@param result tilt_lsp.Status
 ---@param root string?
 ---@return string[]
@@ -94,12 +125,7 @@ function M.render(result, root)
   for _, r in ipairs(result.resources or {}) do
     local row = {}
     for i, c in ipairs(columns) do
-      local v = r[c[2]]
-      if c[2] == "runtimeStatus" and r.enabled == false then
-        v = "disabled"
-      end
-      v = (v == nil or v == vim.NIL) and "-" or tostring(v)
-      row[i] = (v:gsub("\n.*", " …"))
+      row[i] = (tostring(c[2](r)):gsub("\n.*", " …"))
     end
     rows[#rows + 1] = row
   end
@@ -171,7 +197,28 @@ function M.show(client, done)
       vim.notify(msg, vim.log.levels.ERROR)
       return done and done(nil, msg)
     end
-    local buf = float(M.render(result, client.root_dir))
+    local buf, win = float(M.render(result, client.root_dir))
+    -- The window follows tilt/status while it is open.
+    local id = vim.api.nvim_create_autocmd("User", {
+      pattern = "TiltStatus",
+      callback = function(ev)
+        if not vim.api.nvim_win_is_valid(win) then
+          return true -- closed: drop this autocmd
+        end
+        if ev.data and ev.data.client_id == client.id then
+          vim.bo[buf].modifiable = true
+          vim.api.nvim_buf_set_lines(buf, 0, -1, false, M.render(ev.data.status, client.root_dir))
+          vim.bo[buf].modifiable = false
+        end
+      end,
+    })
+    vim.api.nvim_create_autocmd("WinClosed", {
+      pattern = tostring(win),
+      once = true,
+      callback = function()
+        pcall(vim.api.nvim_del_autocmd, id)
+      end,
+    })
     return done and done(buf)
   end)
 end

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ResourceStatus, TiltStatus } from "../constants";
-import { describeResource, describeStatus, resourceIconName } from "../describe";
+import { describeResource, describeStatus, problemSource, resourceIconName } from "../describe";
 
 function resource(over: Partial<ResourceStatus> = {}): ResourceStatus {
   return {
@@ -57,7 +57,7 @@ test("status bar: ok, with warnings and the Tiltfile error in the tooltip", () =
   const d = describeStatus(status({ warnings: 2 }));
   assert.equal(d.text, "$(check) Tilt: ok");
   assert.match(d.tooltip, /2 warnings/);
-  assert.match(d.tooltip, /greeter: none \/ ready/);
+  assert.match(d.tooltip, /greeter: ready · pid 4242/);
   const broken = describeStatus(status({ state: "error", tiltfile: { path: null, error: "line 3: boom" } }));
   assert.match(broken.tooltip, /^Tiltfile: line 3: boom/);
 });
@@ -66,14 +66,14 @@ test("resource description: runtime state with its pid", () => {
   assert.equal(describeResource(resource()), "ready · pid 4242");
   assert.equal(describeResource(resource({ runtimeStatus: "running" })), "running · pid 4242");
   assert.equal(describeResource(resource({ runtimeStatus: "crashed", exitCode: 1, pid: null })), "crashed (exit 1)");
-  assert.equal(describeResource(resource({ runtimeStatus: "not_started", pid: null })), "not started");
+  assert.equal(describeResource(resource({ runtimeStatus: "not_started", pid: null })), "not started yet");
 });
 
 test("resource description: build state wins over the runtime", () => {
-  assert.equal(describeResource(resource({ buildStatus: "building" })), "building");
-  assert.equal(describeResource(resource({ buildStatus: "error" })), "build failed");
+  assert.equal(describeResource(resource({ buildStatus: "building" })), "updating");
+  assert.equal(describeResource(resource({ buildStatus: "error" })), "update failed");
   assert.equal(describeResource(resource({ buildStatus: "pending", waitingFor: "tests" })), "waiting for tests");
-  assert.equal(describeResource(resource({ buildStatus: "ok", runtimeStatus: "none", pid: null })), "ok");
+  assert.equal(describeResource(resource({ buildStatus: "ok", runtimeStatus: "none", pid: null })), "up to date");
   assert.equal(describeResource(resource({ enabled: false })), "disabled");
 });
 
@@ -87,4 +87,27 @@ test("resource icons follow the state", () => {
   assert.deepEqual(resourceIconName(resource({ runtimeStatus: "crashed" })), { id: "error", color: "errorForeground" });
   assert.deepEqual(resourceIconName(resource({ buildStatus: "building" })), { id: "sync~spin" });
   assert.deepEqual(resourceIconName(resource({ enabled: false })), { id: "circle-slash" });
+});
+
+test("resource description: the server's plain words win, with the pid", () => {
+  assert.equal(describeResource(resource({ summary: "ready" })), "ready · pid 4242");
+  assert.equal(describeResource(resource({ summary: "waiting for a trigger", runtimeStatus: "not_started", pid: null })), "waiting for a trigger");
+});
+
+test("no internal state name ever reaches the UI", () => {
+  const builds = ["none", "pending", "building", "ok", "error"];
+  const runtimes = ["not_started", "starting", "running", "ready", "exited", "crashed", "stopped", "disabled", "none"];
+  for (const buildStatus of builds) {
+    for (const runtimeStatus of runtimes) {
+      const text = describeResource(resource({ buildStatus, runtimeStatus }));
+      assert.doesNotMatch(text, /\bnone\b|not_started|_/, `${buildStatus}/${runtimeStatus}: ${text}`);
+    }
+  }
+});
+
+test("Problems source: no nested parentheses", () => {
+  assert.equal(problemSource("tilt-lsp (calc)"), "tilt-lsp: calc");
+  assert.equal(problemSource("tilt-lsp (Tiltfile)"), "tilt-lsp: Tiltfile");
+  assert.equal(problemSource("pylance"), "pylance");
+  assert.equal(problemSource(undefined), undefined);
 });
