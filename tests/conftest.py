@@ -27,6 +27,10 @@ from typing import Any
 
 import pytest
 
+# Captured tool outputs (tests/data) include the test files the real tools ran: they are data,
+# not tests of ours.
+collect_ignore = ["data"]
+
 TEST_LABEL = "dev.tilt-lsp.test"
 SESSION_LABEL = "dev.tilt-lsp.test.session"
 SESSION_ID = uuid.uuid4().hex[:12]
