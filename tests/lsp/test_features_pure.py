@@ -136,7 +136,7 @@ def test_quick_fix_replaces_the_name_keeping_its_quotes() -> None:
 
 def test_lens_titles_are_plain_words() -> None:
     from tilt_lsp.engine.status import BuildStatus, ResourceStatus, RuntimeStatus
-    from tilt_lsp.tiltfile.model import Resource, ResourceKind, TriggerMode
+    from tilt_lsp.tiltfile.model import Link, Resource, ResourceKind, TriggerMode
 
     r = Resource(
         "web",
@@ -147,7 +147,7 @@ def test_lens_titles_are_plain_words() -> None:
         (),
         (),
         None,
-        links=("http://localhost:1/",),
+        links=(Link("http://localhost:1/"),),
     )
     for build in BuildStatus:
         for runtime in RuntimeStatus:
@@ -162,6 +162,7 @@ def test_endpoints_from_links_port_forwards_and_compose_ports() -> None:
     from tilt_lsp.tiltfile.model import (
         ComposeSpec,
         K8sSpec,
+        Link,
         PortForward,
         Resource,
         ResourceKind,
@@ -171,7 +172,7 @@ def test_endpoints_from_links_port_forwards_and_compose_ports() -> None:
     def resource(**spec: object) -> Resource:
         return Resource("r", ResourceKind.LOCAL, TriggerMode.AUTO, True, (), (), (), None, **spec)  # type: ignore[arg-type]
 
-    assert endpoints(resource(links=("http://x/",))) == ["http://x/"]
+    assert endpoints(resource(links=(Link("http://x/", "docs"),))) == ["http://x/"]
     k8s = K8sSpec((), (PortForward(8000, 80), PortForward(9000, 90, host="0.0.0.0")), "")
     assert endpoints(resource(k8s=k8s)) == ["http://localhost:8000/", "http://localhost:9000/"]
     config = {"ports": ["8080:80", "127.0.0.1:8081:81", "90", {"published": 8082, "target": 82}]}
