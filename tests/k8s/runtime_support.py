@@ -82,6 +82,16 @@ k8s_resource('web', port_forwards=[{port}])
 """
 
 
+def with_restart_process(tiltfile: str) -> str:
+    """The Tiltfile with the restart_process extension's docker_build_with_restart (the way
+    to restart a Kubernetes app after a live update; restart_container() is refused there)."""
+    return "load('ext://restart_process', 'docker_build_with_restart')\n" + tiltfile.replace(
+        "docker_build('example.com/web', '.', live_update=[",
+        "docker_build_with_restart('example.com/web', '.', entrypoint=['python3', 'app.py'], "
+        "live_update=[",
+    )
+
+
 class FakeBuilds:
     """A new content tag per build, like the Docker builder; no delivery needed."""
 

@@ -95,6 +95,13 @@ k8s_resource('web', port_forwards='{port}:8000')
 """
 
 
+# restart_container() is refused for Kubernetes (as in Tilt): the restart_process extension.
+RESTART_TILTFILE = "load('ext://restart_process', 'docker_build_with_restart')\n" + TILTFILE.replace(
+    "docker_build('tilt-lsp-test/cluster-web', '.',",
+    "docker_build_with_restart('tilt-lsp-test/cluster-web', '.', entrypoint=['python3', 'app.py'],",
+)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -109,7 +116,9 @@ def get(port: int) -> str:
         return ""
 
 
-async def web(project: Project, extra: str = "", steps: str = "") -> int:
+async def web(
+    project: Project, extra: str = "", steps: str = "", tiltfile: str = TILTFILE
+) -> int:
     """Write the web project, start the engine, wait until it serves "v1"; the local port."""
     port = free_port()
     project.write("app.py", APP)
@@ -117,7 +126,7 @@ async def web(project: Project, extra: str = "", steps: str = "") -> int:
     project.write("requirements.txt", "")
     project.write("Dockerfile", DOCKERFILE.format(extra=extra))
     project.write("k8s.yaml", K8S.format(ns=project.namespace))
-    project.tiltfile(TILTFILE.format(base=project.base, steps=steps, port=port))
+    project.tiltfile(tiltfile.format(base=project.base, steps=steps, port=port))
     await project.start()
     await project.until(
         "web", lambda: project.status("web").runtime is RuntimeStatus.READY, 240, "web ready"
@@ -255,12 +264,12 @@ async def test_crash_during_live_update_is_reported_not_built_into_the_image(
     )
 
 
-async def test_restart_container_restarts_the_app_under_the_restart_wrapper(
+async def test_restart_process_restarts_the_app_under_the_restart_wrapper(
     project: Project,
 ) -> None:
-    """The image builder puts the restart wrapper in front of the app (PID 1) for a live
-    update with restart_container(); the live update signals it: same pod, same container."""
-    port = await web(project, steps="restart_container(),")
+    """The image builder puts the restart wrapper in front of the app (PID 1) for
+    docker_build_with_restart; the live update signals it: same pod, same container."""
+    port = await web(project, tiltfile=RESTART_TILTFILE)
     (pod,) = await pods(project)
     await change(project, "handler.py", HANDLER.format("v2"))
     await project.until(

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.k8s.apiserver import FakeCluster
-from tests.k8s.runtime_support import APP, Setup, wait_pods
+from tests.k8s.runtime_support import APP, Setup, wait_pods, with_restart_process
 from tests.support import until
 from tilt_lsp.engine.engine import Engine
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
@@ -292,15 +292,11 @@ async def test_a_context_that_is_not_a_local_cluster_needs_allow_k8s_contexts(se
     )
 
 
-async def test_restart_container_deletes_the_pod_and_its_replacement_is_re_synced(
+async def test_restart_without_a_wrapper_deletes_the_pod_and_its_replacement_is_re_synced(
     setup: Setup,
 ) -> None:
     tiltfile = setup.root / "Tiltfile"
-    tiltfile.write_text(
-        tiltfile.read_text().replace(
-            "trigger=['app.py']),", "trigger=['app.py']),\n    restart_container(),"
-        )
-    )
+    tiltfile.write_text(with_restart_process(tiltfile.read_text()))
     setup.engine.files_changed([str(tiltfile)])
     await setup.redeployed()
     before = set(setup.fake.pod_names(selector="app=web"))

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from tests.k8s.runtime_support import APP, Setup, wait_pods
+from tests.k8s.runtime_support import APP, Setup, wait_pods, with_restart_process
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 from tilt_lsp.runtime.k8s.api import KubeApi, KubeError
 from tilt_lsp.runtime.k8s.liveupdate import TAR_ARGV
@@ -135,11 +135,7 @@ async def test_busybox_tar_on_a_v4_server_ends_with_the_archive(setup: Setup) ->
 async def test_with_a_restart_wrapper_the_app_restarts_in_the_same_pod(setup: Setup) -> None:
     setup.builds.signal = "SIGHUP"  # the image carries dev.tilt-lsp.restart-signal=SIGHUP
     tiltfile = setup.root / "Tiltfile"
-    tiltfile.write_text(
-        tiltfile.read_text().replace(
-            "trigger=['app.py']),", "trigger=['app.py']),\n    restart_container(),"
-        )
-    )
+    tiltfile.write_text(with_restart_process(tiltfile.read_text()))
     setup.engine.files_changed([str(tiltfile)])
     await setup.redeployed()
     pod = (await wait_pods(setup.fake))[0]["metadata"]["name"]

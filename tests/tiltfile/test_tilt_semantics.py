@@ -359,16 +359,25 @@ def test_live_update_step_not_used(load_error) -> None:
     assert err.location is not None and err.location.line == 1
 
 
-def test_live_update_restart_container_k8s(load) -> None:
+def test_live_update_restart_container_k8s(load_error) -> None:
     """TestLiveUpdateRestartContainerDeprecationErrorK8s: Tilt refuses restart_container()
-    for a Kubernetes resource; tilt-lsp (which deletes the pods) says so as a warning that
-    points at the restart_process extension."""
-    model = load(
+    for a Kubernetes resource, naming the resource and pointing at the restart_process
+    extension; tilt-lsp puts the error on the docker_build."""
+    err = load_error(
         "k8s_yaml('foo.yaml')\ndocker_build('gcr.io/foo', 'foo', live_update=[sync('foo', '/x'), restart_container()])\n",
         FOO,
     )
-    [warning] = [w for w in model.warnings if "restart_container()" in w.message]
-    assert "resource(s): [foo]" in warning.message and "restart_process" in warning.message
+    assert "resource(s): [foo]" in err.message and "restart_process" in err.message
+    assert err.location is not None and err.location.line == 2
+
+
+def test_live_update_restart_container_k8s_custom_build(load_error) -> None:
+    """TestLiveUpdateRestartContainerDeprecationErrorK8sCustomBuild: the same for custom_build."""
+    err = load_error(
+        "k8s_yaml('foo.yaml')\ncustom_build('gcr.io/foo', 'docker build -t $EXPECTED_REF foo', ['foo'], live_update=[sync('foo', '/x'), restart_container()])\n",
+        FOO,
+    )
+    assert "resource(s): [foo]" in err.message
 
 
 def test_live_update_restart_container_compose_is_fine(load) -> None:

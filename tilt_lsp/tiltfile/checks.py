@@ -11,9 +11,9 @@ from tilt_lsp.tiltfile.model import ImageBuild, Resource, ResourceKind, Warning
 from tilt_lsp.tiltfile.state import EvalState
 
 RESTART_CONTAINER_K8S = (
-    "Found `restart_container()` LiveUpdate step in resource(s): [{names}]. Tilt rejects "
-    "`restart_container()` for Kubernetes resources (tilt-lsp deletes the pods instead); for "
-    "a Tiltfile that also works in Tilt use the restart_process extension: "
+    "Found `restart_container()` LiveUpdate step in resource(s): [{names}]. "
+    "`restart_container()` is not supported for Kubernetes resources (Tilt refuses it too): "
+    "restart the process with the restart_process extension instead: "
     "load('ext://restart_process', 'docker_build_with_restart')"
 )
 
@@ -68,14 +68,13 @@ def check_images(state: EvalState, resources: Sequence[Resource], warnings: list
         )
     ]
     if k8s_restart:
-        # Tilt errors here; tilt-lsp's Kubernetes runtime supports it (by deleting the pods),
-        # so it is a warning that keeps the Tilt meaning in view.
+        # As Tilt (TestLiveUpdateRestartContainerDeprecationErrorK8s): an error, at the
+        # docker_build whose live_update has the step.
         first = _image(state, k8s_restart[0].image_refs[0])
-        warnings.append(
-            Warning(
-                RESTART_CONTAINER_K8S.format(names=", ".join(r.name for r in k8s_restart)),
-                first.location if first else k8s_restart[0].location,
-            )
+        raise TiltfileError(
+            RESTART_CONTAINER_K8S.format(names=", ".join(r.name for r in k8s_restart)),
+            first.location if first else k8s_restart[0].location,
+            "live-update",
         )
     for r in resources:
         if r.custom_deploy is None:
