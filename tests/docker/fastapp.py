@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests import support
 from tilt_lsp.build import labels as lbl
 from tilt_lsp.engine.engine import Engine
 from tilt_lsp.engine.listener import NullListener, Published
@@ -113,13 +114,8 @@ async def until_serves(port: int, prefix: str, timeout: float = 30.0) -> str:
 
 
 async def until(cond: Any, what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    """tests.support.until with this module's argument order and 30 s default."""
+    return await support.until(cond, timeout, what)
 
 
 def cleanup(docker_client: Any, root: Path, project: str) -> None:

@@ -8,7 +8,6 @@ crashes during an exec (137). See ``cluster_support.py`` for how the cluster is 
 
 from __future__ import annotations
 
-import socket
 import time
 import urllib.request
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.k8s.cluster_support import Project, busybox_binary
+from tests.support import free_port
 from tilt_lsp.engine.status import BuildStatus, RuntimeStatus
 
 pytestmark = pytest.mark.cluster
@@ -100,12 +100,6 @@ RESTART_TILTFILE = "load('ext://restart_process', 'docker_build_with_restart')\n
     "docker_build('tilt-lsp-test/cluster-web', '.',",
     "docker_build_with_restart('tilt-lsp-test/cluster-web', '.', entrypoint=['python3', 'app.py'],",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def get(port: int) -> str:

@@ -4,7 +4,6 @@ not "fine") and asks what the user may do there."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.k8s.cluster_support import cluster_kubeconfig
+from tests.support import free_port
 from tilt_lsp.runtime.k8s.health import check
 
 KUBECONFIG = """\
@@ -31,15 +31,9 @@ current-context: down
 """
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])  # closed again when the socket goes
-
-
 def test_an_unreachable_api_server_is_a_problem_found_in_seconds(tmp_path: Path) -> None:
     path = tmp_path / "kubeconfig"
-    path.write_text(KUBECONFIG.format(port=closed_port()))
+    path.write_text(KUBECONFIG.format(port=free_port()))
     started = time.monotonic()
     found = check({"KUBECONFIG": str(path)})
     assert time.monotonic() - started < 15
