@@ -15,6 +15,7 @@ import yaml
 
 from tilt_lsp.build import labels as lbl
 from tilt_lsp.runtime.dockerhost import DockerHost
+from tilt_lsp.runtime.processes import LocalProcesses
 from tilt_lsp.tiltfile.model import ComposeSpec
 
 
@@ -25,6 +26,7 @@ class ComposeCli:
         self.host = host
         self.spec = spec
         self.resource = resource
+        self._processes = LocalProcesses()
         first = spec.config_paths[0]
         base = [
             *host.compose_command(),
@@ -65,20 +67,22 @@ class ComposeCli:
         return [*self.base, "-f", self.override, *args]
 
     async def run(self, on_line: Callable[[str], None], *args: str) -> tuple[int, list[str]]:
-        proc = await asyncio.create_subprocess_exec(
-            *self.command(*args),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL,
-            env=self.host.env,
-        )
-        assert proc.stdout is not None
+        """Run one compose command in its own process group (a cancelled caller stops it:
+        nothing outlives the engine); its exit code and last lines."""
         tail: deque[str] = deque(maxlen=10)
-        async for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            tail.append(line)
-            on_line(line)
-        return await proc.wait(), list(tail)
+
+        def lines(batch: list[str]) -> None:
+            for line in batch:
+                tail.append(line)
+                on_line(line)
+
+        handle = await self._processes.start(self.command(*args), os.getcwd(), self.host.env, lines)
+        try:
+            code = await handle.wait()
+        except asyncio.CancelledError:
+            await self._processes.stop(handle)
+            raise
+        return code, list(tail)
 
 
 def files_text(n: int) -> str:
